@@ -1,0 +1,58 @@
+# DLSC portal. `make run` starts the site with demo data; `make test` runs every test.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.12 2>/dev/null || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export DJANGO_SETTINGS_MODULE := dlsc.settings
+
+.PHONY: help run test lint format messages compilemessages migrate seed bench clean
+
+help: ## Show this help
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+compilemessages: $(STAMP) ## Compile the translations
+	$(BIN)/python manage.py compilemessages --ignore=.venv --verbosity 0
+
+migrate: $(STAMP) ## Apply database migrations
+	$(BIN)/python manage.py migrate --no-input
+
+seed: migrate ## Load the demo data (idempotent)
+	$(BIN)/python manage.py seed_demo
+
+run: $(STAMP) compilemessages ## Start web, Celery worker and beat on http://127.0.0.1:8000 with demo data (SQLite, no outside service)
+	EMAIL_URL=$${EMAIL_URL:-console://} $(MAKE) --no-print-directory seed
+	@export EMAIL_URL=$${EMAIL_URL:-console://}; \
+	trap 'kill 0' EXIT INT TERM; \
+	$(BIN)/celery -A dlsc worker --loglevel=INFO --concurrency=1 --pool=solo & \
+	$(BIN)/celery -A dlsc beat --loglevel=INFO & \
+	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+test: $(STAMP) compilemessages ## Run every test (uses DATABASE_URL and REDIS_URL when set)
+	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP) ## ruff check and format check, and no missing migrations
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+format: $(STAMP) ## Format the code with ruff
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+messages: $(STAMP) ## Update locale/da/LC_MESSAGES/django.po from the code and templates
+	$(BIN)/python manage.py makemessages -l da --no-location --ignore=.venv --ignore=staticfiles --ignore=bench --ignore=tests
+	$(BIN)/python manage.py compilemessages --ignore=.venv --verbosity 0
+
+bench: $(STAMP) ## Run the benchmarks in bench/ (needs PostgreSQL and Redis)
+	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
+
+clean: ## Remove the virtualenv, the SQLite database and collected files
+	rm -rf $(VENV) db.sqlite3 staticfiles .celery-broker .celerybeat-schedule*

@@ -1,0 +1,33 @@
+"""allauth adapter: its mails go through the outbox, in the recipient's language."""
+
+from allauth.account.adapter import DefaultAccountAdapter
+from django.utils import translation
+
+from outbox.services import mail_enqueue_rendered
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        user = context.get("user")
+        language = getattr(user, "preferred_language", None) or translation.get_language() or "da"
+        with translation.override(language):
+            message = self.render_mail(template_prefix, email, context)
+        body_html = next(
+            (content for content, mimetype in getattr(message, "alternatives", []) if mimetype == "text/html"), ""
+        )
+        mail_enqueue_rendered(
+            template=template_prefix,
+            to=email,
+            language=language,
+            subject=message.subject,
+            body_text=message.body,
+            body_html=body_html,
+        )
+
+    def save_user(self, request, user, form, commit=True):
+        user = super().save_user(request, user, form, commit=False)
+        if request is not None and getattr(request, "LANGUAGE_CODE", None) in ("da", "en"):
+            user.preferred_language = request.LANGUAGE_CODE
+        if commit:
+            user.save()
+        return user

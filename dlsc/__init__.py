@@ -1,0 +1,5 @@
+"""The DLSC portal project: wiring only."""
+
+from .celery import app as celery_app
+
+__all__ = ("celery_app",)

@@ -1,0 +1,31 @@
+"""URL wiring: language-prefixed pages under /da/ and /en/, plus a few unprefixed endpoints."""
+
+from allauth.account.decorators import secure_admin_login
+from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from dlsc import views
+
+# The admin's own login form is bypassed: staff log in through allauth, so its rate limits and MFA apply.
+admin.site.login = secure_admin_login(admin.site.login)
+
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("favicon.ico", RedirectView.as_view(url=settings.STATIC_URL + "img/favicon.svg", permanent=True)),
+]
+
+urlpatterns += i18n_patterns(
+    path("", views.home, name="home"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("account/", include("accounts.urls")),
+    path("hubs/", include("hubs.urls")),
+    path("members/", include("members.urls")),
+    path("events/", include("events.urls")),
+    path("newsletter/", include("newsletters.urls")),
+    prefix_default_language=True,
+)

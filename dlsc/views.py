@@ -1,0 +1,51 @@
+"""Site-wide pages that belong to no single app: the home page and the health check."""
+
+import time
+
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from hubs.selectors import hub_list
+
+
+def home(request):
+    return render(request, "home.html", {"hubs": hub_list()})
+
+
+def _database_state() -> dict:
+    started = time.monotonic()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:
+        return {"ok": False, "error": type(exc).__name__}
+    return {"ok": True, "ms": round((time.monotonic() - started) * 1000, 1)}
+
+
+def _broker_state() -> dict:
+    from dlsc.celery import app
+
+    started = time.monotonic()
+    try:
+        with app.connection_for_write() as broker:
+            broker.ensure_connection(max_retries=1, timeout=1)
+    except Exception as exc:
+        return {"ok": False, "error": type(exc).__name__}
+    return {"ok": True, "ms": round((time.monotonic() - started) * 1000, 1)}
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    from outbox.services import outbox_backlog
+
+    database = _database_state()
+    state = {"database": database, "broker": _broker_state()}
+    if database["ok"]:
+        state["outbox"] = outbox_backlog()
+    state["status"] = "ok" if database["ok"] and state["broker"]["ok"] else ("degraded" if database["ok"] else "down")
+    return JsonResponse(state, status=200 if database["ok"] else 503)

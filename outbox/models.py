@@ -1,0 +1,80 @@
+"""Every email the system owes, as a row: written in the transaction that owes it, delivered by Celery."""
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+
+class InvalidTransition(Exception):
+    pass
+
+
+class OutboxMessage(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", pgettext_lazy("mail status", "Queued")
+        SENDING = "sending", pgettext_lazy("mail status", "Sending")
+        SENT = "sent", pgettext_lazy("mail status", "Sent")
+        RETRYING = "retrying", pgettext_lazy("mail status", "Retrying")
+        FAILED = "failed", pgettext_lazy("mail status", "Failed")
+
+    template = models.CharField(_("template"), max_length=200)
+    to = models.EmailField(_("recipient"), max_length=254)
+    from_email = models.CharField(_("sender"), max_length=254, blank=True)
+    reply_to = models.EmailField(_("reply to"), max_length=254, blank=True)
+    language = models.CharField(_("language"), max_length=5)
+    subject = models.CharField(_("subject"), max_length=255)
+    body_text = models.TextField(_("text body"))
+    body_html = models.TextField(_("HTML body"), blank=True)
+    headers = models.JSONField(_("headers"), default=dict, blank=True)
+    # Each attachment: {"filename": ..., "content": <text>, "mimetype": ...}; calendars are text.
+    attachments = models.JSONField(_("attachments"), default=list, blank=True)
+    # Makes an enqueue idempotent: a second row with the same key is never written.
+    dedupe_key = models.CharField(_("deduplication key"), max_length=200, null=True, blank=True, unique=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    sending_started_at = models.DateTimeField(_("sending started"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("outgoing mail")
+        verbose_name_plural = _("outgoing mails")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="outbox_status_due_idx")]
+
+    def __str__(self):
+        return f"{self.to}: {self.subject}"
+
+    def mark_sending(self, *, now):
+        if self.status not in (self.Status.QUEUED, self.Status.RETRYING):
+            raise InvalidTransition(f"cannot send a {self.status} message")
+        self.status = self.Status.SENDING
+        self.sending_started_at = now
+        self.attempts += 1
+
+    def mark_sent(self, *, now):
+        if self.status != self.Status.SENDING:
+            raise InvalidTransition(f"cannot mark a {self.status} message as sent")
+        self.status = self.Status.SENT
+        self.sent_at = now
+        self.last_error = ""
+
+    def mark_failed_attempt(self, *, error: str, now, max_attempts: int, retry_in):
+        if self.status != self.Status.SENDING:
+            raise InvalidTransition(f"cannot fail a {self.status} message")
+        self.last_error = error[:2000]
+        if self.attempts >= max_attempts:
+            self.status = self.Status.FAILED
+        else:
+            self.status = self.Status.RETRYING
+            self.next_attempt_at = now + retry_in
+
+    def requeue(self, *, now):
+        if self.status == self.Status.SENT:
+            raise InvalidTransition("a sent message is not queued again")
+        self.status = self.Status.QUEUED
+        self.next_attempt_at = now
+        self.sending_started_at = None

@@ -1,0 +1,141 @@
+"""Fixtures shared by every test: real services (SMTP sink, Celery workers, Chromium) and clean state."""
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+from django.core.cache import cache
+
+from tests.support import services
+from tests.support.smtp import SmtpSink
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@pytest.fixture(autouse=True)
+def _clean_state(settings):
+    """Rate limits and cached values must not leak between tests; mail is not published to a broker unless a
+    test starts a worker for it."""
+    settings.OUTBOX_DELIVER = False
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def smtp_sink(settings):
+    """A real SMTP server; the default mailer points at it for the duration of the test."""
+    sink = SmtpSink().start()
+    settings.MAILERS = {"default": settings_mailer(sink.url)}
+    yield sink
+    sink.stop()
+
+
+def settings_mailer(url: str) -> dict:
+    from dlsc.settings import mailer_from_url
+
+    return mailer_from_url(url)
+
+
+@pytest.fixture
+def celery_queue(settings):
+    """A broker queue of this test's own on the real Redis, so stray tasks of other tests never reach its workers.
+    Publishing from the test process goes to the same queue."""
+    from dlsc.celery import app
+
+    broker_url = services.require_redis()
+    queue = f"test-{uuid.uuid4().hex[:10]}"
+    previous = (app.conf.task_default_queue, app.conf.broker_url)
+    app.conf.task_default_queue = queue
+    app.conf.broker_url = broker_url
+    settings.OUTBOX_DELIVER = True
+    yield {"queue": queue, "broker_url": broker_url}
+    app.conf.task_default_queue, app.conf.broker_url = previous
+    app.pool.force_close_all()
+
+
+@pytest.fixture
+def celery_worker(celery_queue, smtp_sink, transactional_db):
+    """Start real Celery workers on the test database; they send to the SMTP sink. Call it to start one."""
+    from tests.support import workers
+
+    services.require_postgres()
+    started = []
+
+    def start(*, concurrency: int = 1, extra_env: dict | None = None):
+        env = workers.celery_env(
+            broker_url=celery_queue["broker_url"],
+            queue=celery_queue["queue"],
+            extra={"EMAIL_URL": smtp_sink.url, "OUTBOX_DELIVER": "1", **(extra_env or {})},
+        )
+        worker = workers.worker_start(env=env, concurrency=concurrency)
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    services.require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=services.CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-quic",
+            ],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url, locale="da-DK", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    errors = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.console_errors = errors
+    yield page
+    context.close()
+
+
+def axe_violations(page) -> list[dict]:
+    """Serious and critical accessibility violations on the page, as axe-core reports them."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [
+        {"id": violation["id"], "impact": violation["impact"], "nodes": [n["target"] for n in violation["nodes"]]}
+        for violation in results.response["violations"]
+        if violation["impact"] in ("serious", "critical")
+    ]
+
+
+@pytest.fixture
+def assert_accessible():
+    def check(page):
+        violations = axe_violations(page)
+        assert violations == [], f"axe-core on {page.url}: {violations}"
+
+    return check
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir():
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
