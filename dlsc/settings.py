@@ -223,6 +223,10 @@ else:
         "processed_folder": str(CELERY_FS_BROKER_DIR / "processed"),
         "store_processed": False,
     }
+    # kombu's filesystem transport does not create its folders, and a fresh clone has none.
+    if CELERY_BROKER_URL.startswith("filesystem://"):
+        for folder in ("out", "processed"):
+            (CELERY_FS_BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
