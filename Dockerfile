@@ -28,4 +28,6 @@ RUN DEBUG=0 SECRET_KEY=build-only-not-used-at-run-time-0123456789abcdefghijklmno
 
 USER dlsc
 EXPOSE 8000
-CMD ["gunicorn", "dlsc.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# gunicorn reads its number of processes from WEB_CONCURRENCY.
+ENV WEB_CONCURRENCY=3
+CMD ["gunicorn", "dlsc.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]
