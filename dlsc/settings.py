@@ -170,9 +170,20 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="DLSC <noreply@dlsc.examp
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 
+# Short schemes for the backends without a server; django-environ spells them consolemail:// and so on.
+MAILER_SCHEMES = {
+    "console": "django.core.mail.backends.console.EmailBackend",
+    "locmem": "django.core.mail.backends.locmem.EmailBackend",
+    "dummy": "django.core.mail.backends.dummy.EmailBackend",
+}
+
+
 def mailer_from_url(url: str) -> dict:
-    """Turn EMAIL_URL (smtp://user:pass@host:port, smtp+tls://, smtp+ssl://, console://, locmem://)
+    """Turn EMAIL_URL (smtp://user:pass@host:port, smtp+tls://, smtp+ssl://, console://, locmem://, dummy://)
     into a Django 6.1 MAILERS entry."""
+    scheme = url.split("://", 1)[0]
+    if scheme in MAILER_SCHEMES:
+        return {"BACKEND": MAILER_SCHEMES[scheme]}
     parsed = environ.Env.email_url_config(url)
     backend = parsed["EMAIL_BACKEND"]
     if backend.endswith("smtp.EmailBackend"):
