@@ -30,7 +30,7 @@ seed: migrate ## Load the demo data (idempotent)
 run: $(STAMP) compilemessages ## Start web, Celery worker and beat on http://127.0.0.1:8000 (PORT=...) with demo data, no outside service
 	EMAIL_URL=$${EMAIL_URL:-console://} $(MAKE) --no-print-directory seed
 	@export EMAIL_URL=$${EMAIL_URL:-console://} SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)}; \
-	trap 'kill 0' EXIT INT TERM; \
+	trap 'trap - EXIT INT TERM; kill 0' EXIT INT TERM; \
 	$(BIN)/celery -A dlsc worker --loglevel=INFO --concurrency=1 --pool=solo & \
 	$(BIN)/celery -A dlsc beat --loglevel=INFO & \
 	( sleep 5; echo; echo "DLSC portal: http://127.0.0.1:$(PORT)/ (mail is printed by the worker and kept in the admin's outbox)"; \
