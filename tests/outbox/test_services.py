@@ -264,3 +264,20 @@ def test_outbox_backlog_counts_every_unsent_status():
         "sending": 3,
         "failed": 4,
     }
+
+
+@pytest.mark.django_db
+def test_the_purge_removes_sent_mail_older_than_the_retention_and_keeps_the_rest(settings):
+    from outbox.tasks import outbox_purge_task
+
+    settings.OUTBOX_RETENTION_DAYS = 365
+    now = timezone.now()
+    ages = {"old-sent": (Status.SENT, 366), "young-sent": (Status.SENT, 364), "old-failed": (Status.FAILED, 400)}
+    for to, (status, days) in ages.items():
+        message = _plain(to=f"{to}@example.com")
+        OutboxMessage.objects.filter(pk=message.pk).update(status=status, sent_at=now - timedelta(days=days))
+    assert outbox_purge_task() == 1
+    assert sorted(OutboxMessage.objects.values_list("to", flat=True)) == [
+        "old-failed@example.com",
+        "young-sent@example.com",
+    ]
