@@ -223,9 +223,11 @@ ANYMAIL = {"WEBHOOK_SECRET": env("ANYMAIL_WEBHOOK_SECRET", default="")}
 CELERY_FS_BROKER_DIR = Path(env("CELERY_FS_BROKER_DIR", default=str(BASE_DIR / ".celery-broker")))
 if REDIS_URL:
     CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
+    # Publishing from a request gives up after about a second when Redis refuses, hangs or is unreachable; the
+    # outbox sweep publishes again later. Workers read through the event loop, which this timeout does not cut.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "socket_connect_timeout": 1,
-        "socket_timeout": 2,
+        "socket_timeout": 1,
         "max_retries": 0,
         "visibility_timeout": 3600,
     }
