@@ -44,16 +44,15 @@ def celery_queue(settings):
     """A broker queue of this test's own on the real Redis, so stray tasks of other tests never reach its workers.
     Publishing from the test process goes to the same queue."""
     from dlsc.celery import app
+    from tests.support.workers import broker_switch
 
     broker_url = services.require_redis()
     queue = f"test-{uuid.uuid4().hex[:10]}"
-    previous = (app.conf.task_default_queue, app.conf.broker_url)
-    app.conf.task_default_queue = queue
-    app.conf.broker_url = broker_url
+    previous = {"url": app.conf.broker_url, "queue": app.conf.task_default_queue}
+    broker_switch(url=broker_url, queue=queue)
     settings.OUTBOX_DELIVER = True
     yield {"queue": queue, "broker_url": broker_url}
-    app.conf.task_default_queue, app.conf.broker_url = previous
-    app.pool.force_close_all()
+    broker_switch(**previous)
 
 
 @pytest.fixture
