@@ -7,7 +7,12 @@ def log_in(page, *, email: str, password: str = PASSWORD, language: str = "da", 
     page.goto(f"/{language}/accounts/login/" + (f"?next={next_path}" if next_path else ""))
     page.locator("#id_login").fill(email)
     page.locator("#id_password").fill(password)
-    page.locator("main button[type=submit]").click()
+    submit(page)
+
+
+def submit(page) -> None:
+    """Press the form's main button (allauth's stage pages also carry a "Cancel" button)."""
+    page.locator("main .form-actions button.button").first.click()
     page.wait_for_load_state()
 
 
