@@ -64,7 +64,10 @@ def test_hub_pages_are_accessible_and_csp_clean(page, assert_accessible, path):
     assert csp_errors(page) == []
 
 
-@pytest.mark.parametrize(("path", "heading"), [("/da/findes-ikke/", "Vi kunne ikke finde siden"), ("/en/nope/", "We could not find that page")])
+@pytest.mark.parametrize(
+    ("path", "heading"),
+    [("/da/findes-ikke/", "Vi kunne ikke finde siden"), ("/en/nope/", "We could not find that page")],
+)
 def test_not_found_page_wears_the_site_layout(page, assert_accessible, path, heading):
     response = page.goto(path)
     assert response.status == 404
