@@ -2,9 +2,10 @@
 
 import pytest
 from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
 
 from accounts.models import User
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD, UserFactory, staff_totp_activate
 
 pytestmark = pytest.mark.django_db
 
@@ -156,3 +157,24 @@ def test_unknown_page_answers_404_in_english(client):
     response = client.get("/en/no-such-page/")
     assert response.status_code == 404
     assert "We could not find that page" in response.text
+
+
+def test_wrong_code_at_the_second_factor_answers_400_and_does_not_log_in(client):
+    user = UserFactory()
+    staff_totp_activate(user)
+    response = client.post("/da/accounts/login/", {"login": user.email, "password": PASSWORD})
+    assert (response.status_code, response["Location"]) == (302, "/da/accounts/2fa/authenticate/")
+    response = client.post("/da/accounts/2fa/authenticate/", {"code": "000000"})
+    assert response.status_code == 400
+    assert "Forkert kode." in response.text
+    assert "_auth_user_id" not in client.session
+
+
+def test_wrong_code_when_activating_an_authenticator_answers_400(client):
+    user = UserFactory()
+    client.post("/en/accounts/login/", {"login": user.email, "password": PASSWORD})
+    client.post("/en/accounts/reauthenticate/", {"password": PASSWORD})
+    response = client.post("/en/accounts/2fa/totp/activate/", {"code": "not-a-code"})
+    assert response.status_code == 400
+    assert "Incorrect code." in response.text
+    assert Authenticator.objects.filter(user=user).count() == 0

@@ -57,7 +57,7 @@ def test_staff_without_mfa_is_sent_to_set_it_up_and_then_reaches_the_admin(page,
     # allauth asks for the password again before a second factor is added, then continues to the activation.
     page.wait_for_url("**/da/accounts/reauthenticate/?next=%2Fda%2Faccounts%2F2fa%2Ftotp%2Factivate%2F")
     assert page.locator(".message-warning").inner_text() == (
-        "Medarbejdere skal opsætte totrinsgodkendelse, før de kan bruge administrationen."
+        "Medarbejdere skal opsætte to-faktor-autentificering, før de kan bruge administrationen."
     )
     assert_accessible(page)
     page.locator("#id_password").fill(PASSWORD)
@@ -175,3 +175,27 @@ def test_invalid_login_shows_a_translated_error_with_status_400(page, assert_acc
     assert posted.value.status == 400
     assert page.locator(".field-invalid .errorlist").first.inner_text() == "Enter a valid email address."
     assert_accessible(page)
+
+
+def test_password_reset_from_the_mailed_link(page, live_server, assert_accessible):
+    user = UserFactory(email="glemsom@example.com", preferred_language="en")
+    page.goto("/da/accounts/password/reset/")
+    page.locator("#id_email").fill(user.email)
+    submit(page)
+    page.wait_for_url("**/da/accounts/password/reset/done/")
+
+    message = OutboxMessage.objects.get(to=user.email)
+    assert message.language == "en"
+    link = re.search(r"https?://\S+/accounts/password/reset/key/\S+/", message.body_text).group(0)
+    page.goto(live_server.url + "/" + link.split("://", 1)[1].split("/", 1)[1])
+    page.wait_for_url("**/accounts/password/reset/key/*-set-password/")
+    assert_accessible(page)
+    assert csp_errors(page) == []
+    page.locator("#id_password1").fill("a-brand-new-passphrase-77")
+    page.locator("#id_password2").fill("a-brand-new-passphrase-77")
+    submit(page)
+    page.wait_for_url("**/accounts/password/reset/key/done/")
+    assert_accessible(page)
+
+    log_in(page, email=user.email, password="a-brand-new-passphrase-77")
+    page.wait_for_url("**/da/account/")
