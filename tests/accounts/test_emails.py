@@ -68,3 +68,11 @@ def test_password_reset_for_an_unknown_address_tells_its_owner_in_the_page_langu
         "da",
         "[DLSC] Ukendt konto",
     )
+
+
+def test_account_mails_greet_and_sign_off_with_the_clusters_name(client, settings):
+    settings.SITE_URL = "https://portal.dlsc.example"
+    signup(client, language="da", email="dansk@example.com")
+    body = OutboxMessage.objects.get(to="dansk@example.com").body_text
+    assert body.startswith("Hej fra Danish Life Science Cluster!\n")
+    assert body.endswith("Tak fordi du bruger Danish Life Science Cluster!\nportal.dlsc.example")
