@@ -42,5 +42,9 @@ def staff_totp_activate(user) -> str:
 
 
 def totp_code(secret: str) -> str:
-    """The code an authenticator app shows now for this secret, computed with allauth's own helpers."""
-    return format_hotp_value(hotp_value(secret, int(time.time()) // mfa_settings.TOTP_PERIOD))
+    """The code an authenticator app shows now for this secret, computed with allauth's own helpers. Close to the
+    end of a period the code would expire before the form is sent, so wait for the next one as a person would."""
+    period = mfa_settings.TOTP_PERIOD
+    if period - time.time() % period < 3:
+        time.sleep(period - time.time() % period + 0.1)
+    return format_hotp_value(hotp_value(secret, int(time.time()) // period))
