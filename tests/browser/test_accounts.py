@@ -73,15 +73,18 @@ def test_staff_without_mfa_is_sent_to_set_it_up_and_then_reaches_the_admin(page,
     page.goto("/da/admin/")
     assert page.locator("#site-name").inner_text() == "DLSC-administration"
     assert csp_errors(page) == []
+    assert_accessible(page)
 
     page.goto("/da/admin/hubs/hub/")
     assert page.locator("#result_list tbody tr").count() == 4
     assert csp_errors(page) == []
+    assert_accessible(page)
 
     page.goto(f"/da/admin/hubs/hub/{Hub.objects.get(slug='odense').pk}/change/")
     assert page.locator("#id_name_da").input_value() == "Odense"
     assert page.locator("#id_description_en").input_value().startswith("The hub for Southern Denmark")
     assert csp_errors(page) == []
+    assert_accessible(page)
     assert page.console_errors == []
 
 

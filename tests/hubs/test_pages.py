@@ -7,7 +7,7 @@ from django.apps import apps
 from django.utils import translation
 
 from hubs.models import Hub, Region
-from tests.factories import StaffFactory, staff_totp_activate
+from tests.factories import StaffFactory, UserFactory, staff_totp_activate
 
 load = importlib.import_module("hubs.migrations.0002_regions_and_hubs").load
 
@@ -116,3 +116,12 @@ def test_hub_admin_changelist_lists_the_hubs(staff_client):
     response = staff_client.get("/en/admin/hubs/hub/")
     assert response.status_code == 200
     assert response.context["cl"].result_count == 4
+
+
+def test_hub_admin_offers_only_staff_users_as_hub_staff(staff_client):
+    member = UserFactory(email="member@example.com")
+    hub = Hub.objects.get(slug="aarhus")
+    response = staff_client.get(f"/en/admin/hubs/hub/{hub.pk}/change/")
+    choices = {str(user) for user in response.context["adminform"].form.fields["staff"].queryset}
+    assert str(member) not in choices
+    assert len(choices) == 1
