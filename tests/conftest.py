@@ -1,11 +1,14 @@
 """Fixtures shared by every test: real services (SMTP sink, Celery workers, Chromium) and clean state."""
 
+import importlib
 import os
 import uuid
 from pathlib import Path
 
 import pytest
+from django.apps import apps
 from django.core.cache import cache
+from django.utils import translation
 
 from tests.support import services
 from tests.support.smtp import SmtpSink
@@ -22,6 +25,15 @@ def _clean_state(settings):
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def hubs_loaded():
+    """The regions and hubs that the data migration loads. A transactional test (browser, worker) empties every
+    table when it ends, and --reuse-db keeps that state for the next run, so a test that needs this reference data
+    loads it again through the migration's own idempotent loader."""
+    with translation.override("da"):
+        importlib.import_module("hubs.migrations.0002_regions_and_hubs").load(apps, None)
 
 
 @pytest.fixture
