@@ -35,12 +35,13 @@ class StaffFactory(UserFactory):
 # --- events -----------------------------------------------------------------------------------------------------
 
 
-def _copenhagen_hub():
+def event_hub(slug: str = "copenhagen"):
+    """A hub by slug. Transactional tests flush the hubs the data migration made, so this recreates it."""
     from hubs.models import Hub
 
-    # Transactional tests flush the hubs the data migration made, so this recreates the one it needs.
     hub, _ = Hub.objects.get_or_create(
-        slug="copenhagen", defaults={"name": "Copenhagen", "city": "København", "is_headquarters": True}
+        slug=slug,
+        defaults={"name": slug.title(), "city": slug.title(), "is_headquarters": slug == "copenhagen"},
     )
     return hub
 
@@ -57,7 +58,7 @@ class EventFactory(factory.django.DjangoModelFactory):
     summary_da = "Et møde om life science."
     summary_en = "A meeting about life science."
     kind = "network_meeting"
-    hub = factory.LazyFunction(_copenhagen_hub)
+    hub = factory.LazyFunction(event_hub)
     venue_name_da = "Symbion"
     venue_name_en = "Symbion"
     venue_address = "Fruebjergvej 3, 2100 København Ø"
