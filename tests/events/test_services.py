@@ -143,7 +143,9 @@ def test_cancelling_twice_raises():
 def test_cancel_sends_a_cancellation_mail():
     registration = register(EventFactory(), 1)
     services.registration_cancel(registration=registration)
-    assert OutboxMessage.objects.filter(template="events/email/registration_cancelled", to="p1@example.com").count() == 1
+    assert (
+        OutboxMessage.objects.filter(template="events/email/registration_cancelled", to="p1@example.com").count() == 1
+    )
 
 
 def test_staff_promotion_is_logged_with_the_reason():
@@ -173,9 +175,7 @@ def test_answers_are_stored():
     text = EventQuestionFactory(event=event, kind="text")
     yes_no = EventQuestionFactory(event=event, kind="yes_no")
     option = EventQuestionOptionFactory(question__event=event, question__kind="multiple")
-    registration = register(
-        event, 1, answers={text.pk: "Vegetarian", yes_no.pk: True, option.question.pk: [option.pk]}
-    )
+    registration = register(event, 1, answers={text.pk: "Vegetarian", yes_no.pk: True, option.question.pk: [option.pk]})
     values = {a.question_id: a.display_value() for a in Answer.objects.filter(registration=registration)}
     assert values == {text.pk: "Vegetarian", yes_no.pk: "Ja", option.question.pk: option.label}
 
@@ -234,7 +234,9 @@ def test_event_cancel_tells_every_active_registrant():
     told = services.event_cancel(event=event, actor=StaffFactory(), reason="Speaker ill")
     event.refresh_from_db()
     assert (told, event.status) == (2, "cancelled")
-    assert sorted(OutboxMessage.objects.filter(template="events/email/event_cancelled").values_list("to", flat=True)) == [
+    assert sorted(
+        OutboxMessage.objects.filter(template="events/email/event_cancelled").values_list("to", flat=True)
+    ) == [
         "p1@example.com",
         "p2@example.com",
     ]
