@@ -11,7 +11,20 @@ from events.models import Event, Question, QuestionOption
 from hubs.models import Hub
 from members.models import Partner
 
-FIRST_NAMES = ["Anna", "Bo", "Camilla", "Daniel", "Emma", "Frederik", "Gitte", "Henrik", "Ida", "Jonas", "Karen", "Lars"]
+FIRST_NAMES = [
+    "Anna",
+    "Bo",
+    "Camilla",
+    "Daniel",
+    "Emma",
+    "Frederik",
+    "Gitte",
+    "Henrik",
+    "Ida",
+    "Jonas",
+    "Karen",
+    "Lars",
+]
 LAST_NAMES = ["Hansen", "Nielsen", "Jensen", "Pedersen", "Andersen", "Christensen", "Larsen", "Sørensen"]
 ORGANISATIONS = ["NordBio ApS", "MedTech Aarhus A/S", "Syddansk Sundhed", "Aalborg Robotics", "Region Hovedstaden"]
 

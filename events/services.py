@@ -87,7 +87,8 @@ def _mail_registration(*, registration: Registration, name: str, dedupe_key: str
     confirmed = registration.status == Status.CONFIRMED
     attachments = None
     if name in ("registration_confirmed", "registration_promoted", "event_changed", "event_cancelled", "reminder"):
-        attachments = [ics_attachment(event, include_online_link=confirmed)]
+        with translation.override(registration.language):
+            attachments = [ics_attachment(event, include_online_link=confirmed)]
     return mail_enqueue(
         template=f"events/email/{name}",
         to=registration.email,

@@ -3,10 +3,17 @@
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from members.models import Membership, Organisation, OrganisationRole
 from tests.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _danish():
+    """Requests activate their own language; the code a test runs directly sees Danish, the site's default."""
+    with translation.override("da"):
+        yield
 
 
 @pytest.fixture

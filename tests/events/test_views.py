@@ -167,9 +167,9 @@ def test_non_member_user_cannot_sign_up_for_members_only(client):
 def test_signing_up_twice_gives_a_friendly_400(client):
     event = EventFactory()
     client.post(register_url(event), guest())
-    response = client.post(register_url(event), guest(email="GITTE@example.com"), HTTP_ACCEPT_LANGUAGE="en")
+    response = client.post(register_url(event), guest(email="GITTE@example.com"))
     assert response.status_code == 400
-    assert "already registered" in response.content.decode().replace("\n", " ")
+    assert "allerede tilmeldt arrangementet" in response.content.decode()
     assert Registration.objects.count() == 1
 
 
