@@ -130,12 +130,24 @@ class EventAdmin(HubScopedAdminMixin, TranslationAdmin):
         return f"{obj.confirmed_count} / {capacity}, {obj.waitlist_count}"
 
     def save_model(self, request, obj, form, change):
-        before = None
-        if change:
-            before = services.event_time_and_place(Event.objects.get(pk=obj.pk))
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        stored = Event.objects.get(pk=obj.pk)
+        before = services.event_time_and_place(stored)
+        cancelling = obj.status == Event.Status.CANCELLED and stored.status != Event.Status.CANCELLED
+        if cancelling:
+            # Cancelling through the status field must tell the registrants just as the action does.
+            obj.status = stored.status
         super().save_model(request, obj, form, change)
-        if before is not None:
-            request.events_update_result = services.event_updated(event=obj, before=before, actor=request.user)
+        request.events_update_result = services.event_updated(event=obj, before=before, actor=request.user)
+        if cancelling:
+            told = services.event_cancel(event=obj, actor=request.user, reason=obj.cancellation_reason)
+            self.message_user(
+                request,
+                ngettext("%(count)d registrant was told.", "%(count)d registrants were told.", told) % {"count": told},
+                messages.SUCCESS,
+            )
 
     def response_change(self, request, obj):
         result = getattr(request, "events_update_result", None)

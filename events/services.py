@@ -118,32 +118,41 @@ def _event_lock(event: Event) -> Event:
     return Event.objects.select_for_update().get(pk=event.pk)
 
 
-def _answers_save(*, registration: Registration, questions: list[Question], answers: dict) -> None:
-    """`answers` maps a question pk to a str (text), a bool (yes/no) or a list of option pks (choices)."""
-    missing = []
+def _answers_clean(*, questions: list[Question], answers: dict) -> list[tuple[Question, object]]:
+    """Check the answers before any lock is taken. `answers` maps a question pk to a str (text), a bool (yes/no)
+    or an option pk or list of option pks (choices); returns (question, value) pairs to write."""
+    cleaned, missing = [], []
     for question in questions:
         value = answers.get(question.pk)
-        empty = value is None or value == "" or value == []
-        if empty:
+        if value is None or value == "" or value == []:
             if question.required:
                 missing.append(question)
             continue
-        answer = Answer(registration=registration, question=question)
         if question.kind == Question.Kind.YES_NO:
-            answer.yes_no = bool(value)
+            value = bool(value)
         elif question.has_options:
-            option_ids = [int(value)] if not isinstance(value, list) else [int(v) for v in value]
+            value = [int(v) for v in value] if isinstance(value, list) else [int(value)]
             valid = {option.pk for option in question.options.all()}
-            if not set(option_ids) <= valid or (question.kind == Question.Kind.SINGLE_CHOICE and len(option_ids) > 1):
+            if not set(value) <= valid or (question.kind == Question.Kind.SINGLE_CHOICE and len(value) > 1):
                 raise AnswersInvalid(_("An answer is not one of the choices offered."))
-            answer.save()
-            answer.options.set(option_ids)
-            continue
         else:
-            answer.text = str(value)
-        answer.save()
+            value = str(value)
+        cleaned.append((question, value))
     if missing:
         raise AnswersInvalid()
+    return cleaned
+
+
+def _answers_write(*, registration: Registration, cleaned: list[tuple[Question, object]]) -> None:
+    for question, value in cleaned:
+        answer = Answer(registration=registration, question=question)
+        if question.kind == Question.Kind.YES_NO:
+            answer.yes_no = value
+        elif not question.has_options:
+            answer.text = value
+        answer.save()
+        if question.has_options:
+            answer.options.set(value)
 
 
 def registration_create(
@@ -167,6 +176,8 @@ def registration_create(
     concurrent caller; the unique constraint on (event, email) backs the duplicate check."""
     now = now or timezone.now()
     email = email.strip().lower()
+    # Everything that does not depend on seats is checked before the lock, which is then held as briefly as can be.
+    cleaned_answers = _answers_clean(questions=list(event.questions.prefetch_related("options")), answers=answers or {})
     with transaction.atomic():
         event = _event_lock(event)
         if not event.registration_is_open(now=now):
@@ -203,8 +214,7 @@ def registration_create(
                 registration.save()
         except IntegrityError as exc:
             raise AlreadyRegistered() from exc
-        questions = list(event.questions.prefetch_related("options"))
-        _answers_save(registration=registration, questions=questions, answers=answers or {})
+        _answers_write(registration=registration, cleaned=cleaned_answers)
         if registration.status == Status.CONFIRMED:
             _mail_registration(registration=registration, name="registration_confirmed")
         else:

@@ -231,3 +231,36 @@ def test_checkin_page_has_no_inline_script_or_style(staff_client):
     html = staff_client.get(f"/en/events/{event.slug}/check-in/").content.decode()
     assert " style=" not in html
     assert "<script>" not in html
+
+
+def test_setting_the_status_to_cancelled_in_the_form_tells_registrants(staff_client):
+    event = EventFactory()
+    sign_up(event, 1)
+    response = staff_client.get(f"{EVENTS}{event.pk}/change/")
+    data = {
+        key: value
+        for key, value in response.context["adminform"].form.initial.items()
+        if value is not None and key not in ("partners", "image", "starts_at", "ends_at")
+    }
+    start, end = timezone.localtime(event.starts_at), timezone.localtime(event.ends_at)
+    data.update(
+        {
+            "status": "cancelled",
+            "starts_at_0": start.strftime("%Y-%m-%d"),
+            "starts_at_1": start.strftime("%H:%M:%S"),
+            "ends_at_0": end.strftime("%Y-%m-%d"),
+            "ends_at_1": end.strftime("%H:%M:%S"),
+            "reminder_offsets_hours": "[168, 24]",
+            "questions-TOTAL_FORMS": 0,
+            "questions-INITIAL_FORMS": 0,
+            "registrations-TOTAL_FORMS": 1,
+            "registrations-INITIAL_FORMS": 1,
+            "registrations-0-id": event.registrations.get().pk,
+            "registrations-0-event": event.pk,
+        }
+    )
+    response = staff_client.post(f"{EVENTS}{event.pk}/change/", data)
+    event.refresh_from_db()
+    assert response.status_code == 302
+    assert event.status == Event.Status.CANCELLED
+    assert OutboxMessage.objects.filter(template="events/email/event_cancelled").count() == 1

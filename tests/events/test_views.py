@@ -316,3 +316,28 @@ def test_account_page_does_not_list_other_peoples_registrations(client, member_u
     services.registration_create(event=EventFactory(title_da="Andres"), full_name="X", email="x@x.dk", language="da")
     client.force_login(member_user)
     assert "Andres" not in client.get("/da/account/").content.decode()
+
+
+@pytest.mark.parametrize("rows", [1, 4])
+def test_account_section_query_count_does_not_grow_with_rows(client, member_user, django_assert_num_queries, rows):
+    for _ in range(rows):
+        services.registration_create(
+            event=EventFactory(), full_name="M", email=member_user.email, language="da", user=member_user
+        )
+    client.force_login(member_user)
+    with django_assert_num_queries(3):
+        response = client.get("/da/account/")
+    assert response.content.decode().count("Se eller afmeld") == rows
+
+
+@pytest.mark.parametrize("rows", [1, 4])
+def test_checkin_page_query_count_does_not_grow_with_rows(client, django_assert_num_queries, rows):
+    from tests.factories import StaffFactory
+
+    event = EventFactory()
+    for _ in range(rows):
+        EventRegistrationFactory(event=event)
+    client.force_login(StaffFactory())
+    with django_assert_num_queries(6):
+        response = client.get(f"/da/events/{event.slug}/check-in/")
+    assert len(response.context["registrations"]) == rows
