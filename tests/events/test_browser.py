@@ -4,8 +4,15 @@ import re
 
 import pytest
 
+from events.models import Answer
 from outbox.models import OutboxMessage
-from tests.factories import PASSWORD, EventFactory, EventRegistrationFactory, StaffFactory
+from tests.factories import (
+    PASSWORD,
+    EventFactory,
+    EventQuestionOptionFactory,
+    EventRegistrationFactory,
+    StaffFactory,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -64,8 +71,12 @@ def test_member_signs_up_from_their_account_in_one_click(page, assert_accessible
 def test_a_full_event_offers_the_waitlist(page, assert_accessible):
     event = EventFactory(capacity=1)
     EventRegistrationFactory(event=event)
+    option = EventQuestionOptionFactory(
+        question__event=event, question__kind="multiple", question__required=True, label_en="Partners"
+    )
     page.goto(f"/en/events/{event.slug}/")
     assert "Full. New sign-ups go on the waitlist." in page.locator("#seats").inner_text()
+    page.get_by_role("group", name=f"{option.question.label_en} *").get_by_label("Partners").check()
     page.fill("#id_full_name", "Wanda Wait")
     page.fill("#id_email", "wanda@example.com")
     page.fill("#id_organisation_name", "Wait Ltd")
@@ -73,6 +84,7 @@ def test_a_full_event_offers_the_waitlist(page, assert_accessible):
     page.get_by_role("button", name="Sign up", exact=True).click()
     page.wait_for_url(re.compile(r"/events/registration/"))
     assert "You are number 1 on the waitlist." in page.locator("#registration-status").inner_text()
+    assert list(Answer.objects.values_list("options__label_en", flat=True)) == ["Partners"]
     assert_accessible(page)
     no_csp_errors(page)
 
