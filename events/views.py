@@ -247,8 +247,11 @@ def checkin(request, slug):
     event = _staff_event_or_404(request, slug)
     query = request.GET.get("q", "").strip()[:100]
     if request.method == "POST":
+        registration_pk = request.POST.get("registration", "")
+        if not registration_pk.isdigit():
+            raise Http404(_("No such registration."))
         registration = get_object_or_404(
-            event.registrations.filter(status=Registration.Status.CONFIRMED), pk=request.POST.get("registration") or 0
+            event.registrations.filter(status=Registration.Status.CONFIRMED), pk=int(registration_pk)
         )
         try:
             services.registration_check_in(registration=registration, actor=request.user)

@@ -264,3 +264,9 @@ def test_setting_the_status_to_cancelled_in_the_form_tells_registrants(staff_cli
     assert response.status_code == 302
     assert event.status == Event.Status.CANCELLED
     assert OutboxMessage.objects.filter(template="events/email/event_cancelled").count() == 1
+
+
+@pytest.mark.parametrize("value", ["abc", "", "1e9", "99999999"])
+def test_checkin_with_a_bad_registration_id_is_404(staff_client, value):
+    event = EventFactory()
+    assert staff_client.post(f"/en/events/{event.slug}/check-in/", {"registration": value}).status_code == 404

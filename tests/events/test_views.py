@@ -341,3 +341,9 @@ def test_checkin_page_query_count_does_not_grow_with_rows(client, django_assert_
     with django_assert_num_queries(6):
         response = client.get(f"/da/events/{event.slug}/check-in/")
     assert len(response.context["registrations"]) == rows
+
+
+def test_filtering_by_hub_offers_that_hubs_calendar(client):
+    event_hub("aarhus")
+    html = client.get("/da/events/", {"hub": "aarhus"}).content.decode()
+    assert 'href="/da/events/hub/aarhus/calendar.ics"' in html
