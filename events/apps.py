@@ -1,3 +1,5 @@
+"""The events app: registers the "my registrations" section of the account page."""
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 

@@ -444,11 +444,12 @@ def reminders_send_due(*, now=None) -> int:
                 registration = Registration.objects.select_for_update().select_related("event").filter(pk=pk).first()
                 if registration is None or registration.status != Status.CONFIRMED:
                     continue
+                key = f"{REMINDER_KEY_PREFIX}{registration.pk}:{hours}"
+                # A run that held this lock before us has committed its row; skip rendering a mail owed no more.
+                if OutboxMessage.objects.filter(dedupe_key=key).exists():
+                    continue
                 message = _mail_registration(
-                    registration=registration,
-                    name="reminder",
-                    dedupe_key=f"{REMINDER_KEY_PREFIX}{registration.pk}:{hours}",
-                    hours_before=hours,
+                    registration=registration, name="reminder", dedupe_key=key, hours_before=hours
                 )
                 written += int(message is not None)
     return written

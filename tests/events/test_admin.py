@@ -1,3 +1,5 @@
+"""The events admin (actions, chart, hub scoping) and the door check-in page."""
+
 import csv
 import io
 from datetime import timedelta

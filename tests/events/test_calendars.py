@@ -1,3 +1,5 @@
+"""Calendar files and feeds, parsed back with the icalendar library."""
+
 from datetime import datetime
 from zoneinfo import ZoneInfo
 

@@ -1,3 +1,5 @@
+"""The events demo data."""
+
 import io
 import random
 

@@ -3,9 +3,11 @@
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from events import services
 from events.models import Registration
@@ -89,3 +91,17 @@ def test_cancellations_during_a_rush_never_overbook_and_promote_in_order_once():
     )
     assert len(promoted_mails) == 10
     assert set(promoted_mails.values()) == {1}
+
+
+def test_reminder_runs_at_the_same_time_write_each_reminder_once():
+    require_postgres()
+    event = EventFactory(starts_at=timezone.now() + timedelta(hours=20))
+    earlier = timezone.now() - timedelta(days=3)
+    for n in range(30):
+        services.registration_create(
+            event=event, full_name=f"R {n}", email=f"rem{n}@example.com", language="da", now=earlier
+        )
+    results, errors = run_concurrently([services.reminders_send_due for _ in range(THREADS)])
+    assert errors == []
+    assert sum(results) == 30
+    assert OutboxMessage.objects.filter(template="events/email/reminder").count() == 30

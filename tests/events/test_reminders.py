@@ -1,3 +1,5 @@
+"""Reminders: due once per registration and offset, never to cancelled or waitlisted people."""
+
 from datetime import timedelta
 
 import pytest

@@ -1,3 +1,5 @@
+"""Sign-up, cancellation, waitlist, staff moves and event changes, through the services."""
+
 from datetime import timedelta
 
 import pytest

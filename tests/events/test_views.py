@@ -1,3 +1,5 @@
+"""Public pages, the sign-up form and its bad input, registration links and the account section."""
+
 import json
 import re
 from datetime import timedelta
