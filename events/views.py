@@ -79,7 +79,7 @@ def _detail_context(request, event: Event, form=None, error: str = "") -> dict:
         form = RegistrationForm(event=event, user=request.user)
     return {
         "event": event,
-        "form": form if can_register or error else None,
+        "form": form if can_register else None,
         "error": error,
         "seats_left": left,
         "is_member": viewer["is_member"],

@@ -179,6 +179,8 @@ def test_closed_registration_answers_400(client):
     event = EventFactory(registration_closes_at=timezone.now() - timedelta(hours=1))
     response = client.post(register_url(event), guest())
     assert response.status_code == 400
+    assert "Tilmeldingen til dette arrangement er lukket." in response.content.decode()
+    assert response.context["form"] is None
     assert Registration.objects.count() == 0
 
 
