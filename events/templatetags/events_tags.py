@@ -1,16 +1,20 @@
 """Template helpers for event pages: Markdown bodies made safe, and schema.org data."""
 
+from zoneinfo import ZoneInfo
+
 import markdown
 import nh3
 from django import template
 from django.conf import settings
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.html import json_script
 from django.utils.safestring import mark_safe
+from django.utils.translation import pgettext
 
 from events.models import Event
 
 register = template.Library()
+COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 
 ALLOWED_TAGS = {"p", "br", "strong", "em", "a", "ul", "ol", "li", "h2", "h3", "h4", "blockquote", "code", "pre", "hr"}
 
@@ -73,3 +77,21 @@ def seats_remaining(event: Event):
     if event.capacity is None:
         return None
     return max(event.capacity - event.confirmed_count, 0)
+
+
+def _event_time_formats() -> dict:
+    return {
+        "long": pgettext("event date format", "l j F Y, H:i"),
+        "short": pgettext("event date format", "j M Y, H:i"),
+        "day": pgettext("event date format", "j F Y"),
+        "day_time": pgettext("event date format", "j F, H:i"),
+        "time": "H:i",
+    }
+
+
+@register.filter
+def event_time(value, style: str = "long") -> str:
+    """A time in Copenhagen, written the way the reader's language writes dates."""
+    if value is None:
+        return ""
+    return dateformat.format(timezone.localtime(value, COPENHAGEN), _event_time_formats()[style])
