@@ -8,7 +8,7 @@ from django.core import signing
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -246,6 +246,14 @@ def _staff_event_or_404(request, slug) -> Event:
 def checkin(request, slug):
     event = _staff_event_or_404(request, slug)
     query = request.GET.get("q", "").strip()[:100]
+    if request.method == "POST" and "no_shows" in request.POST:
+        try:
+            marked = services.event_no_shows_mark(event=event, actor=request.user)
+        except InvalidTransition:
+            messages.error(request, _("No-shows can be marked once the event is over."))
+            return redirect("events:checkin", slug=event.slug)
+        messages.success(request, _("%(count)d marked as no-show.") % {"count": marked})
+        return redirect("events:checkin", slug=event.slug)
     if request.method == "POST":
         registration_pk = request.POST.get("registration", "")
         if not registration_pk.isdigit():
@@ -269,5 +277,12 @@ def checkin(request, slug):
     return render(
         request,
         "events/checkin.html",
-        {"event": event, "registrations": registrations, "query": query, "attended": attended, "confirmed": confirmed},
+        {
+            "event": event,
+            "registrations": registrations,
+            "query": query,
+            "attended": attended,
+            "confirmed": confirmed,
+            "is_over": event.ends_at <= timezone.now(),
+        },
     )

@@ -272,3 +272,24 @@ def test_setting_the_status_to_cancelled_in_the_form_tells_registrants(staff_cli
 def test_checkin_with_a_bad_registration_id_is_404(staff_client, value):
     event = EventFactory()
     assert staff_client.post(f"/en/events/{event.slug}/check-in/", {"registration": value}).status_code == 404
+
+
+def test_checkin_page_marks_no_shows_after_the_event(staff_client):
+    event = EventFactory()
+    came, stayed_away = sign_up(event, 1), sign_up(event, 2)
+    services.registration_check_in(registration=came, actor=None)
+    Event.objects.filter(pk=event.pk).update(
+        starts_at=timezone.now() - timedelta(hours=5), ends_at=timezone.now() - timedelta(hours=2)
+    )
+    response = staff_client.post(f"/en/events/{event.slug}/check-in/", {"no_shows": "1"})
+    stayed_away.refresh_from_db()
+    assert response.status_code == 302
+    assert stayed_away.attendance == Registration.Attendance.NO_SHOW
+
+
+def test_checkin_page_refuses_no_shows_before_the_end(staff_client):
+    event = EventFactory()
+    registration = sign_up(event, 1)
+    staff_client.post(f"/en/events/{event.slug}/check-in/", {"no_shows": "1"})
+    registration.refresh_from_db()
+    assert registration.attendance == Registration.Attendance.UNKNOWN
