@@ -266,7 +266,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "outbox.tasks.outbox_purge_task",
         "schedule": crontab(hour=3, minute=17),
     },
+    "events-reminders": {
+        "task": "events.tasks.event_reminders_task",
+        "schedule": timedelta(minutes=5),
+    },
+    "events-member-holds": {
+        "task": "events.tasks.member_holds_release_task",
+        "schedule": timedelta(minutes=5),
+    },
 }
+# Public event sign-ups per client IP and minute (0 turns the limit off, e.g. for a load benchmark).
+EVENTS_SIGNUP_RATE_PER_MINUTE = env.int("EVENTS_SIGNUP_RATE_PER_MINUTE", default=10)
 
 # --- Security -------------------------------------------------------------------------------------
 SESSION_COOKIE_SECURE = HTTPS

@@ -1,11 +1,13 @@
 """factory-boy factories shared across the test suite."""
 
 import time
+from datetime import timedelta
 
 import factory
 from allauth.account.models import EmailAddress
 from allauth.mfa import app_settings as mfa_settings
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
+from django.utils import timezone
 
 from accounts.models import User
 
@@ -48,3 +50,73 @@ def totp_code(secret: str) -> str:
     if period - time.time() % period < 3:
         time.sleep(period - time.time() % period + 0.1)
     return format_hotp_value(hotp_value(secret, int(time.time()) // period))
+# --- events -----------------------------------------------------------------------------------------------------
+
+
+def event_hub(slug: str = "copenhagen"):
+    """A hub by slug. Transactional tests flush the hubs the data migration made, so this recreates it."""
+    from hubs.models import Hub
+
+    hub, _ = Hub.objects.get_or_create(
+        slug=slug,
+        defaults={"name": slug.title(), "city": slug.title(), "is_headquarters": slug == "copenhagen"},
+    )
+    return hub
+
+
+class EventFactory(factory.django.DjangoModelFactory):
+    """A published public event two weeks ahead, registration open, unlimited unless `capacity` is given."""
+
+    class Meta:
+        model = "events.Event"
+
+    slug = factory.Sequence(lambda n: f"event-{n}")
+    title_da = factory.Sequence(lambda n: f"Arrangement {n}")
+    title_en = factory.Sequence(lambda n: f"Event {n}")
+    summary_da = "Et møde om life science."
+    summary_en = "A meeting about life science."
+    kind = "network_meeting"
+    hub = factory.LazyFunction(event_hub)
+    venue_name_da = "Symbion"
+    venue_name_en = "Symbion"
+    venue_address = "Fruebjergvej 3, 2100 København Ø"
+    starts_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=14))
+    ends_at = factory.LazyAttribute(lambda event: event.starts_at + timedelta(hours=3))
+    status = "published"
+    capacity = None
+
+
+class EventQuestionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "events.Question"
+
+    event = factory.SubFactory(EventFactory)
+    label_da = factory.Sequence(lambda n: f"Spørgsmål {n}")
+    label_en = factory.Sequence(lambda n: f"Question {n}")
+    kind = "text"
+    required = False
+
+
+class EventQuestionOptionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "events.QuestionOption"
+
+    question = factory.SubFactory(EventQuestionFactory, kind="single")
+    label_da = factory.Sequence(lambda n: f"Valg {n}")
+    label_en = factory.Sequence(lambda n: f"Option {n}")
+
+
+class EventRegistrationFactory(factory.django.DjangoModelFactory):
+    """A row written directly, for reads and admin tests; seat logic is tested through the services."""
+
+    class Meta:
+        model = "events.Registration"
+
+    event = factory.SubFactory(EventFactory)
+    full_name = factory.Faker("name")
+    email = factory.Sequence(lambda n: f"guest{n}@example.com")
+    organisation_name = "Acme Bio ApS"
+    language = "da"
+    status = "confirmed"
+    consent_at = factory.LazyFunction(timezone.now)
+    confirmed_at = factory.LazyFunction(timezone.now)
