@@ -245,7 +245,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "outbox.tasks.outbox_purge_task",
         "schedule": crontab(hour=3, minute=17),
     },
+    "members-renewal-reminders": {
+        "task": "members.tasks.membership_renewal_reminders_task",
+        "schedule": crontab(hour=7, minute=5),
+    },
+    "members-expire": {
+        "task": "members.tasks.memberships_expire_task",
+        "schedule": crontab(hour=2, minute=41),
+    },
 }
+# Days an unpaid membership stays active after its period starts before it expires.
+MEMBERSHIP_GRACE_DAYS = env.int("MEMBERSHIP_GRACE_DAYS", default=30)
 
 # --- Security -------------------------------------------------------------------------------------
 SESSION_COOKIE_SECURE = not DEBUG
