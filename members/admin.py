@@ -53,8 +53,10 @@ class OrganisationResource(resources.ModelResource):
             "city",
             "country",
             "listed_in_directory",
+            "region",
+            "hub",
+            "segments",
         ]
-        export_order = [*fields, "region", "hub", "segments"]
 
     def dehydrate_segments(self, organisation):
         return ", ".join(segment.code for segment in organisation.segments.all())
@@ -69,8 +71,7 @@ class ContactResource(resources.ModelResource):
 
     class Meta:
         model = OrganisationRole
-        fields = ["role"]
-        export_order = ["organisation", "cvr", "name", "email", "role", "language"]
+        fields = ["organisation", "cvr", "name", "email", "role", "language"]
 
 
 def _export_response(dataset, *, fmt: str, name: str) -> HttpResponse:

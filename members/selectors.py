@@ -11,7 +11,15 @@ from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from members.models import Membership, MembershipApplication, Organisation, OrganisationRole, Partner, Segment
+from members.models import (
+    Invitation,
+    Membership,
+    MembershipApplication,
+    Organisation,
+    OrganisationRole,
+    Partner,
+    Segment,
+)
 
 DIRECTORY_PAGE_SIZE = 30
 
@@ -228,3 +236,93 @@ def admin_dashboard(*, user) -> dict:
         "expiring": list(expiring[:10]),
         "expiring_count": expiring.count(),
     }
+
+
+# --- "My account" and personal data ---------------------------------------------------------------
+
+
+def portal_organisations(*, user) -> list[dict]:
+    """The user's organisations with their roles, latest membership and colleagues, in a fixed number of
+    queries however many organisations there are."""
+    my_roles = list(
+        OrganisationRole.objects.filter(user=user)
+        .select_related("organisation")
+        .prefetch_related(
+            Prefetch(
+                "organisation__memberships",
+                queryset=Membership.objects.order_by("-period_end"),
+                to_attr="memberships_latest",
+            ),
+            Prefetch(
+                "organisation__roles",
+                queryset=OrganisationRole.objects.select_related("user").order_by("user__full_name"),
+                to_attr="all_roles",
+            ),
+        )
+        .order_by("organisation__name", "role")
+    )
+    items = []
+    for organisation, rows in groupby(my_roles, key=lambda row: row.organisation):
+        rows = list(rows)
+        colleagues = {role.user.pk: role.user for role in organisation.all_roles if role.user_id != user.pk}
+        items.append(
+            {
+                "organisation": organisation,
+                "role_labels": [row.get_role_display() for row in rows],
+                "is_admin": any(row.role == OrganisationRole.Role.ADMIN for row in rows),
+                "membership": organisation.memberships_latest[0] if organisation.memberships_latest else None,
+                "colleagues": list(colleagues.values()),
+            }
+        )
+    return items
+
+
+def portal_context(request) -> dict:
+    return {
+        "organisations": portal_organisations(user=request.user),
+        "pending_applications": MembershipApplication.objects.filter(
+            applicant=request.user, status=MembershipApplication.Status.PENDING
+        ).count(),
+    }
+
+
+def personal_data(*, user) -> dict:
+    """What the members app keeps about a person, for their data export."""
+    return {
+        "organisation_roles": [
+            {"organisation": role.organisation.name, "role": role.role, "since": role.created_at.isoformat()}
+            for role in OrganisationRole.objects.filter(user=user).select_related("organisation")
+        ],
+        "membership_applications": [
+            {
+                "organisation": application.name,
+                "cvr": application.cvr,
+                "contact_name": application.contact_name,
+                "contact_email": application.contact_email,
+                "contact_phone": application.contact_phone,
+                "status": application.status,
+                "submitted": application.created_at.isoformat(),
+            }
+            for application in MembershipApplication.objects.filter(applicant=user)
+        ],
+        "invitations_received": [
+            {"organisation": invitation.organisation.name, "role": invitation.role, "status": invitation.status}
+            for invitation in Invitation.objects.filter(email__iexact=user.email).select_related("organisation")
+        ],
+    }
+
+
+def account_deletion_blockers(*, user) -> list[str]:
+    """An organisation must keep an admin: its last admin hands the role on before leaving."""
+    from django.utils.translation import gettext
+
+    sole = (
+        Organisation.objects.filter(roles__user=user, roles__role=OrganisationRole.Role.ADMIN)
+        .annotate(admins=Count("roles", filter=Q(roles__role=OrganisationRole.Role.ADMIN), distinct=True))
+        .filter(admins=1)
+    )
+    return [
+        gettext("You are the only admin of %(organisation)s. Hand the admin role on to a colleague first.")
+        % {"organisation": organisation.name}
+        for organisation in sole
+    ]

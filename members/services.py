@@ -45,10 +45,14 @@ def hub_for_region(region):
     return region.hubs.order_by("ordering", "pk").first() if region is not None else None
 
 
+# Paths under /members/ that an organisation's slug must not shadow.
+RESERVED_SLUGS = {"partners", "apply", "manage", "invitation"}
+
+
 def slug_unique(*, name: str, exclude_pk=None) -> str:
     base = slugify(name)[:100] or "organisation"
     slug, n = base, 2
-    while Organisation.objects.filter(slug=slug).exclude(pk=exclude_pk).exists():
+    while slug in RESERVED_SLUGS or Organisation.objects.filter(slug=slug).exclude(pk=exclude_pk).exists():
         slug, n = f"{base}-{n}", n + 1
     return slug
 
@@ -186,6 +190,7 @@ def application_reject(*, application: MembershipApplication, rejected_by, reaso
 def organisation_profile_update(*, organisation: Organisation, data: dict, m2m: dict, by) -> Organisation:
     """A member admin (or staff) saves the profile; the hub follows the region unless staff set it."""
     with transaction.atomic():
+        organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
         region_before = organisation.region_id
         for field, value in data.items():
             setattr(organisation, field, value)
