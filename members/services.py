@@ -100,8 +100,8 @@ def application_submit(*, data: dict, segments, password: str | None, user=None,
                     full_name=data["contact_name"],
                     preferred_language=data.get("language", "da"),
                 )
-                address = EmailAddress.objects.get(user=user, email=user.email)
-                transaction.on_commit(lambda: address.send_confirmation(request, signup=True))
+                # allauth's confirmation mail goes through the outbox adapter, in this same transaction.
+                EmailAddress.objects.get(user=user, email=user.email).send_confirmation(request, signup=True)
         application = MembershipApplication.objects.create(
             **{**data, "contact_email": email}, applicant=user, terms_accepted_at=timezone.now()
         )
