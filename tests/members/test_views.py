@@ -361,7 +361,7 @@ def test_portal_shows_my_organisations_and_renewal_date(client, org_admin):
 
 
 def test_personal_data_download_contains_my_roles(client, org_admin):
-    organisation, admin = org_admin
+    _organisation, admin = org_admin
     client.force_login(admin)
     data = client.get(reverse("accounts:personal_data")).json()
     assert data["account"]["email"] == admin.email
@@ -369,7 +369,7 @@ def test_personal_data_download_contains_my_roles(client, org_admin):
 
 
 def test_last_admin_cannot_delete_the_account(client, org_admin):
-    organisation, admin = org_admin
+    _organisation, admin = org_admin
     client.force_login(admin)
     response = client.post(reverse("accounts:delete"), {"password": PASSWORD})
     assert response.status_code == 409
@@ -377,7 +377,7 @@ def test_last_admin_cannot_delete_the_account(client, org_admin):
 
 
 def test_account_delete_keeps_the_organisation(client, org_admin):
-    organisation, admin = org_admin
+    organisation, _admin = org_admin
     member = OrganisationRoleFactory(organisation=organisation, role="member").user
     client.force_login(member)
     response = client.post(reverse("accounts:delete"), {"password": PASSWORD})
