@@ -40,3 +40,13 @@ def org_admin():
     organisation = member_organisation_create(name="Nordlys Medico ApS", slug="nordlys-medico")
     admin = OrganisationRoleFactory(organisation=organisation, role="admin").user
     return organisation, admin
+
+
+@pytest.fixture(autouse=True)
+def _danish_urls():
+    """reverse() follows the thread's active language, which an earlier /en/ request may have left behind."""
+    from django.utils import translation
+
+    translation.activate("da")
+    yield
+    translation.activate("da")

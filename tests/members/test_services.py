@@ -54,8 +54,13 @@ def application_data(**overrides):
 
 
 def submit(**overrides):
+    from django.test import RequestFactory
+
     return services.application_submit(
-        data=application_data(**overrides), segments=Segment.objects.filter(code="biotech"), password="x-Secret-2026!"
+        data=application_data(**overrides),
+        segments=Segment.objects.filter(code="biotech"),
+        password="x-Secret-2026!",
+        request=RequestFactory().get("/"),
     )
 
 
