@@ -170,6 +170,46 @@ def directory_page(*, filters: DirectoryFilters, page: int | str = 1) -> Page:
     return Paginator(directory_queryset(filters=filters), DIRECTORY_PAGE_SIZE).get_page(page)
 
 
+DIRECTORY_CACHE_VERSION_KEY = "members:directory:version"
+DIRECTORY_CACHE_SECONDS = 300
+
+
+def directory_cache_version_new() -> int:
+    """A fresh version never equals one a stored page carries, even after the version key was evicted."""
+    import time
+
+    return time.time_ns()
+
+
+def directory_cache_key(*, params, language: str) -> str:
+    import hashlib
+
+    raw = repr((params, language))
+    return f"members:directory:{hashlib.sha256(raw.encode()).hexdigest()}"
+
+
+def directory_cached_page(*, key: str) -> tuple[bytes | None, int]:
+    """The cached page if it was stored under the current version, and that version: one cache round trip.
+    directory_cache_invalidate() moves the version on, which makes every stored page stale at once."""
+    from django.core.cache import cache
+
+    found = cache.get_many([DIRECTORY_CACHE_VERSION_KEY, key])
+    version = found.get(DIRECTORY_CACHE_VERSION_KEY)
+    if version is None:
+        cache.add(DIRECTORY_CACHE_VERSION_KEY, directory_cache_version_new(), timeout=None)
+        version = cache.get(DIRECTORY_CACHE_VERSION_KEY)
+    stored = found.get(key)
+    if stored is not None and stored[0] == version:
+        return stored[1], version
+    return None, version
+
+
+def directory_cache_store(*, key: str, version: int, content: bytes) -> None:
+    from django.core.cache import cache
+
+    cache.set(key, (version, content), timeout=DIRECTORY_CACHE_SECONDS)
+
+
 def directory_organisation(*, slug: str) -> Organisation:
     """A listed active member's public page; anything else is 404."""
     organisation = (

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.contrib.postgres.search import SearchVector
 from django.core import signing
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -25,6 +26,7 @@ from members.models import (
     Organisation,
     OrganisationRole,
 )
+from members.selectors import DIRECTORY_CACHE_VERSION_KEY, directory_cache_version_new
 from outbox.services import mail_enqueue
 
 Role = OrganisationRole.Role
@@ -57,8 +59,19 @@ def slug_unique(*, name: str, exclude_pk=None) -> str:
     return slug
 
 
+def directory_cache_invalidate() -> None:
+    """The cached directory pages are stale once the transaction that changed members commits."""
+
+    def bump():
+        cache.set(DIRECTORY_CACHE_VERSION_KEY, directory_cache_version_new(), timeout=None)
+
+    transaction.on_commit(bump)
+
+
 def organisation_search_refresh(*, organisation_ids) -> None:
-    """Recompute the stored Danish search vector (name weighs most, then description, then offers and seeks)."""
+    """Recompute the stored Danish search vector (name weighs most, then description, then offers and seeks);
+    the directory's cached pages go with it."""
+    directory_cache_invalidate()
     if not settings.IS_POSTGRES:
         return
     vector = (
@@ -209,6 +222,8 @@ def organisation_profile_update(*, organisation: Organisation, data: dict, m2m: 
 
 
 def _membership_locked(membership: Membership) -> Membership:
+    """Every membership change goes through here, so the directory's cache is dropped here too."""
+    directory_cache_invalidate()
     return Membership.objects.select_for_update().get(pk=membership.pk)
 
 
@@ -261,6 +276,7 @@ def memberships_expire(*, today: date | None = None) -> int:
     )
     expired = 0
     for pk in due.values_list("pk", flat=True):
+        directory_cache_invalidate()
         with transaction.atomic():
             membership = Membership.objects.select_for_update().get(pk=pk)
             if membership.status != Membership.Status.ACTIVE:

@@ -4,6 +4,7 @@ Views stay thin: forms check input, services write, selectors read and scope."""
 import csv
 from functools import partial
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -31,6 +32,14 @@ APPLY_RATE_LIMIT = 10  # applications per IP address per hour
 
 
 def directory(request):
+    # Anonymous visitors all see the same page for the same filters, so it is cached whole (keyed by filters,
+    # page and language, and dropped whenever a member changes). Signed-in visitors get their own header.
+    cacheable = _anonymous_visit(request)
+    key = selectors.directory_cache_key(params=sorted(request.GET.lists()), language=get_language())
+    if cacheable:
+        cached, version = selectors.directory_cached_page(key=key)
+        if cached is not None:
+            return HttpResponse(cached)
     form = DirectoryFilterForm(request.GET or None)
     if request.GET and not form.is_valid():
         return render(request, "members/directory.html", {"form": form, "page": None}, status=400)
@@ -38,7 +47,19 @@ def directory(request):
     page = selectors.directory_page(filters=filters, page=request.GET.get("page", 1))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "members/directory.html", {"form": form, "page": page, "query": query.urlencode()})
+    response = render(request, "members/directory.html", {"form": form, "page": page, "query": query.urlencode()})
+    if cacheable:
+        selectors.directory_cache_store(key=key, version=version, content=response.content)
+    return response
+
+
+def _anonymous_visit(request) -> bool:
+    """No account, no session and no pending messages: nothing on the page is the visitor's own."""
+    return (
+        not request.user.is_authenticated
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and "messages" not in request.COOKIES
+    )
 
 
 def organisation_detail(request, slug):

@@ -392,3 +392,14 @@ def test_account_delete_with_a_wrong_password_answers_400(client, org_admin):
     client.force_login(member)
     assert client.post(reverse("accounts:delete"), {"password": "wrong"}).status_code == 400
     assert User.objects.filter(pk=member.pk).exists()
+
+
+def test_directory_cache_is_dropped_when_a_member_changes(client, django_capture_on_commit_callbacks):
+    from members.services import organisation_profile_update
+
+    organisation = member_organisation_create(name="Gammelt Navn")
+    assert "Gammelt Navn" in client.get(reverse("members:directory")).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        organisation_profile_update(organisation=organisation, data={"name": "Nyt Navn"}, m2m={}, by=None)
+    body = client.get(reverse("members:directory")).content.decode()
+    assert ("Nyt Navn" in body, "Gammelt Navn" in body) == (True, False)
