@@ -135,7 +135,10 @@ class Organisation(models.Model):
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(
-                fields=["cvr"], condition=models.Q(cvr__isnull=False), name="members_organisation_cvr_unique"
+                fields=["cvr"],
+                condition=models.Q(cvr__isnull=False),
+                name="members_organisation_cvr_unique",
+                violation_error_message=_("An organisation with this CVR number already exists."),
             ),
         ]
         indexes = [models.Index(Lower("name"), name="members_org_name_lower_idx")]

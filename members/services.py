@@ -444,6 +444,15 @@ def invitation_create(*, organisation: Organisation, email: str, role: str, invi
     return invitation
 
 
+def invitation_revoke(*, invitation: Invitation, by) -> Invitation:
+    with transaction.atomic():
+        invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        invitation.revoke()
+        invitation.save(update_fields=["status", "decided_at"])
+        audit_record(actor=by, action="members.invitation.revoke", target=invitation)
+    return invitation
+
+
 def invitation_from_token(*, token: str) -> Invitation:
     """The pending invitation a token stands for; InvitationInvalid with a message for the person otherwise."""
     try:

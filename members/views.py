@@ -180,8 +180,7 @@ def invitation_revoke(request, pk, invitation_pk):
     invitation = get_object_or_404(
         Invitation, pk=invitation_pk, organisation=organisation, status=Invitation.Status.PENDING
     )
-    invitation.revoke()
-    invitation.save(update_fields=["status", "decided_at"])
+    services.invitation_revoke(invitation=invitation, by=request.user)
     messages.success(request, _("The invitation was withdrawn."))
     return redirect("members:manage", pk=organisation.pk)
 

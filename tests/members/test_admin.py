@@ -130,3 +130,71 @@ def test_hub_staff_cannot_open_another_hubs_membership(hub_staff_client):
     membership = other.memberships.get()
     response = hub_staff_client.get(reverse("admin:members_membership_change", args=[membership.pk]))
     assert response.status_code in (302, 404)
+
+
+def test_admin_derives_the_hub_from_the_region(staff_client):
+    from hubs.models import Region
+
+    organisation = member_organisation_create(name="Flytter ApS", hub=Hub.objects.get(slug="copenhagen"))
+    region = Region.objects.get(code="nordjylland")
+    staff_client.post(
+        reverse("admin:members_organisation_change", args=[organisation.pk]),
+        _change_form(organisation, region=region.pk, hub=organisation.hub_id),
+    )
+    organisation.refresh_from_db()
+    assert organisation.hub.slug == "aalborg"
+
+
+def test_admin_keeps_a_hub_staff_chose(staff_client):
+    from hubs.models import Region
+
+    organisation = member_organisation_create(name="Flytter ApS", hub=Hub.objects.get(slug="copenhagen"))
+    region = Region.objects.get(code="nordjylland")
+    staff_client.post(
+        reverse("admin:members_organisation_change", args=[organisation.pk]),
+        _change_form(organisation, region=region.pk, hub=Hub.objects.get(slug="odense").pk),
+    )
+    organisation.refresh_from_db()
+    assert organisation.hub.slug == "odense"
+
+
+def _change_form(organisation, **overrides):
+    data = {
+        "name": organisation.name,
+        "legal_name": organisation.legal_name,
+        "slug": organisation.slug,
+        "cvr": organisation.cvr,
+        "kind": organisation.kind,
+        "size_band": organisation.size_band,
+        "country": "DK",
+        "listed_in_directory": "on",
+        "roles-TOTAL_FORMS": "0",
+        "roles-INITIAL_FORMS": "0",
+        "memberships-TOTAL_FORMS": "0",
+        "memberships-INITIAL_FORMS": "0",
+        "_save": "Save",
+    }
+    return {**data, **overrides}
+
+
+def test_admin_refuses_a_wrong_cvr_checksum(staff_client):
+    organisation = member_organisation_create(name="Tjek ApS")
+    response = staff_client.post(
+        reverse("admin:members_organisation_change", args=[organisation.pk]), _change_form(organisation, cvr="12345678")
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["cvr"]
+    organisation.refresh_from_db()
+    assert organisation.cvr != "12345678"
+
+
+def test_admin_refuses_a_duplicate_cvr(staff_client):
+    first = member_organisation_create(name="Første ApS")
+    second = member_organisation_create(name="Anden ApS")
+    response = staff_client.post(
+        reverse("admin:members_organisation_change", args=[second.pk]), _change_form(second, cvr=first.cvr)
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.non_field_errors() == [
+        "Der findes allerede en organisation med dette CVR-nummer."
+    ]
