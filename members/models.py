@@ -141,7 +141,11 @@ class Organisation(models.Model):
                 violation_error_message=_("An organisation with this CVR number already exists."),
             ),
         ]
-        indexes = [models.Index(Lower("name"), name="members_org_name_lower_idx")]
+        indexes = [
+            models.Index(Lower("name"), name="members_org_name_lower_idx"),
+            # The directory lists members by name a page at a time: walking this index stops after one page.
+            models.Index(fields=["name"], name="members_org_name_idx"),
+        ]
 
     def __str__(self):
         return self.name

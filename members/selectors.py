@@ -123,6 +123,7 @@ def directory_queryset(*, filters: DirectoryFilters) -> QuerySet[Organisation]:
         organisations_with_active_membership()
         .filter(listed_in_directory=True)
         .select_related("hub")
+        .defer("search_vector", "hub__description", "hub__description_da", "hub__description_en")
         .prefetch_related(Prefetch("segments", queryset=Segment.objects.order_by("ordering")))
     )
     if filters.segment:
