@@ -207,11 +207,11 @@ class OrganisationAdmin(HubScopedAdminMixin, TranslationAdmin):
             )
         formset.save_m2m()
 
-    @admin.action(description=_("Export selected organisations as CSV"))
+    @admin.action(description=_("Export selected organisations as CSV"), permissions=["view"])
     def export_csv(self, request, queryset):
         return self._export(request, queryset, fmt="csv")
 
-    @admin.action(description=_("Export selected organisations as Excel"))
+    @admin.action(description=_("Export selected organisations as Excel"), permissions=["view"])
     def export_xlsx(self, request, queryset):
         return self._export(request, queryset, fmt="xlsx")
 
@@ -255,11 +255,11 @@ class OrganisationRoleAdmin(HubScopedAdminMixin, admin.ModelAdmin):
         )
         super().delete_model(request, obj)
 
-    @admin.action(description=_("Export selected contacts as CSV"))
+    @admin.action(description=_("Export selected contacts as CSV"), permissions=["view"])
     def export_csv(self, request, queryset):
         return self._export(request, queryset, fmt="csv")
 
-    @admin.action(description=_("Export selected contacts as Excel"))
+    @admin.action(description=_("Export selected contacts as Excel"), permissions=["view"])
     def export_xlsx(self, request, queryset):
         return self._export(request, queryset, fmt="xlsx")
 
@@ -314,7 +314,7 @@ class MembershipAdmin(HubScopedAdminMixin, admin.ModelAdmin):
         if done:
             self.message_user(request, done_message(done), messages.SUCCESS)
 
-    @admin.action(description=_("Renew for another year"))
+    @admin.action(description=_("Renew for another year"), permissions=["change"])
     def renew(self, request, queryset):
         self._each(
             request,
@@ -323,7 +323,7 @@ class MembershipAdmin(HubScopedAdminMixin, admin.ModelAdmin):
             lambda n: ngettext("%d membership renewed.", "%d memberships renewed.", n) % n,
         )
 
-    @admin.action(description=_("Mark as paid today"))
+    @admin.action(description=_("Mark as paid today"), permissions=["change"])
     def mark_paid(self, request, queryset):
         self._each(
             request,
@@ -332,7 +332,7 @@ class MembershipAdmin(HubScopedAdminMixin, admin.ModelAdmin):
             lambda n: ngettext("%d membership marked paid.", "%d memberships marked paid.", n) % n,
         )
 
-    @admin.action(description=_("Cancel"))
+    @admin.action(description=_("Cancel"), permissions=["change"])
     def cancel(self, request, queryset):
         self._each(
             request,
@@ -382,7 +382,7 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
             '<span class="status-badge status-{}">{}</span>', application.status, application.get_status_display()
         )
 
-    @admin.action(description=_("Approve: create the member organisation"))
+    @admin.action(description=_("Approve: create the member organisation"), permissions=["change"])
     def approve(self, request, queryset):
         approved = 0
         for application in queryset:
@@ -399,7 +399,7 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
                 messages.SUCCESS,
             )
 
-    @admin.action(description=_("Reject with a reason"))
+    @admin.action(description=_("Reject with a reason"), permissions=["change"])
     def reject(self, request, queryset):
         form = RejectionForm(request.POST if "reason" in request.POST else None)
         if form.is_valid():

@@ -21,14 +21,10 @@ COLLEAGUE = "kollega@solsikke.example"
 
 @pytest.fixture
 def reference_data():
-    """A transactional test's flush takes what the data migrations loaded (regions, hubs, segments, partners);
-    load it again through the same migration code."""
-    import importlib
+    """A transactional test starts after another one's flush: load the reference data again."""
+    from tests.support.reference_data import reference_data_load
 
-    from django.apps import apps
-
-    for module in ("hubs.migrations.0002_regions_and_hubs", "members.migrations.0003_reference_data"):
-        importlib.import_module(module).load(apps, None)
+    reference_data_load()
 
 
 def totp_now(secret: str) -> str:

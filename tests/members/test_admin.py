@@ -198,3 +198,12 @@ def test_admin_refuses_a_duplicate_cvr(staff_client):
     assert response.context["adminform"].form.non_field_errors() == [
         "Der findes allerede en organisation med dette CVR-nummer."
     ]
+
+
+def test_hub_staff_cannot_approve_applications(hub_staff_client):
+    application = submit()
+    response = hub_staff_client.post(
+        changelist("membershipapplication"), {"action": "approve", "_selected_action": [application.pk]}
+    )
+    assert response.status_code == 403
+    assert MembershipApplication.objects.get().status == "pending"

@@ -403,3 +403,25 @@ def test_directory_cache_is_dropped_when_a_member_changes(client, django_capture
         organisation_profile_update(organisation=organisation, data={"name": "Nyt Navn"}, m2m={}, by=None)
     body = client.get(reverse("members:directory")).content.decode()
     assert ("Nyt Navn" in body, "Gammelt Navn" in body) == (True, False)
+
+
+def test_signed_in_person_applies_without_a_new_account(client):
+    person = UserFactory(email="eksisterende@example.com")
+    client.force_login(person)
+    form = apply_form(contact_email="someone-else@example.com")
+    del form["password1"], form["password2"]
+    assert client.post(reverse("members:apply"), form).status_code == 302
+    application = MembershipApplication.objects.get()
+    assert (application.applicant, application.contact_email) == (person, "eksisterende@example.com")
+    assert User.objects.count() == 1
+
+
+def test_portal_lists_every_organisation_a_person_belongs_to(client):
+    person = UserFactory()
+    for name in ("Alfa ApS", "Beta ApS"):
+        OrganisationRoleFactory(organisation=member_organisation_create(name=name), user=person, role="member")
+    client.force_login(person)
+    organisations = [
+        item["organisation"].name for item in client.get(reverse("accounts:portal")).context["section"]["organisations"]
+    ]
+    assert organisations == ["Alfa ApS", "Beta ApS"]
