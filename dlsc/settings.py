@@ -254,6 +254,9 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=2, minute=41),
     },
 }
+# Exports of members and contacts: a cell such as "=HYPERLINK(...)" is written as text, never as a formula.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+IMPORT_EXPORT_ESCAPE_ILLEGAL_CHARS_ON_EXPORT = True
 # Days an unpaid membership stays active after its period starts before it expires.
 MEMBERSHIP_GRACE_DAYS = env.int("MEMBERSHIP_GRACE_DAYS", default=30)
 

@@ -11,6 +11,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from import_export import fields, resources
+from import_export.formats import base_formats
 from modeltranslation.admin import TranslationAdmin
 
 from accounts.audit import audit_record
@@ -75,13 +76,10 @@ class ContactResource(resources.ModelResource):
 
 
 def _export_response(dataset, *, fmt: str, name: str) -> HttpResponse:
+    """Through import-export's formats, which neutralise cells that a spreadsheet would run as formulas."""
     stamp = timezone.localdate().isoformat()
-    if fmt == "xlsx":
-        response = HttpResponse(
-            dataset.xlsx, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        )
-    else:
-        response = HttpResponse(dataset.csv, content_type="text/csv; charset=utf-8")
+    file_format = base_formats.XLSX() if fmt == "xlsx" else base_formats.CSV()
+    response = HttpResponse(file_format.export_data(dataset), content_type=file_format.get_content_type())
     response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.{fmt}"'
     return response
 

@@ -207,3 +207,12 @@ def test_hub_staff_cannot_approve_applications(hub_staff_client):
     )
     assert response.status_code == 403
     assert MembershipApplication.objects.get().status == "pending"
+
+
+def test_export_writes_formulas_as_text(staff_client):
+    organisation = member_organisation_create(name='=HYPERLINK("http://evil.example")')
+    response = staff_client.post(
+        changelist("organisation"), {"action": "export_csv", "_selected_action": [organisation.pk]}
+    )
+    assert "=HYPERLINK" not in response.content.decode()
+    assert 'HYPERLINK(""http://evil.example"")' in response.content.decode()

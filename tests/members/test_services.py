@@ -299,3 +299,22 @@ def test_application_for_a_pending_cvr_is_refused_by_the_database():
         MembershipApplication.objects.create(
             **application_data(contact_email="other@example.com"), terms_accepted_at=timezone.now()
         )
+
+
+def test_beat_runs_the_members_tasks(settings):
+    from dlsc.celery import app
+
+    app.loader.import_default_modules()
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    members_tasks = {"members.tasks.membership_renewal_reminders_task", "members.tasks.memberships_expire_task"}
+    assert members_tasks <= scheduled
+    assert members_tasks <= set(app.tasks)
+
+
+def test_renewal_reminder_task_sends_through_the_service():
+    from members.tasks import membership_renewal_reminders_task
+
+    today = timezone.localdate()
+    membership = MembershipFactory(period_start=today - timedelta(days=358), period_end=today + timedelta(days=7))
+    OrganisationRoleFactory(organisation=membership.organisation, role="admin")
+    assert membership_renewal_reminders_task() == 1
