@@ -51,8 +51,11 @@ def hub_for_region(region):
 RESERVED_SLUGS = {"partners", "apply", "manage", "invitation"}
 
 
+DANISH_LETTERS = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "Æ": "Ae", "Ø": "Oe", "Å": "Aa"})
+
+
 def slug_unique(*, name: str, exclude_pk=None) -> str:
-    base = slugify(name)[:100] or "organisation"
+    base = slugify(name.translate(DANISH_LETTERS))[:100] or "organisation"
     slug, n = base, 2
     while slug in RESERVED_SLUGS or Organisation.objects.filter(slug=slug).exclude(pk=exclude_pk).exists():
         slug, n = f"{base}-{n}", n + 1

@@ -318,3 +318,7 @@ def test_renewal_reminder_task_sends_through_the_service():
     membership = MembershipFactory(period_start=today - timedelta(days=358), period_end=today + timedelta(days=7))
     OrganisationRoleFactory(organisation=membership.organisation, role="admin")
     assert membership_renewal_reminders_task() == 1
+
+
+def test_slug_spells_danish_letters_out():
+    assert services.slug_unique(name="Bølge Sundhed Århus") == "boelge-sundhed-aarhus"
