@@ -189,6 +189,17 @@ class OrganisationAdmin(HubScopedAdminMixin, TranslationAdmin):
         super().save_related(request, form, formsets, change)
         services.organisation_search_refresh(organisation_ids=[form.instance.pk])
 
+    def delete_model(self, request, obj):
+        audit_record(actor=request.user, action="members.organisation.delete", target=obj)
+        super().delete_model(request, obj)
+        services.directory_cache_invalidate()
+
+    def delete_queryset(self, request, queryset):
+        for organisation in queryset:
+            audit_record(actor=request.user, action="members.organisation.delete", target=organisation)
+        super().delete_queryset(request, queryset)
+        services.directory_cache_invalidate()
+
     def save_formset(self, request, form, formset, change):
         # Role and membership rows edited inline leave the same audit trail as the services do.
         instances = formset.save(commit=False)
@@ -299,6 +310,7 @@ class MembershipAdmin(HubScopedAdminMixin, admin.ModelAdmin):
             target=obj,
             data={"fields": form.changed_data},
         )
+        services.directory_cache_invalidate()
 
     def _each(self, request, queryset, service, done_message):
         done = 0
