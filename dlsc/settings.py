@@ -277,9 +277,22 @@ CELERY_BEAT_SCHEDULE = {
         "task": "events.tasks.member_holds_release_task",
         "schedule": timedelta(minutes=5),
     },
+    "members-renewal-reminders": {
+        "task": "members.tasks.membership_renewal_reminders_task",
+        "schedule": crontab(hour=7, minute=5),
+    },
+    "members-expire": {
+        "task": "members.tasks.memberships_expire_task",
+        "schedule": crontab(hour=2, minute=41),
+    },
 }
 # Public event sign-ups per client IP and minute (0 turns the limit off, e.g. for a load benchmark).
 EVENTS_SIGNUP_RATE_PER_MINUTE = env.int("EVENTS_SIGNUP_RATE_PER_MINUTE", default=10)
+# Exports of members and contacts: a cell such as "=HYPERLINK(...)" is written as text, never as a formula.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+IMPORT_EXPORT_ESCAPE_ILLEGAL_CHARS_ON_EXPORT = True
+# Days an unpaid membership stays active after its period starts before it expires.
+MEMBERSHIP_GRACE_DAYS = env.int("MEMBERSHIP_GRACE_DAYS", default=30)
 
 # --- Security -------------------------------------------------------------------------------------
 SESSION_COOKIE_SECURE = HTTPS

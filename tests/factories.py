@@ -50,6 +50,8 @@ def totp_code(secret: str) -> str:
     if period - time.time() % period < 3:
         time.sleep(period - time.time() % period + 0.1)
     return format_hotp_value(hotp_value(secret, int(time.time()) // period))
+
+
 # --- events -----------------------------------------------------------------------------------------------------
 
 
@@ -120,3 +122,73 @@ class EventRegistrationFactory(factory.django.DjangoModelFactory):
     status = "confirmed"
     consent_at = factory.LazyFunction(timezone.now)
     confirmed_at = factory.LazyFunction(timezone.now)
+
+
+# --- members ----------------------------------------------------------------------------------------
+
+
+def cvr_valid(n: int) -> str:
+    """A valid CVR number (modulus 11 with weights 2,7,6,5,4,3,2,1) derived from n."""
+    weights = (2, 7, 6, 5, 4, 3, 2)
+    base = 2000000 + n * 13
+    while True:
+        digits = str(base)[:7]
+        check = -sum(w * int(d) for w, d in zip(weights, digits, strict=True)) % 11
+        if check < 10:
+            return digits + str(check)
+        base += 1
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "members.Organisation"
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Testfirma {n} ApS")
+    legal_name = factory.LazyAttribute(lambda o: o.name)
+    slug = factory.Sequence(lambda n: f"testfirma-{n}")
+    cvr = factory.Sequence(cvr_valid)
+    kind = "company"
+    size_band = "10-49"
+    city = "Aarhus"
+    listed_in_directory = True
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "members.Membership"
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    status = "active"
+    period_start = factory.LazyFunction(lambda: _today() - _days(30))
+    period_end = factory.LazyFunction(lambda: _today() + _days(335))
+    fee_dkk = 7500
+    paid_on = factory.LazyFunction(lambda: _today() - _days(29))
+
+
+class OrganisationRoleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "members.OrganisationRole"
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    user = factory.SubFactory(UserFactory)
+    role = "admin"
+
+
+def _today():
+    from django.utils import timezone
+
+    return timezone.localdate()
+
+
+def _days(n):
+    from datetime import timedelta
+
+    return timedelta(days=n)
+
+
+def member_organisation_create(**kwargs):
+    """An organisation with an active, paid membership: a member the directory lists."""
+    organisation = OrganisationFactory(**kwargs)
+    MembershipFactory(organisation=organisation)
+    return organisation
