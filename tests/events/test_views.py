@@ -322,16 +322,24 @@ def test_account_page_does_not_list_other_peoples_registrations(client, member_u
     assert "Andres" not in client.get("/da/account/").content.decode()
 
 
-@pytest.mark.parametrize("rows", [1, 4])
-def test_account_section_query_count_does_not_grow_with_rows(client, member_user, django_assert_num_queries, rows):
-    for _ in range(rows):
-        services.registration_create(
-            event=EventFactory(), full_name="M", email=member_user.email, language="da", user=member_user
-        )
+def test_account_section_query_count_does_not_grow_with_rows(client, member_user):
+    """The account page holds other apps' sections too, so the figure that matters is that one registration and
+    four cost the same number of queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     client.force_login(member_user)
-    with django_assert_num_queries(3):
-        response = client.get("/da/account/")
-    assert response.content.decode().count("Se eller afmeld") == rows
+    counts = []
+    for rows in (1, 4):
+        while Registration.objects.filter(user=member_user).count() < rows:
+            services.registration_create(
+                event=EventFactory(), full_name="M", email=member_user.email, language="da", user=member_user
+            )
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get("/da/account/")
+        assert response.content.decode().count("Se eller afmeld") == rows
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
 
 
 @pytest.mark.parametrize("rows", [1, 4])
