@@ -1,0 +1,26 @@
+"""Celery tasks for newsletters: thin wrappers that take ids and call the services."""
+
+from celery import shared_task
+
+from newsletters import services
+from outbox.services import messages_deliver
+
+
+@shared_task(acks_late=True)
+def campaign_start_task(campaign_id: int) -> int:
+    return services.campaign_start(campaign_id=campaign_id)
+
+
+@shared_task(acks_late=True)
+def campaign_batch_task(campaign_id: int, ids: list[int]) -> dict:
+    """Send one batch over one SMTP connection; rows of a paused campaign are parked and are not claimed."""
+    counts = messages_deliver(ids=ids)
+    if counts["failed"]:
+        services.deliveries_failed_process(message_ids=ids)
+    services.campaign_finish_if_done(campaign_id=campaign_id)
+    return counts
+
+
+@shared_task(acks_late=True)
+def newsletters_tick_task() -> dict:
+    return services.newsletters_tick()
