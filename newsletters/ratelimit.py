@@ -11,10 +11,10 @@ def ratelimit_consume(*, request, action: str, limit: int, period: int) -> bool:
     """Count one use; False once `limit` uses were made in the current window."""
     key = f"ratelimit:{action}:{client_ip(request)}"
     if cache.add(key, 1, timeout=period):
-        return True
+        return limit >= 1
     try:
         used = cache.incr(key)
     except ValueError:  # the window ended between add and incr
         cache.add(key, 1, timeout=period)
-        return True
+        used = 1
     return used <= limit
