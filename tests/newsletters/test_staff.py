@@ -193,7 +193,10 @@ def postmark_event(record_type: str, email: str, **extra) -> dict:
     }
 
 
-def webhook_post(client, payload, secret="hook:s3cret"):
+WEBHOOK_SECRET = "hook:s3cret"
+
+
+def webhook_post(client, payload, secret=WEBHOOK_SECRET):
     return client.post(
         "/webhooks/anymail/postmark/tracking/",
         data=payload,
