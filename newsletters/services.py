@@ -645,15 +645,23 @@ def _waiting_rows(*, campaign: Campaign):
     )
 
 
+def campaign_is_sending(*, campaign_id: int) -> bool:
+    return Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.SENDING).exists()
+
+
 def campaign_pause(*, campaign: Campaign, by) -> Campaign:
-    """Stop sending: waiting rows are parked, so batch tasks already in the queue find nothing to claim (the
-    claim happens right before each send) and the sweeper leaves them alone."""
+    """Stop sending. Waiting rows are parked, so batch tasks still in the queue find nothing to claim and the
+    sweeper leaves them alone; rows a running batch has claimed are parked too, and that batch, which checks the
+    campaign before each send, hands them back to the queue unsent."""
     with transaction.atomic():
         campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
         campaign.pause()
         campaign.save(update_fields=["status"])
         audit_record(actor=by, action="newsletters.campaign_pause", target=campaign)
-        _waiting_rows(campaign=campaign).update(next_attempt_at=timezone.now() + PARKED_FOR)
+        OutboxMessage.objects.filter(
+            newsletter_delivery__campaign=campaign,
+            status__in=[OutboxMessage.Status.QUEUED, OutboxMessage.Status.RETRYING, OutboxMessage.Status.SENDING],
+        ).update(next_attempt_at=timezone.now() + PARKED_FOR)
     return campaign
 
 

@@ -3,7 +3,7 @@
 from celery import shared_task
 
 from newsletters import services
-from outbox.services import messages_deliver
+from outbox.services import messages_deliver_batch
 
 
 @shared_task(acks_late=True)
@@ -13,8 +13,9 @@ def campaign_start_task(campaign_id: int) -> int:
 
 @shared_task(acks_late=True)
 def campaign_batch_task(campaign_id: int, ids: list[int]) -> dict:
-    """Send one batch over one SMTP connection; rows of a paused campaign are parked and are not claimed."""
-    counts = messages_deliver(ids=ids)
+    """Send one batch over one SMTP connection; before each send the campaign must still be sending, so a pause
+    stops a batch already under way after at most the message on the wire."""
+    counts = messages_deliver_batch(ids=ids, proceed=lambda: services.campaign_is_sending(campaign_id=campaign_id))
     if counts["failed"]:
         services.deliveries_failed_process(message_ids=ids)
     services.campaign_finish_if_done(campaign_id=campaign_id)

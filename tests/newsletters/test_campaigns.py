@@ -237,3 +237,42 @@ def test_bounced_status_survives_a_second_failure_without_a_second_record(genera
     for _ in range(2):
         services.subscriber_mark_undeliverable(email=subscriber.email, status="bounced", source="delivery")
     assert Subscriber.objects.get(pk=subscriber.pk).consent_records.count() == 1
+
+
+def test_batch_task_sends_every_copy_and_finishes_the_campaign(general, smtp_sink):
+    from newsletters.tasks import campaign_batch_task
+
+    SubscriberFactory.create_batch(3, topics=[general])
+    campaign = started(CampaignFactory(topics=[general], subject_da="Nyt: æøå"))
+    assert campaign_batch_task(campaign.pk, campaign_ids(campaign)) == {"sent": 3, "failed": 0, "skipped": 0}
+    assert [message["Subject"] for message in smtp_sink.messages] == ["Nyt: æøå"] * 3
+    assert smtp_sink.messages[0]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert "Hej **læser**." in smtp_sink.messages[0].get_body(("plain",)).get_content()
+    assert Campaign.objects.get(pk=campaign.pk).status == "sent"
+
+
+def test_batch_stops_at_a_pause_and_hands_its_claimed_rows_back_parked(general, smtp_sink):
+    from outbox.services import messages_deliver_batch
+
+    SubscriberFactory.create_batch(4, topics=[general])
+    campaign = started(CampaignFactory(topics=[general]))
+    answers = iter([True, False])
+
+    def proceed():
+        allowed = next(answers)
+        if not allowed:
+            services.campaign_pause(campaign=campaign, by=None)
+        return allowed
+
+    assert messages_deliver_batch(ids=campaign_ids(campaign), proceed=proceed) == {
+        "sent": 1,
+        "failed": 0,
+        "skipped": 3,
+    }
+    waiting = OutboxMessage.objects.exclude(status="sent")
+    assert [(m.status, m.attempts, m.next_attempt_at > timezone.now() + timedelta(days=3650)) for m in waiting] == [
+        ("queued", 0, True)
+    ] * 3
+    services.campaign_resume(campaign=campaign, by=None)
+    assert messages_deliver_batch(ids=campaign_ids(campaign))["sent"] == 3
+    assert len({message["To"] for message in smtp_sink.messages}) == len(smtp_sink.messages) == 4
