@@ -4,6 +4,7 @@ A caller enqueues inside its own transaction; delivery is published to Celery on
 commits, and a failed publish is left to the sweeper, so no request waits on the broker."""
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from email import policy as email_policy
@@ -294,17 +295,28 @@ def messages_deliver_batch(*, ids: list[int], proceed: Callable[[], bool] | None
     for the WAL flush (a worker killed at any point still leaves only the row on the wire to be sent twice;
     only a crash of PostgreSQL itself could forget the last few "sent" marks, and those rows are sent again,
     never lost). `proceed()` is asked before each send; when it says no (a campaign was paused), the rows not
-    yet sent go back to "queued" with their next_attempt_at untouched."""
+    yet sent go back to "queued" with their next_attempt_at untouched. A long batch renews its claim well before
+    the sweeper would take its rows for stuck, and drops any row that is no longer its own."""
     counts = {"sent": 0, "failed": 0, "skipped": 0}
-    claimed = _messages_claim(ids=ids)
+    claimed, stamp = _messages_claim(ids=ids)
     counts["skipped"] = len(ids) - len(claimed)
+    owned = {message.pk for message in claimed}
+    renewed_at = time.monotonic()
     backend = None
     _synchronous_commit(on=False)
     try:
         for position, message in enumerate(claimed):
+            if time.monotonic() - renewed_at > settings.OUTBOX_STUCK_AFTER_SECONDS / 3:
+                remaining = [pending.pk for pending in claimed[position:] if pending.pk in owned]
+                owned, stamp = _messages_claim_renew(ids=remaining, stamp=stamp)
+                renewed_at = time.monotonic()
+            if message.pk not in owned:
+                counts["skipped"] += 1
+                continue
             if proceed is not None and not proceed():
-                _messages_release(ids=[pending.pk for pending in claimed[position:]])
-                counts["skipped"] += len(claimed) - position
+                remaining = [pending.pk for pending in claimed[position:] if pending.pk in owned]
+                _messages_release(ids=remaining)
+                counts["skipped"] += len(remaining)
                 break
             try:
                 if backend is None:
@@ -339,7 +351,8 @@ def _synchronous_commit(*, on: bool) -> None:
             cursor.execute("RESET synchronous_commit" if on else "SET synchronous_commit TO OFF")
 
 
-def _messages_claim(*, ids: list[int]) -> list[OutboxMessage]:
+def _messages_claim(*, ids: list[int]) -> tuple[list[OutboxMessage], object]:
+    """Claim what is still due among `ids`; the claim time is the batch's stamp of ownership."""
     now = timezone.now()
     with transaction.atomic():
         messages = list(
@@ -350,7 +363,20 @@ def _messages_claim(*, ids: list[int]) -> list[OutboxMessage]:
         for message in messages:
             message.mark_sending(now=now)
         OutboxMessage.objects.bulk_update(messages, ["status", "sending_started_at", "attempts"])
-    return messages
+    return messages, now
+
+
+def _messages_claim_renew(*, ids: list[int], stamp) -> tuple[set[int], object]:
+    """Keep the rows this batch still owns (still sending, under its stamp) and move their claim time on."""
+    now = timezone.now()
+    with transaction.atomic():
+        owned = set(
+            OutboxMessage.objects.select_for_update()
+            .filter(pk__in=ids, status=Status.SENDING, sending_started_at=stamp)
+            .values_list("pk", flat=True)
+        )
+        OutboxMessage.objects.filter(pk__in=owned).update(sending_started_at=now)
+    return owned, now
 
 
 def _messages_release(*, ids: list[int]) -> None:

@@ -276,3 +276,23 @@ def test_batch_stops_at_a_pause_and_hands_its_claimed_rows_back_parked(general, 
     services.campaign_resume(campaign=campaign, by=None)
     assert messages_deliver_batch(ids=campaign_ids(campaign))["sent"] == 3
     assert len({message["To"] for message in smtp_sink.messages}) == len(smtp_sink.messages) == 4
+
+
+def test_a_long_batch_skips_rows_the_sweeper_took_back_meanwhile(general, smtp_sink, settings):
+    from outbox.services import messages_deliver_batch
+
+    settings.OUTBOX_STUCK_AFTER_SECONDS = 0
+    SubscriberFactory.create_batch(3, topics=[general])
+    campaign = started(CampaignFactory(topics=[general]))
+    ids = campaign_ids(campaign)
+    taken = iter([False, True, True])
+
+    def sweeper_takes_the_last_row():
+        # Stands in for the sweeper and another worker: the last row was re-queued and sent elsewhere.
+        if next(taken):
+            OutboxMessage.objects.filter(pk=ids[-1]).update(status="sent")
+        return True
+
+    counts = messages_deliver_batch(ids=ids, proceed=sweeper_takes_the_last_row)
+    assert counts == {"sent": 2, "failed": 0, "skipped": 1}
+    assert len(smtp_sink.messages) == 2
