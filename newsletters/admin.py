@@ -197,7 +197,16 @@ class CampaignAdmin(HubScopedAdminMixin, TranslationAdmin):
     actions = ["send_test_to_me", "send_now", "pause", "resume", "unschedule"]
     change_form_template = "admin/newsletters/campaign/change_form.html"
     content_fields = ["subject", "body", "topics", "hub"]
-    state_fields = ["status", "scheduled_at", "started_at", "finished_at", "recipient_count", "progress"]
+    state_fields = [
+        "status",
+        "scheduled_at",
+        "started_at",
+        "finished_at",
+        "recipient_count",
+        "progress",
+        "created_by",
+        "created_at",
+    ]
 
     def get_queryset(self, request):
         sent = Q(deliveries__message__isnull=True) | Q(deliveries__message__status=OutboxMessage.Status.SENT)

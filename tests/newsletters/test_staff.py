@@ -230,3 +230,49 @@ def test_webhook_without_the_secret_is_refused(client, general, settings):
     subscriber.refresh_from_db()
     assert subscriber.status == "confirmed"
     assert ConsentRecord.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/en/admin/newsletters/campaign/add/",
+        "/en/admin/newsletters/campaign/",
+        "/en/admin/newsletters/subscriber/",
+        "/en/admin/newsletters/subscriber/import/",
+        "/en/admin/newsletters/consentrecord/",
+        "/en/admin/newsletters/topic/",
+    ],
+)
+def test_admin_pages_open(staff_client, general, url):
+    SubscriberFactory(topics=[general])
+    assert staff_client.get(url).status_code == 200
+
+
+def test_admin_creates_a_campaign_in_both_languages(staff_client, staff, general):
+    response = staff_client.post(
+        "/en/admin/newsletters/campaign/add/",
+        {
+            "subject_da": "Dansk emne",
+            "subject_en": "English subject",
+            "body_da": "Hej",
+            "body_en": "Hello",
+            "topics": [general.pk],
+            "hub": "",
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    campaign = Campaign.objects.get()
+    assert (campaign.subject_da, campaign.subject_en, campaign.status, campaign.created_by) == (
+        "Dansk emne",
+        "English subject",
+        "draft",
+        staff,
+    )
+
+
+def test_admin_campaign_list_query_count_does_not_grow(staff_client, general, django_assert_max_num_queries):
+    for _ in range(3):
+        campaign = CampaignFactory(topics=[general])
+        services.campaign_start(campaign_id=campaign.pk)
+    with django_assert_max_num_queries(12):
+        assert staff_client.get("/en/admin/newsletters/campaign/").status_code == 200
