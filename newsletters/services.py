@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -646,7 +646,14 @@ def _waiting_rows(*, campaign: Campaign):
 
 
 def campaign_is_sending(*, campaign_id: int) -> bool:
-    return Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.SENDING).exists()
+    """Asked before every copy is sent, so it is one plain statement: the ORM's query building would cost a
+    large share of a copy's CPU time."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {Campaign._meta.db_table} WHERE id = %s AND status = %s",  # noqa: S608
+            [campaign_id, Campaign.Status.SENDING],
+        )
+        return cursor.fetchone() is not None
 
 
 def campaign_pause(*, campaign: Campaign, by) -> Campaign:

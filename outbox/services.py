@@ -3,6 +3,7 @@
 A caller enqueues inside its own transaction; delivery is published to Celery only once that transaction
 commits, and a failed publish is left to the sweeper, so no request waits on the broker."""
 
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -285,8 +286,14 @@ def message_bytes(message: OutboxMessage) -> bytes | None:
         **message.headers,
     }
     for name, value in headers.items():
-        mime[name] = value if value.isascii() else Header(value, "utf-8").encode()
+        mime[name] = _header_encoded(value)
     return mime.as_bytes(policy=_SMTP_COMPAT32)
+
+
+@functools.lru_cache(maxsize=1024)
+def _header_encoded(value: str) -> str:
+    # A campaign's copies share their subject and list headers: encode each distinct value once.
+    return value if value.isascii() else Header(value, "utf-8").encode()
 
 
 def messages_deliver_batch(*, ids: list[int], proceed: Callable[[], bool] | None = None) -> dict:
