@@ -4,6 +4,7 @@ import os
 import uuid
 from pathlib import Path
 
+import kombu.pools
 import pytest
 from django.core.cache import cache
 
@@ -50,10 +51,17 @@ def celery_queue(settings):
     previous = (app.conf.task_default_queue, app.conf.broker_url)
     app.conf.task_default_queue = queue
     app.conf.broker_url = broker_url
+    # Celery caches the default queue and router on app.amqp at the first publish: forget them, or a second
+    # worker test in the same run would publish to the first test's queue.
+    app.__dict__.pop("amqp", None)
     settings.OUTBOX_DELIVER = True
     yield {"queue": queue, "broker_url": broker_url}
     app.conf.task_default_queue, app.conf.broker_url = previous
-    app.pool.force_close_all()
+    # Close the broker connections and forget every pool bound to them (kombu keeps producer pools per
+    # connection globally), so the next worker test publishes through fresh ones to its own queue.
+    kombu.pools.reset()
+    app._pool = None
+    app.__dict__.pop("amqp", None)
 
 
 @pytest.fixture
