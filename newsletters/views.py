@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.portal import portal_sections
 from newsletters import selectors, services
 from newsletters.consent import CONSENT_TEXT_VERSION
 from newsletters.forms import AccountTopicsForm, PreferencesForm, SubscribeForm
@@ -145,7 +146,7 @@ def account_topics(request):
     form = AccountTopicsForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Please choose among the topics listed."))
-        return redirect("accounts:portal")
+        return render(request, "accounts/portal.html", {"sections": portal_sections(request)}, status=400)
     subscriber = services.account_subscription_update(
         user=request.user, topics=list(form.cleaned_data["topics"]), ip_address=client_ip(request)
     )

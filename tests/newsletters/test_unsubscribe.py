@@ -122,3 +122,12 @@ def test_account_topics_need_a_login(client, general):
     response = client.post("/en/newsletter/account/", {"topics": ["general"]})
     assert response.status_code == 302
     assert "/accounts/login/" in response["Location"]
+
+
+def test_account_topics_with_an_unknown_topic_are_a_400(client, general):
+    user = UserFactory(email="member@example.com")
+    client.force_login(user)
+    response = client.post("/en/newsletter/account/", {"topics": ["no-such-topic"]})
+    assert response.status_code == 400
+    assert "Please choose among the topics listed." in response.content.decode()
+    assert user.newsletter_subscriptions.count() == 0
