@@ -47,21 +47,23 @@ class CountingHandler:
 
     def __init__(self):
         self.ids = Counter()
+        self.received = 0
         self.lock = threading.Lock()
 
     async def handle_DATA(self, server, session, envelope):
         match = MESSAGE_ID.search(envelope.content)
         with self.lock:
             self.ids[int(match.group(1)) if match else 0] += 1
+            self.received += 1
         return "250 OK"
 
     def total(self) -> int:
-        with self.lock:
-            return sum(self.ids.values())
+        # A running count: summing the counter while the campaign runs would take the sink's GIL time.
+        return self.received
 
     def reset(self) -> Counter:
         with self.lock:
-            seen, self.ids = self.ids, Counter()
+            seen, self.ids, self.received = self.ids, Counter(), 0
         return seen
 
 
