@@ -171,6 +171,7 @@ def main() -> None:
                     "fix_seconds": round(fixed - started, 2),
                     "campaign_seconds": round(campaign_seconds, 2),
                     "per_second": round(per_second, 1),
+                    "per_second_after_fix": round(args.recipients / (finished - fixed), 1),
                     "baseline_per_second": round(baseline_per_second, 1),
                     "ratio": round(per_second / baseline_per_second, 3),
                     "lost": lost,
