@@ -248,6 +248,10 @@ def test_batch_task_sends_every_copy_and_finishes_the_campaign(general, smtp_sin
     assert [message["Subject"] for message in smtp_sink.messages] == ["Nyt: æøå"] * 3
     assert smtp_sink.messages[0]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert "Hej **læser**." in smtp_sink.messages[0].get_body(("plain",)).get_content()
+    assert "Hej <strong>læser</strong>" in smtp_sink.messages[0].get_body(("html",)).get_content()
+    assert smtp_sink.messages[0]["From"] == "DLSC <noreply@dlsc.example>"
+    assert smtp_sink.messages[0]["Message-ID"].endswith(">")
+    assert smtp_sink.messages[0].defects == []
     assert Campaign.objects.get(pk=campaign.pk).status == "sent"
 
 
