@@ -271,7 +271,7 @@ def message_bytes(message: OutboxMessage) -> bytes | None:
         "Subject": message.subject,
         "From": message.from_email or settings.DEFAULT_FROM_EMAIL,
         "To": message.to,
-        "Date": formatdate(),
+        "Date": formatdate(usegmt=True),
         "Message-ID": make_msgid(domain=DNS_NAME.get_fqdn()),
         **({"Reply-To": message.reply_to} if message.reply_to else {}),
         "X-DLSC-Message": str(message.pk),
