@@ -141,6 +141,7 @@ def event_register(request, slug):
             event=event,
             answers=form.answers(),
             newsletter_opt_in=form.cleaned_data["newsletter_opt_in"],
+            ip_address=request.META.get("REMOTE_ADDR") or None,
             **person,
         )
     except services.MembersOnly as exc:

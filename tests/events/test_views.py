@@ -148,6 +148,28 @@ def test_guest_newsletter_opt_in_is_stored_with_the_time(client):
     assert registration.newsletter_opt_in_at is not None
 
 
+def test_guest_newsletter_opt_in_asks_for_confirmation_and_records_consent(client):
+    from newsletters.models import ConsentRecord, Subscriber
+
+    event = EventFactory()
+    client.post(register_url(event), guest(newsletter_opt_in="on"))
+    subscriber = Subscriber.objects.get()
+    consent = ConsentRecord.objects.get(subscriber=subscriber)
+    assert (subscriber.email, subscriber.status, subscriber.language) == ("gitte@example.com", "pending", "da")
+    assert (consent.source, consent.ip_address) == ("event", "127.0.0.1")
+    assert sorted(OutboxMessage.objects.values_list("template", flat=True)) == [
+        "events/email/registration_confirmed",
+        "newsletters/email/confirm",
+    ]
+
+
+def test_guest_without_newsletter_opt_in_is_not_subscribed(client):
+    from newsletters.models import Subscriber
+
+    client.post(register_url(EventFactory()), guest())
+    assert Subscriber.objects.count() == 0
+
+
 def test_member_signs_up_in_one_click(client, member_user):
     event = EventFactory(audience="members")
     client.force_login(member_user)
