@@ -17,11 +17,11 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.portal import portal_sections
+from accounts.ratelimit import client_ip, ratelimit_consume
 from newsletters import selectors, services
 from newsletters.consent import CONSENT_TEXT_VERSION
 from newsletters.forms import AccountTopicsForm, PreferencesForm, SubscribeForm
 from newsletters.models import ConsentRecord, Subscriber
-from newsletters.ratelimit import client_ip, ratelimit_consume
 
 
 def _bad_link(request):
