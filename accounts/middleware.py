@@ -1,5 +1,7 @@
 """Staff reach the admin only with a second factor: without one they are sent to set up TOTP first."""
 
+from functools import wraps
+
 from allauth.mfa.models import Authenticator
 from django.contrib import messages
 from django.shortcuts import redirect
@@ -7,21 +9,39 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 
+def staff_without_mfa(user) -> bool:
+    return bool(
+        user is not None
+        and user.is_authenticated
+        and user.is_staff
+        and not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+    )
+
+
+def staff_mfa_setup_redirect(request):
+    messages.warning(request, _("Staff must set up two-factor authentication before using the admin."))
+    return redirect("mfa_activate_totp")
+
+
+def staff_mfa_required(view):
+    """For staff pages outside the admin (the door check-in): the same second-factor rule as the admin."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if staff_without_mfa(request.user):
+            return staff_mfa_setup_redirect(request)
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
 class StaffMfaRequiredMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        user = getattr(request, "user", None)
-        if (
-            user is not None
-            and user.is_authenticated
-            and user.is_staff
-            and request.path_info.startswith(self._admin_prefix())
-            and not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
-        ):
-            messages.warning(request, _("Staff must set up two-factor authentication before using the admin."))
-            return redirect("mfa_activate_totp")
+        if request.path_info.startswith(self._admin_prefix()) and staff_without_mfa(getattr(request, "user", None)):
+            return staff_mfa_setup_redirect(request)
         return self.get_response(request)
 
     @staticmethod

@@ -13,6 +13,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.middleware import staff_mfa_required
 from accounts.ratelimit import ratelimit_consume
 from events import selectors, services
 from events.calendars import event_ics, feed_ics
@@ -246,6 +247,7 @@ def _staff_event_or_404(request, slug) -> Event:
 
 
 @login_required
+@staff_mfa_required
 @require_http_methods(["GET", "POST"])
 def checkin(request, slug):
     event = _staff_event_or_404(request, slug)

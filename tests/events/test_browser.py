@@ -6,12 +6,15 @@ import pytest
 
 from events.models import Answer
 from outbox.models import OutboxMessage
+from tests.browser.journeys import log_in, submit
 from tests.factories import (
     PASSWORD,
     EventFactory,
     EventQuestionOptionFactory,
     EventRegistrationFactory,
     StaffFactory,
+    staff_totp_activate,
+    totp_code,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -98,15 +101,15 @@ def test_event_list_is_accessible(page, assert_accessible):
 
 def test_door_check_in_on_a_phone(page, assert_accessible):
     staff = StaffFactory()
+    secret = staff_totp_activate(staff)
     event = EventFactory()
     EventRegistrationFactory(event=event, full_name="Dora Door")
     EventRegistrationFactory(event=event, full_name="Other Person")
     page.set_viewport_size({"width": 390, "height": 844})
-    page.goto("/en/accounts/login/")
-    page.fill("input[name=login]", staff.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("form button[type=submit]").last.click()
-    page.wait_for_load_state()
+    log_in(page, email=staff.email, language="en")
+    page.wait_for_url("**/en/accounts/2fa/authenticate/")
+    page.locator("#id_code").fill(totp_code(secret))
+    submit(page)
     page.goto(f"/en/events/{event.slug}/check-in/")
     page.fill("#checkin-q", "dora")
     assert page.locator(".checkin-row:visible").count() == 1

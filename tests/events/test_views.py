@@ -366,15 +366,28 @@ def test_account_section_query_count_does_not_grow_with_rows(client, member_user
 
 @pytest.mark.parametrize("rows", [1, 4])
 def test_checkin_page_query_count_does_not_grow_with_rows(client, django_assert_num_queries, rows):
-    from tests.factories import StaffFactory
+    from tests.factories import StaffFactory, staff_totp_activate
 
     event = EventFactory()
     for _ in range(rows):
         EventRegistrationFactory(event=event)
-    client.force_login(StaffFactory())
-    with django_assert_num_queries(6):
+    staff = StaffFactory()
+    staff_totp_activate(staff)
+    client.force_login(staff)
+    # the staff user's second factor is one more query than before the MFA check
+    with django_assert_num_queries(7):
         response = client.get(f"/da/events/{event.slug}/check-in/")
     assert len(response.context["registrations"]) == rows
+
+
+def test_checkin_page_sends_staff_without_a_second_factor_to_set_one_up(client):
+    from tests.factories import StaffFactory
+
+    event = EventFactory()
+    client.force_login(StaffFactory())
+    response = client.get(f"/da/events/{event.slug}/check-in/")
+    assert response.status_code == 302
+    assert response["Location"] == "/da/accounts/2fa/totp/activate/"
 
 
 def test_filtering_by_hub_offers_that_hubs_calendar(client):
