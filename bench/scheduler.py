@@ -8,7 +8,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from events.matchmaking.scheduler import Meeting, Problem, Slot, greedy_schedule, schedule  # noqa: E402
+from events.matchmaking.scheduler import Meeting, Problem, Slot, greedy_schedule, schedule
 
 PARTICIPANTS = 400
 ACCEPTED = 1500
