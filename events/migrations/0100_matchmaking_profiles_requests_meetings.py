@@ -8,218 +8,458 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('events', '0001_events_registrations_questions'),
-        ('members', '0001_initial'),
+        ("events", "0001_events_registrations_questions"),
+        ("members", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='MatchmakingConfig',
+            name="MatchmakingConfig",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('enabled', models.BooleanField(default=True, verbose_name='matchmaking on')),
-                ('tables', models.PositiveSmallIntegerField(default=10, verbose_name='number of tables')),
-                ('request_expiry_hours', models.PositiveSmallIntegerField(default=72, help_text='Unanswered requests expire after this time.', verbose_name='requests expire after (hours)')),
-                ('max_pending_requests', models.PositiveSmallIntegerField(default=10, help_text='How many unanswered requests one may send.', verbose_name='pending requests per participant')),
-                ('scheduled_at', models.DateTimeField(blank=True, null=True, verbose_name='last scheduled')),
-                ('event', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='matchmaking', to='events.event', verbose_name='event')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("enabled", models.BooleanField(default=True, verbose_name="matchmaking on")),
+                ("tables", models.PositiveSmallIntegerField(default=10, verbose_name="number of tables")),
+                (
+                    "request_expiry_hours",
+                    models.PositiveSmallIntegerField(
+                        default=72,
+                        help_text="Unanswered requests expire after this time.",
+                        verbose_name="requests expire after (hours)",
+                    ),
+                ),
+                (
+                    "max_pending_requests",
+                    models.PositiveSmallIntegerField(
+                        default=10,
+                        help_text="How many unanswered requests one may send.",
+                        verbose_name="pending requests per participant",
+                    ),
+                ),
+                ("scheduled_at", models.DateTimeField(blank=True, null=True, verbose_name="last scheduled")),
+                (
+                    "event",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="matchmaking",
+                        to="events.event",
+                        verbose_name="event",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'matchmaking settings',
-                'verbose_name_plural': 'matchmaking settings',
+                "verbose_name": "matchmaking settings",
+                "verbose_name_plural": "matchmaking settings",
             },
         ),
         migrations.CreateModel(
-            name='MeetingRequest',
+            name="MeetingRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('message', models.TextField(max_length=1000, verbose_name='message')),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('accepted', 'Accepted'), ('declined', 'Declined'), ('expired', 'Expired')], default='pending', max_length=10, verbose_name='status')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='sent')),
-                ('expires_at', models.DateTimeField(verbose_name='expires')),
-                ('answered_at', models.DateTimeField(blank=True, null=True, verbose_name='answered')),
-                ('event', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='meeting_requests', to='events.event', verbose_name='event')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("message", models.TextField(max_length=1000, verbose_name="message")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("accepted", "Accepted"),
+                            ("declined", "Declined"),
+                            ("expired", "Expired"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="sent")),
+                ("expires_at", models.DateTimeField(verbose_name="expires")),
+                ("answered_at", models.DateTimeField(blank=True, null=True, verbose_name="answered")),
+                (
+                    "event",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="meeting_requests",
+                        to="events.event",
+                        verbose_name="event",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'meeting request',
-                'verbose_name_plural': 'meeting requests',
-                'ordering': ['-created_at', 'pk'],
+                "verbose_name": "meeting request",
+                "verbose_name_plural": "meeting requests",
+                "ordering": ["-created_at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Meeting',
+            name="Meeting",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('table', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='table')),
-                ('locked', models.BooleanField(default=False, verbose_name='locked')),
-                ('outcome', models.CharField(blank=True, choices=[('', 'Not recorded'), ('held', 'Held'), ('no_show', 'No-show')], default='', max_length=10, verbose_name='outcome')),
-                ('event', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='meetings', to='events.event', verbose_name='event')),
-                ('request', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='meeting', to='events.meetingrequest', verbose_name='request')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("table", models.PositiveSmallIntegerField(blank=True, null=True, verbose_name="table")),
+                ("locked", models.BooleanField(default=False, verbose_name="locked")),
+                (
+                    "outcome",
+                    models.CharField(
+                        blank=True,
+                        choices=[("", "Not recorded"), ("held", "Held"), ("no_show", "No-show")],
+                        default="",
+                        max_length=10,
+                        verbose_name="outcome",
+                    ),
+                ),
+                (
+                    "event",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="meetings",
+                        to="events.event",
+                        verbose_name="event",
+                    ),
+                ),
+                (
+                    "request",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="meeting",
+                        to="events.meetingrequest",
+                        verbose_name="request",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'meeting',
-                'verbose_name_plural': 'meetings',
-                'ordering': ['slot__starts_at', 'table', 'pk'],
+                "verbose_name": "meeting",
+                "verbose_name_plural": "meetings",
+                "ordering": ["slot__starts_at", "table", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='MeetingSession',
+            name="MeetingSession",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(blank=True, max_length=100, verbose_name='name')),
-                ('starts_at', models.DateTimeField(verbose_name='starts')),
-                ('slot_minutes', models.PositiveSmallIntegerField(default=30, verbose_name='slot length (minutes)')),
-                ('slot_count', models.PositiveSmallIntegerField(default=4, verbose_name='number of slots')),
-                ('event', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='meeting_sessions', to='events.event', verbose_name='event')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(blank=True, max_length=100, verbose_name="name")),
+                ("starts_at", models.DateTimeField(verbose_name="starts")),
+                ("slot_minutes", models.PositiveSmallIntegerField(default=30, verbose_name="slot length (minutes)")),
+                ("slot_count", models.PositiveSmallIntegerField(default=4, verbose_name="number of slots")),
+                (
+                    "event",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="meeting_sessions",
+                        to="events.event",
+                        verbose_name="event",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'meeting session',
-                'verbose_name_plural': 'meeting sessions',
-                'ordering': ['event', 'starts_at', 'pk'],
+                "verbose_name": "meeting session",
+                "verbose_name_plural": "meeting sessions",
+                "ordering": ["event", "starts_at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Profile',
+            name="Profile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('display_name', models.CharField(max_length=200, verbose_name='name')),
-                ('organisation_name', models.CharField(blank=True, max_length=200, verbose_name='organisation')),
-                ('kind', models.CharField(choices=[('company', 'Company'), ('researcher', 'Researcher'), ('hospital', 'Hospital'), ('public_body', 'Public body'), ('investor', 'Investor')], default='company', max_length=20, verbose_name='type')),
-                ('headline', models.CharField(blank=True, max_length=300, verbose_name='who we are')),
-                ('headline_da', models.CharField(blank=True, max_length=300, null=True, verbose_name='who we are')),
-                ('headline_en', models.CharField(blank=True, max_length=300, null=True, verbose_name='who we are')),
-                ('offers', models.TextField(blank=True, verbose_name='what we offer')),
-                ('offers_da', models.TextField(blank=True, null=True, verbose_name='what we offer')),
-                ('offers_en', models.TextField(blank=True, null=True, verbose_name='what we offer')),
-                ('seeks', models.TextField(blank=True, verbose_name='what we seek')),
-                ('seeks_da', models.TextField(blank=True, null=True, verbose_name='what we seek')),
-                ('seeks_en', models.TextField(blank=True, null=True, verbose_name='what we seek')),
-                ('languages', models.JSONField(blank=True, default=list, verbose_name='meeting languages')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created')),
-                ('event', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='matchmaking_profiles', to='events.event', verbose_name='event')),
-                ('offer_tags', models.ManyToManyField(blank=True, related_name='matchmaking_offers', to='members.tag', verbose_name='offer tags')),
-                ('organisation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='matchmaking_profiles', to='members.organisation', verbose_name='organisation')),
-                ('registration', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='matchmaking_profile', to='events.registration', verbose_name='registration')),
-                ('seek_tags', models.ManyToManyField(blank=True, related_name='matchmaking_seeks', to='members.tag', verbose_name='seek tags')),
-                ('segments', models.ManyToManyField(blank=True, related_name='matchmaking_profiles', to='members.segment', verbose_name='segments')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='matchmaking_profiles', to=settings.AUTH_USER_MODEL, verbose_name='user')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("display_name", models.CharField(max_length=200, verbose_name="name")),
+                ("organisation_name", models.CharField(blank=True, max_length=200, verbose_name="organisation")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("company", "Company"),
+                            ("researcher", "Researcher"),
+                            ("hospital", "Hospital"),
+                            ("public_body", "Public body"),
+                            ("investor", "Investor"),
+                        ],
+                        default="company",
+                        max_length=20,
+                        verbose_name="type",
+                    ),
+                ),
+                ("headline", models.CharField(blank=True, max_length=300, verbose_name="who we are")),
+                ("headline_da", models.CharField(blank=True, max_length=300, null=True, verbose_name="who we are")),
+                ("headline_en", models.CharField(blank=True, max_length=300, null=True, verbose_name="who we are")),
+                ("offers", models.TextField(blank=True, verbose_name="what we offer")),
+                ("offers_da", models.TextField(blank=True, null=True, verbose_name="what we offer")),
+                ("offers_en", models.TextField(blank=True, null=True, verbose_name="what we offer")),
+                ("seeks", models.TextField(blank=True, verbose_name="what we seek")),
+                ("seeks_da", models.TextField(blank=True, null=True, verbose_name="what we seek")),
+                ("seeks_en", models.TextField(blank=True, null=True, verbose_name="what we seek")),
+                ("languages", models.JSONField(blank=True, default=list, verbose_name="meeting languages")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="created")),
+                (
+                    "event",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="matchmaking_profiles",
+                        to="events.event",
+                        verbose_name="event",
+                    ),
+                ),
+                (
+                    "offer_tags",
+                    models.ManyToManyField(
+                        blank=True, related_name="matchmaking_offers", to="members.tag", verbose_name="offer tags"
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="matchmaking_profiles",
+                        to="members.organisation",
+                        verbose_name="organisation",
+                    ),
+                ),
+                (
+                    "registration",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="matchmaking_profile",
+                        to="events.registration",
+                        verbose_name="registration",
+                    ),
+                ),
+                (
+                    "seek_tags",
+                    models.ManyToManyField(
+                        blank=True, related_name="matchmaking_seeks", to="members.tag", verbose_name="seek tags"
+                    ),
+                ),
+                (
+                    "segments",
+                    models.ManyToManyField(
+                        blank=True, related_name="matchmaking_profiles", to="members.segment", verbose_name="segments"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="matchmaking_profiles",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'matchmaking profile',
-                'verbose_name_plural': 'matchmaking profiles',
-                'ordering': ['event', 'display_name', 'pk'],
+                "verbose_name": "matchmaking profile",
+                "verbose_name_plural": "matchmaking profiles",
+                "ordering": ["event", "display_name", "pk"],
             },
         ),
         migrations.AddField(
-            model_name='meetingrequest',
-            name='recipient',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='received_requests', to='events.profile', verbose_name='to'),
+            model_name="meetingrequest",
+            name="recipient",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="received_requests",
+                to="events.profile",
+                verbose_name="to",
+            ),
         ),
         migrations.AddField(
-            model_name='meetingrequest',
-            name='sender',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sent_requests', to='events.profile', verbose_name='from'),
+            model_name="meetingrequest",
+            name="sender",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="sent_requests",
+                to="events.profile",
+                verbose_name="from",
+            ),
         ),
         migrations.CreateModel(
-            name='MeetingFeedback',
+            name="MeetingFeedback",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('happened', models.BooleanField(verbose_name='the meeting happened')),
-                ('result', models.CharField(blank=True, choices=[('nothing', 'Nothing further'), ('follow_up', 'A follow-up meeting'), ('collaboration', 'A collaboration or project'), ('deal', 'A contract or investment')], max_length=20, verbose_name='what came of it')),
-                ('comment', models.TextField(blank=True, max_length=2000, verbose_name='comment')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='given')),
-                ('meeting', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='feedback', to='events.meeting', verbose_name='meeting')),
-                ('profile', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='feedback', to='events.profile', verbose_name='from')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("happened", models.BooleanField(verbose_name="the meeting happened")),
+                (
+                    "result",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("nothing", "Nothing further"),
+                            ("follow_up", "A follow-up meeting"),
+                            ("collaboration", "A collaboration or project"),
+                            ("deal", "A contract or investment"),
+                        ],
+                        max_length=20,
+                        verbose_name="what came of it",
+                    ),
+                ),
+                ("comment", models.TextField(blank=True, max_length=2000, verbose_name="comment")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="given")),
+                (
+                    "meeting",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="feedback",
+                        to="events.meeting",
+                        verbose_name="meeting",
+                    ),
+                ),
+                (
+                    "profile",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="feedback",
+                        to="events.profile",
+                        verbose_name="from",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'meeting feedback',
-                'verbose_name_plural': 'meeting feedback',
+                "verbose_name": "meeting feedback",
+                "verbose_name_plural": "meeting feedback",
             },
         ),
         migrations.AddField(
-            model_name='meeting',
-            name='first',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='events.profile', verbose_name='participant'),
+            model_name="meeting",
+            name="first",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="events.profile",
+                verbose_name="participant",
+            ),
         ),
         migrations.AddField(
-            model_name='meeting',
-            name='second',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='events.profile', verbose_name='participant'),
+            model_name="meeting",
+            name="second",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="events.profile",
+                verbose_name="participant",
+            ),
         ),
         migrations.CreateModel(
-            name='Slot',
+            name="Slot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('index', models.PositiveSmallIntegerField(verbose_name='number in session')),
-                ('starts_at', models.DateTimeField(verbose_name='starts')),
-                ('ends_at', models.DateTimeField(verbose_name='ends')),
-                ('event', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='meeting_slots', to='events.event')),
-                ('session', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='slots', to='events.meetingsession', verbose_name='session')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("index", models.PositiveSmallIntegerField(verbose_name="number in session")),
+                ("starts_at", models.DateTimeField(verbose_name="starts")),
+                ("ends_at", models.DateTimeField(verbose_name="ends")),
+                (
+                    "event",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="meeting_slots", to="events.event"
+                    ),
+                ),
+                (
+                    "session",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="slots",
+                        to="events.meetingsession",
+                        verbose_name="session",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'meeting slot',
-                'verbose_name_plural': 'meeting slots',
-                'ordering': ['starts_at', 'pk'],
+                "verbose_name": "meeting slot",
+                "verbose_name_plural": "meeting slots",
+                "ordering": ["starts_at", "pk"],
             },
         ),
         migrations.AddField(
-            model_name='meeting',
-            name='slot',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='meetings', to='events.slot', verbose_name='slot'),
+            model_name="meeting",
+            name="slot",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="meetings",
+                to="events.slot",
+                verbose_name="slot",
+            ),
         ),
         migrations.CreateModel(
-            name='Unavailability',
+            name="Unavailability",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('profile', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='unavailable', to='events.profile')),
-                ('slot', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='unavailable', to='events.slot')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "profile",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="unavailable", to="events.profile"
+                    ),
+                ),
+                (
+                    "slot",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="unavailable", to="events.slot"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'unavailable slot',
-                'verbose_name_plural': 'unavailable slots',
+                "verbose_name": "unavailable slot",
+                "verbose_name_plural": "unavailable slots",
             },
         ),
         migrations.AddConstraint(
-            model_name='meetingsession',
-            constraint=models.CheckConstraint(condition=models.Q(('slot_count__gt', 0), ('slot_minutes__gt', 0)), name='matchmaking_session_has_slots'),
+            model_name="meetingsession",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("slot_count__gt", 0), ("slot_minutes__gt", 0)), name="matchmaking_session_has_slots"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='profile',
-            constraint=models.UniqueConstraint(fields=('event', 'user'), name='matchmaking_profile_one_per_user_event'),
+            model_name="profile",
+            constraint=models.UniqueConstraint(fields=("event", "user"), name="matchmaking_profile_one_per_user_event"),
         ),
         migrations.AddIndex(
-            model_name='meetingrequest',
-            index=models.Index(fields=['status', 'expires_at'], name='matchmaking_request_due_idx'),
+            model_name="meetingrequest",
+            index=models.Index(fields=["status", "expires_at"], name="matchmaking_request_due_idx"),
         ),
         migrations.AddConstraint(
-            model_name='meetingrequest',
-            constraint=models.UniqueConstraint(django.db.models.functions.comparison.Least('sender', 'recipient'), django.db.models.functions.comparison.Greatest('sender', 'recipient'), condition=models.Q(('status__in', ['pending', 'accepted'])), name='matchmaking_request_one_live_per_pair'),
+            model_name="meetingrequest",
+            constraint=models.UniqueConstraint(
+                django.db.models.functions.comparison.Least("sender", "recipient"),
+                django.db.models.functions.comparison.Greatest("sender", "recipient"),
+                condition=models.Q(("status__in", ["pending", "accepted"])),
+                name="matchmaking_request_one_live_per_pair",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='meetingrequest',
-            constraint=models.CheckConstraint(condition=models.Q(('sender', models.F('recipient')), _negated=True), name='matchmaking_request_not_to_self'),
+            model_name="meetingrequest",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("sender", models.F("recipient")), _negated=True),
+                name="matchmaking_request_not_to_self",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='meetingfeedback',
-            constraint=models.UniqueConstraint(fields=('meeting', 'profile'), name='matchmaking_feedback_once_per_side'),
+            model_name="meetingfeedback",
+            constraint=models.UniqueConstraint(
+                fields=("meeting", "profile"), name="matchmaking_feedback_once_per_side"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='slot',
-            constraint=models.UniqueConstraint(fields=('session', 'index'), name='matchmaking_slot_unique_index'),
+            model_name="slot",
+            constraint=models.UniqueConstraint(fields=("session", "index"), name="matchmaking_slot_unique_index"),
         ),
         migrations.AddConstraint(
-            model_name='meeting',
-            constraint=models.UniqueConstraint(condition=models.Q(('slot__isnull', False)), fields=('slot', 'table'), name='matchmaking_meeting_one_per_seat'),
+            model_name="meeting",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("slot__isnull", False)),
+                fields=("slot", "table"),
+                name="matchmaking_meeting_one_per_seat",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='meeting',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('locked', False), ('slot__isnull', True), ('table__isnull', True)), models.Q(('slot__isnull', False), ('table__isnull', False)), _connector='OR'), name='matchmaking_meeting_placed_whole'),
+            model_name="meeting",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("locked", False), ("slot__isnull", True), ("table__isnull", True)),
+                    models.Q(("slot__isnull", False), ("table__isnull", False)),
+                    _connector="OR",
+                ),
+                name="matchmaking_meeting_placed_whole",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='unavailability',
-            constraint=models.UniqueConstraint(fields=('profile', 'slot'), name='matchmaking_unavailability_once'),
+            model_name="unavailability",
+            constraint=models.UniqueConstraint(fields=("profile", "slot"), name="matchmaking_unavailability_once"),
         ),
     ]
