@@ -245,7 +245,21 @@ CELERY_BEAT_SCHEDULE = {
         "task": "outbox.tasks.outbox_purge_task",
         "schedule": crontab(hour=3, minute=17),
     },
+    "matchmaking-requests-expire": {
+        "task": "events.matchmaking.tasks.requests_expire_task",
+        "schedule": timedelta(minutes=10),
+    },
+    "matchmaking-agendas-day-before": {
+        "task": "events.matchmaking.tasks.agendas_send_day_before_task",
+        "schedule": crontab(hour=16, minute=0),
+    },
+    "matchmaking-feedback-requests": {
+        "task": "events.matchmaking.tasks.feedback_requests_send_task",
+        "schedule": crontab(hour=10, minute=5),
+    },
 }
+# Celery's autodiscovery finds only <app>.tasks; matchmaking's tasks live one package deeper.
+CELERY_IMPORTS = ("events.matchmaking.tasks",)
 
 # --- Security -------------------------------------------------------------------------------------
 SESSION_COOKIE_SECURE = not DEBUG

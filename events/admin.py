@@ -76,3 +76,6 @@ class RegistrationAdmin(HubScopedAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("status"), ordering="status")
     def status_column(self, obj):
         return status_badge(obj)
+
+
+import events.matchmaking.admin  # noqa: E402,F401  (matchmaking admin lives in its own module)

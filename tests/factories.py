@@ -54,7 +54,7 @@ class MatchmakingEventFactory(factory.django.DjangoModelFactory):
     kind = "matchmaking"
     status = "published"
     hub = factory.SubFactory(MatchmakingHubFactory)
-    starts_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=10))
+    starts_at = factory.LazyFunction(lambda: timezone.now().replace(second=0, microsecond=0) + timedelta(days=10))
     ends_at = factory.LazyAttribute(lambda o: o.starts_at + timedelta(hours=6))
 
     @factory.post_generation

@@ -384,7 +384,13 @@ def feedback_requests_send(*, now=None) -> int:
     """After an event, ask both sides of each placed meeting how it went; once per meeting and side."""
     now = now or timezone.now()
     asked = 0
-    meetings = Meeting.objects.filter(slot__isnull=False, event__ends_at__lte=now, event__matchmaking__enabled=True)
+    # A week after the event is late enough to ask; older events were asked before (the dedupe key holds).
+    meetings = Meeting.objects.filter(
+        slot__isnull=False,
+        event__ends_at__lte=now,
+        event__ends_at__gt=now - timedelta(days=7),
+        event__matchmaking__enabled=True,
+    )
     for meeting in meetings.select_related(
         "event", "first__user", "first__registration", "second__user", "second__registration"
     ):
