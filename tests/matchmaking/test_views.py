@@ -119,7 +119,7 @@ def test_suggestions_show_the_reason(client, event, me):
     helper.offer_tags.add(tag)
     response = client.get(url("suggestions", event))
     [suggestion] = response.context["suggestions"]
-    assert (suggestion.profile.pk, suggestion.reasons) == (helper.pk, ["offers Clinical validation, which you seek"])
+    assert (suggestion.profile.pk, suggestion.reasons) == (helper.pk, ["tilbyder Clinical validation, som du søger"])
 
 
 def test_sending_a_request_from_a_profile_page(client, event, me):
