@@ -202,3 +202,50 @@ def test_profiles_are_one_per_user_and_event(event):
 
 def test_request_statuses_are_the_four_states():
     assert [s.value for s in MeetingRequest.Status] == ["pending", "accepted", "declined", "expired"]
+
+
+def test_staff_may_let_a_late_meeting_move_others(event):
+    slots = with_slots(event, 2)
+    a, b, c = (matchmaking_profile(event=event) for _ in range(3))
+    first = accepted(a, b)
+    Meeting.objects.filter(pk=first.pk).update(slot=slots[0], table=1)
+    services.availability_set(profile=c, unavailable_slots=[slots[1]])
+    event.matchmaking.scheduled_at = timezone.now()
+    event.matchmaking.save()
+    late = accepted(a, c)
+    late.refresh_from_db()
+    assert late.slot is None
+    fit = services.meeting_fit_late(meeting=late, by=StaffFactory(), allow_move=True)
+    first.refresh_from_db()
+    late.refresh_from_db()
+    assert (fit.moved, first.slot, late.slot) == ([first.pk], slots[1], slots[0])
+
+
+def test_agendas_go_out_once_on_the_day_before(event):
+    with_slots(event, 1)
+    a, b = matchmaking_profile(event=event), matchmaking_profile(event=event)
+    accepted(a, b)
+    services.schedule_run(event=event, by=StaffFactory(), time_limit=2)
+    OutboxMessage.objects.all().delete()
+    day_before = event.starts_at - timedelta(days=1)
+    assert (services.agendas_send_day_before(now=day_before), services.agendas_send_day_before(now=day_before)) == (
+        2,
+        0,
+    )
+
+
+def test_both_sides_are_asked_for_feedback_once_after_the_event(event):
+    with_slots(event, 1)
+    a, b = matchmaking_profile(event=event), matchmaking_profile(event=event)
+    accepted(a, b)
+    services.schedule_run(event=event, by=StaffFactory(), time_limit=2)
+    after = event.ends_at + timedelta(hours=1)
+    assert (services.feedback_requests_send(now=after), services.feedback_requests_send(now=after)) == (2, 0)
+
+
+def test_nobody_is_asked_for_feedback_before_the_event_ends(event):
+    with_slots(event, 1)
+    a, b = matchmaking_profile(event=event), matchmaking_profile(event=event)
+    accepted(a, b)
+    services.schedule_run(event=event, by=StaffFactory(), time_limit=2)
+    assert services.feedback_requests_send(now=event.ends_at - timedelta(minutes=1)) == 0

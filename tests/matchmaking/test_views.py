@@ -181,3 +181,39 @@ def test_admin_report_counts_requests_meetings_and_follow_ups(client, event):
     admin_login(client)
     [row] = client.get(reverse("admin:matchmaking_report")).context["rows"]
     assert (row["requested"], row["accepted"], row["placed"], row["held"], row["followed_up"]) == (2, 1, 1, 1, 1)
+
+
+def test_catalogue_filters_by_type_and_text(client, event, me):
+    investor = matchmaking_profile(event=event)
+    investor.kind = "investor"
+    investor.offers_da = "Kapital til medicoteknik"
+    investor.save()
+    matchmaking_profile(event=event)
+    response = client.get(url("catalogue", event), {"kind": "investor", "q": "kapital"})
+    assert [p.pk for p in response.context["profiles"]] == [investor.pk]
+
+
+def test_requests_page_query_count_does_not_grow(client, event, me, django_assert_num_queries):
+    services.request_send(sender=matchmaking_profile(event=event), recipient=me, message="Let us talk about it.")
+    with django_assert_num_queries(6):
+        client.get(url("requests", event))
+    for _ in range(3):
+        services.request_send(sender=matchmaking_profile(event=event), recipient=me, message="Let us talk about it.")
+    with django_assert_num_queries(6):
+        client.get(url("requests", event))
+
+
+def test_agenda_query_count_does_not_grow(client, event, me, django_assert_num_queries):
+    services.session_create(event=event, starts_at=event.starts_at, slot_minutes=30, slot_count=4)
+    others = [matchmaking_profile(event=event) for _ in range(4)]
+    request = services.request_send(sender=others[0], recipient=me, message="Let us talk about it.")
+    services.request_accept(request=request, by=me.user)
+    services.schedule_run(event=event, by=StaffFactory(), time_limit=2)
+    with django_assert_num_queries(5):
+        client.get(url("agenda", event))
+    for other in others[1:]:
+        request = services.request_send(sender=other, recipient=me, message="Let us talk about it.")
+        services.request_accept(request=request, by=me.user)
+    with django_assert_num_queries(5):
+        response = client.get(url("agenda", event))
+    assert len(response.context["items"]) == 4
