@@ -4,6 +4,7 @@ PYTHON ?= $(shell command -v python3.12 2>/dev/null || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+PORT ?= 8000
 export DJANGO_SETTINGS_MODULE := dlsc.settings
 
 .PHONY: help run test lint format messages compilemessages migrate seed bench clean
@@ -26,13 +27,16 @@ migrate: $(STAMP) ## Apply database migrations
 seed: migrate ## Load the demo data (idempotent)
 	$(BIN)/python manage.py seed_demo
 
-run: $(STAMP) compilemessages ## Start web, Celery worker and beat on http://127.0.0.1:8000 with demo data (SQLite, no outside service)
+run: $(STAMP) compilemessages ## Start web, Celery worker and beat on http://127.0.0.1:8000 (PORT=...) with demo data, no outside service
 	EMAIL_URL=$${EMAIL_URL:-console://} $(MAKE) --no-print-directory seed
-	@export EMAIL_URL=$${EMAIL_URL:-console://}; \
-	trap 'kill 0' EXIT INT TERM; \
+	@export EMAIL_URL=$${EMAIL_URL:-console://} SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)}; \
+	trap 'trap - EXIT INT TERM; kill 0' EXIT INT TERM; \
 	$(BIN)/celery -A dlsc worker --loglevel=INFO --concurrency=1 --pool=solo & \
 	$(BIN)/celery -A dlsc beat --loglevel=INFO & \
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	( sleep 5; echo; echo "DLSC portal: http://127.0.0.1:$(PORT)/ (mail is printed by the worker and kept in the admin's outbox)"; \
+	  $(BIN)/python manage.py shell --no-imports -c \
+	    "from accounts.demo import logins; print(*(f'  {who}: {email} / {password}' for who, email, password in logins()), sep='\n')" ) & \
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: $(STAMP) compilemessages ## Run every test (uses DATABASE_URL and REDIS_URL when set)
 	$(BIN)/python manage.py collectstatic --no-input --verbosity 0

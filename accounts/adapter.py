@@ -1,6 +1,10 @@
 """allauth adapter: its mails go through the outbox, in the recipient's language."""
 
+from types import SimpleNamespace
+from urllib.parse import urlsplit
+
 from allauth.account.adapter import DefaultAccountAdapter
+from django.conf import settings
 from django.utils import translation
 
 from outbox.services import mail_enqueue_rendered
@@ -10,6 +14,9 @@ class AccountAdapter(DefaultAccountAdapter):
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         user = context.get("user")
         language = getattr(user, "preferred_language", None) or translation.get_language() or "da"
+        # allauth's templates greet and sign off with the site's name; without django.contrib.sites that is
+        # empty, so the portal names itself.
+        context = {"email": email, "current_site": self.site_identity(), **context}
         with translation.override(language):
             message = self.render_mail(template_prefix, email, context)
         body_html = next(
@@ -23,6 +30,10 @@ class AccountAdapter(DefaultAccountAdapter):
             body_text=message.body,
             body_html=body_html,
         )
+
+    @staticmethod
+    def site_identity() -> SimpleNamespace:
+        return SimpleNamespace(name="Danish Life Science Cluster", domain=urlsplit(settings.SITE_URL).netloc)
 
     def save_user(self, request, user, form, commit=True):
         user = super().save_user(request, user, form, commit=False)

@@ -27,3 +27,46 @@ class StaffMfaRequiredMiddleware:
     @staticmethod
     def _admin_prefix():
         return reverse("admin:index")
+
+
+class AllauthErrorStatusMiddleware:
+    """allauth answers bad input with a page and status 200; the portal answers it with a 4xx.
+
+    Only allauth's own views are touched, and only on the signals allauth itself puts in the template context:
+    a POSTed form that has errors (400, or 429 when the error is allauth's login throttle), a password reset
+    link whose token failed (400), and an email confirmation key that matches nothing (404)."""
+
+    THROTTLE_CODES = frozenset({"too_many_login_attempts"})
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code != 200:
+            return response
+        match = getattr(request, "resolver_match", None)
+        context = getattr(response, "context_data", None)
+        if match is None or not context or not match.func.__module__.startswith("allauth."):
+            return response
+        status = self._status_for(request, match.url_name, context)
+        if status is not None:
+            response.status_code = status
+        return response
+
+    def _status_for(self, request, url_name, context) -> int | None:
+        if context.get("token_fail"):
+            return 400
+        if url_name == "account_confirm_email" and context.get("confirmation") is None:
+            return 404
+        if request.method != "POST":
+            return None
+        invalid_forms = [
+            value
+            for value in context.values()
+            if hasattr(value, "is_bound") and hasattr(value, "errors") and value.is_bound and value.errors
+        ]
+        if not invalid_forms:
+            return None
+        codes = {error.code for form in invalid_forms for errors in form.errors.as_data().values() for error in errors}
+        return 429 if codes & self.THROTTLE_CODES else 400

@@ -3,6 +3,8 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from accounts.forms import ProfileForm
@@ -19,8 +21,10 @@ def profile_edit(request):
     form = ProfileForm(request.POST or None, instance=request.user)
     if request.method == "POST":
         if form.is_valid():
-            form.save()
-            messages.success(request, _("Your profile was saved."))
-            return redirect("accounts:portal")
+            user = form.save()
+            # The portal answers in the language the person just chose, so the choice shows at once.
+            with translation.override(user.preferred_language):
+                messages.success(request, _("Your profile was saved."))
+                return redirect(reverse("accounts:portal"))
         return render(request, "accounts/profile_form.html", {"form": form}, status=400)
     return render(request, "accounts/profile_form.html", {"form": form})

@@ -14,9 +14,12 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=True)
-SECRET_KEY = env("SECRET_KEY", default="dev-insecure-key-change-me-" + "x" * 40)
+# Production never runs on a key that is published in this file.
+SECRET_KEY = env("SECRET_KEY") if not DEBUG else env("SECRET_KEY", default="dev-insecure-key-change-me-" + "x" * 40)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The site is served over HTTPS exactly when its public address says so; that decides cookies, redirect and HSTS.
+HTTPS = SITE_URL.startswith("https://")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[SITE_URL])
 
 INSTALLED_APPS = [
@@ -56,6 +59,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.StaffMfaRequiredMiddleware",
+    "accounts.middleware.AllauthErrorStatusMiddleware",
 ]
 
 ROOT_URLCONF = "dlsc.urls"
@@ -167,9 +171,20 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="DLSC <noreply@dlsc.examp
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 
+# Short schemes for the backends without a server; django-environ spells them consolemail:// and so on.
+MAILER_SCHEMES = {
+    "console": "django.core.mail.backends.console.EmailBackend",
+    "locmem": "django.core.mail.backends.locmem.EmailBackend",
+    "dummy": "django.core.mail.backends.dummy.EmailBackend",
+}
+
+
 def mailer_from_url(url: str) -> dict:
-    """Turn EMAIL_URL (smtp://user:pass@host:port, smtp+tls://, smtp+ssl://, console://, locmem://)
+    """Turn EMAIL_URL (smtp://user:pass@host:port, smtp+tls://, smtp+ssl://, console://, locmem://, dummy://)
     into a Django 6.1 MAILERS entry."""
+    scheme = url.split("://", 1)[0]
+    if scheme in MAILER_SCHEMES:
+        return {"BACKEND": MAILER_SCHEMES[scheme]}
     parsed = environ.Env.email_url_config(url)
     backend = parsed["EMAIL_BACKEND"]
     if backend.endswith("smtp.EmailBackend"):
@@ -209,9 +224,11 @@ ANYMAIL = {"WEBHOOK_SECRET": env("ANYMAIL_WEBHOOK_SECRET", default="")}
 CELERY_FS_BROKER_DIR = Path(env("CELERY_FS_BROKER_DIR", default=str(BASE_DIR / ".celery-broker")))
 if REDIS_URL:
     CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
+    # Publishing from a request gives up after about a second when Redis refuses, hangs or is unreachable; the
+    # outbox sweep publishes again later. Workers read through the event loop, which this timeout does not cut.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "socket_connect_timeout": 1,
-        "socket_timeout": 2,
+        "socket_timeout": 1,
         "max_retries": 0,
         "visibility_timeout": 3600,
     }
@@ -223,6 +240,10 @@ else:
         "processed_folder": str(CELERY_FS_BROKER_DIR / "processed"),
         "store_processed": False,
     }
+    # kombu's filesystem transport does not create its folders, and a fresh clone has none.
+    if CELERY_BROKER_URL.startswith("filesystem://"):
+        for folder in ("out", "processed"):
+            (CELERY_FS_BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -262,15 +283,16 @@ CELERY_BEAT_SCHEDULE = {
 CELERY_IMPORTS = ("events.matchmaking.tasks",)
 
 # --- Security -------------------------------------------------------------------------------------
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
 SESSION_COOKIE_HTTPONLY = True
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=HTTPS)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Container health checks call /healthz over plain HTTP from inside the container.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
-SECURE_HSTS_PRELOAD = not DEBUG
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = HTTPS
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

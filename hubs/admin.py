@@ -1,6 +1,8 @@
 """Regions and hubs in the admin, with both languages side by side."""
 
+from django import forms
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 from modeltranslation.admin import TranslationAdmin
 
 from hubs.models import Hub, Region
@@ -17,5 +19,12 @@ class HubAdmin(TranslationAdmin):
     list_display = ["name", "city", "is_headquarters", "contact_email"]
     list_filter = ["is_headquarters", "regions"]
     search_fields = ["name", "city"]
-    filter_horizontal = ["regions", "staff"]
     prepopulated_fields = {"slug": ("name_en",)}
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        # Checkboxes rather than the admin's filter_horizontal widget: its script builds labels that screen readers
+        # are told to ignore (axe: aria-prohibited-attr). Only staff users can be hub staff.
+        kwargs["widget"] = forms.CheckboxSelectMultiple
+        if db_field.name == "staff":
+            kwargs["queryset"] = get_user_model().objects.filter(is_staff=True)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)

@@ -31,7 +31,8 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     @admin.action(description=_("Send the selected mails again"), permissions=["view"])
     def resend(self, request, queryset):
         resent = 0
-        for message in queryset.exclude(status=OutboxMessage.Status.SENT):
+        resendable = [OutboxMessage.Status.FAILED, OutboxMessage.Status.RETRYING, OutboxMessage.Status.QUEUED]
+        for message in queryset.filter(status__in=resendable):
             services.message_resend(message=message)
             resent += 1
         self.message_user(

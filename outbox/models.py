@@ -73,8 +73,9 @@ class OutboxMessage(models.Model):
             self.next_attempt_at = now + retry_in
 
     def requeue(self, *, now):
-        if self.status == self.Status.SENT:
-            raise InvalidTransition("a sent message is not queued again")
+        # A row in "sending" may be on the wire right now; the sweeper frees it once it is stuck.
+        if self.status in (self.Status.SENT, self.Status.SENDING):
+            raise InvalidTransition(f"a {self.status} message is not queued again")
         self.status = self.Status.QUEUED
         self.next_attempt_at = now
         self.sending_started_at = None

@@ -113,7 +113,8 @@ def delivery_publish(*, ids: list[int]) -> bool:
     return True
 
 
-def _message_claim(*, pk: int) -> OutboxMessage | None:
+def message_claim(*, pk: int) -> OutboxMessage | None:
+    """Move a due row to "sending" for this worker; None when it is not due or another worker holds it."""
     now = timezone.now()
     with transaction.atomic():
         message = (
@@ -151,7 +152,7 @@ def messages_deliver(*, ids: list[int]) -> dict:
     connection = None
     try:
         for pk in ids:
-            message = _message_claim(pk=pk)
+            message = message_claim(pk=pk)
             if message is None:
                 counts["skipped"] += 1
                 continue
@@ -226,7 +227,7 @@ def outbox_sweep() -> dict:
 
 
 def message_resend(*, message: OutboxMessage) -> OutboxMessage:
-    """Staff send a failed (or any unsent) mail again."""
+    """Staff send a failed (or still waiting) mail again, with a fresh count of attempts."""
     with transaction.atomic():
         message = OutboxMessage.objects.select_for_update().get(pk=message.pk)
         message.requeue(now=timezone.now())

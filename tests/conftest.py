@@ -1,11 +1,14 @@
 """Fixtures shared by every test: real services (SMTP sink, Celery workers, Chromium) and clean state."""
 
+import importlib
 import os
 import uuid
 from pathlib import Path
 
 import pytest
+from django.apps import apps
 from django.core.cache import cache
+from django.utils import translation
 
 from tests.support import services
 from tests.support.smtp import SmtpSink
@@ -22,6 +25,15 @@ def _clean_state(settings):
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def hubs_loaded():
+    """The regions and hubs that the data migration loads. A transactional test (browser, worker) empties every
+    table when it ends, and --reuse-db keeps that state for the next run, so a test that needs this reference data
+    loads it again through the migration's own idempotent loader."""
+    with translation.override("da"):
+        importlib.import_module("hubs.migrations.0002_regions_and_hubs").load(apps, None)
 
 
 @pytest.fixture
@@ -44,16 +56,15 @@ def celery_queue(settings):
     """A broker queue of this test's own on the real Redis, so stray tasks of other tests never reach its workers.
     Publishing from the test process goes to the same queue."""
     from dlsc.celery import app
+    from tests.support.workers import broker_switch
 
     broker_url = services.require_redis()
     queue = f"test-{uuid.uuid4().hex[:10]}"
-    previous = (app.conf.task_default_queue, app.conf.broker_url)
-    app.conf.task_default_queue = queue
-    app.conf.broker_url = broker_url
+    previous = {"url": app.conf.broker_url, "queue": app.conf.task_default_queue}
+    broker_switch(url=broker_url, queue=queue)
     settings.OUTBOX_DELIVER = True
     yield {"queue": queue, "broker_url": broker_url}
-    app.conf.task_default_queue, app.conf.broker_url = previous
-    app.pool.force_close_all()
+    broker_switch(**previous)
 
 
 @pytest.fixture

@@ -104,3 +104,17 @@ def worker_start(*, env: dict, concurrency: int = 1, pool: str = "prefork") -> C
     )
     worker.wait_for_output("ready.")
     return worker
+
+
+def broker_switch(*, url: str, queue: str) -> None:
+    """Point this process's publishing at another broker and queue. Celery and kombu cache connection and
+    producer pools on first use, so they are closed and dropped for the next publish to connect to the new URL."""
+    from kombu import pools
+
+    from dlsc.celery import app
+
+    pools.reset()
+    app._pool = None
+    app.amqp._producer_pool = None
+    app.conf.broker_url = url
+    app.conf.task_default_queue = queue
