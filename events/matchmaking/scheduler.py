@@ -73,9 +73,6 @@ class ScheduleResult:
     def placed_count(self) -> int:
         return len(self.placements)
 
-    def unplaced(self, problem: Problem) -> list[Hashable]:
-        return [m.id for m in problem.meetings if m.id not in self.placements]
-
 
 class _Index:
     """The problem as integer-indexed lists, validated once and shared by the solver, greedy and bounds."""

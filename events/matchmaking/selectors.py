@@ -161,11 +161,12 @@ def grid(*, event: Event) -> list[tuple[Slot, list[Meeting | None]]]:
 
 def report(*, events) -> list[dict]:
     """Requested, accepted, placed, held and followed-up meetings per event."""
-    accepted_statuses = [MeetingRequest.Status.ACCEPTED]
     followed = MeetingFeedback.objects.filter(happened=True).exclude(result__in=["", "nothing"])
     rows = events.annotate(
         requested=Count("meeting_requests", distinct=True),
-        accepted=Count("meeting_requests", filter=Q(meeting_requests__status__in=accepted_statuses), distinct=True),
+        accepted=Count(
+            "meeting_requests", filter=Q(meeting_requests__status=MeetingRequest.Status.ACCEPTED), distinct=True
+        ),
         placed=Count("meetings", filter=Q(meetings__slot__isnull=False), distinct=True),
         held=Count("meetings", filter=Q(meetings__outcome=Meeting.Outcome.HELD), distinct=True),
         followed_up=Count("meetings", filter=Q(meetings__feedback__in=followed), distinct=True),

@@ -3,6 +3,7 @@
 import pytest
 from allauth.mfa.models import Authenticator
 from django.urls import reverse
+from django.utils import translation
 from icalendar import Calendar
 
 from events.matchmaking import services
@@ -32,7 +33,9 @@ def me(event, client):
 
 
 def url(name, event, *args):
-    return reverse(f"matchmaking:{name}", args=[event.slug, *args])
+    # Danish pages whatever language an earlier test left active in this thread.
+    with translation.override("da"):
+        return reverse(f"matchmaking:{name}", args=[event.slug, *args])
 
 
 def admin_login(client):
@@ -217,3 +220,44 @@ def test_agenda_query_count_does_not_grow(client, event, me, django_assert_num_q
     with django_assert_num_queries(5):
         response = client.get(url("agenda", event))
     assert len(response.context["items"]) == 4
+
+
+def profile_post(me, **extra):
+    return {
+        "profile-display_name": me.display_name,
+        "profile-organisation_name": "Medico",
+        "profile-kind": "hospital",
+        "profile-offers_da": "Klinisk afprøvning",
+        "profile-offers_en": "Clinical trials",
+        "profile-languages": ["da", "en"],
+        **extra,
+    }
+
+
+def test_profile_edit_saves_both_languages_and_unavailable_slots(client, event, me):
+    services.session_create(event=event, starts_at=event.starts_at, slot_minutes=30, slot_count=2)
+    slot = event.meeting_slots.first()
+    response = client.post(url("profile_edit", event), profile_post(me, **{"availability-unavailable": [slot.pk]}))
+    me.refresh_from_db()
+    assert (
+        response.status_code,
+        me.offers_da,
+        me.offers_en,
+        me.kind,
+        list(me.unavailable.values_list("slot", flat=True)),
+    ) == (
+        302,
+        "Klinisk afprøvning",
+        "Clinical trials",
+        "hospital",
+        [slot.pk],
+    )
+
+
+def test_profile_edit_refuses_a_slot_of_another_event_with_400(client, event, me):
+    other_event = MatchmakingEventFactory()
+    services.session_create(event=other_event, starts_at=other_event.starts_at, slot_minutes=30, slot_count=1)
+    foreign = other_event.meeting_slots.get()
+    response = client.post(url("profile_edit", event), profile_post(me, **{"availability-unavailable": [foreign.pk]}))
+    me.refresh_from_db()
+    assert (response.status_code, me.kind, me.unavailable.count()) == (400, "company", 0)
