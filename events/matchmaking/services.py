@@ -5,11 +5,12 @@ from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from accounts.audit import audit_record
 from events.matchmaking import scheduler
+from events.matchmaking.calendar import agenda_ical
 from events.matchmaking.models import (
     MatchmakingConfig,
     Meeting,
@@ -35,14 +36,21 @@ def _language(profile: Profile) -> str:
     return profile.registration.language or profile.user.preferred_language
 
 
-def _mail(*, template: str, profile: Profile, context: dict, dedupe_key: str | None = None):
+def _mail(*, template: str, profile: Profile, context: dict, dedupe_key: str | None = None, attachments=None):
     return mail_enqueue(
         template=EMAIL + template,
         to=profile.user.email,
         language=_language(profile),
         context={"profile": profile, "event": profile.event, **context},
         dedupe_key=dedupe_key,
+        attachments=attachments,
     )
+
+
+def _agenda_attachment(profile: Profile, meetings) -> list[dict]:
+    with translation.override(_language(profile)):
+        content = agenda_ical(profile=profile, items=meetings).decode()
+    return [{"filename": f"agenda-{profile.event.slug}.ics", "content": content, "mimetype": "text/calendar"}]
 
 
 def _config_locked(event) -> MatchmakingConfig:
@@ -267,7 +275,13 @@ def _apply(*, meetings: dict[int, Meeting], placements: dict) -> set[int]:
 
 def _notify_changed(*, event, profile_ids: set[int]) -> None:
     for profile in Profile.objects.filter(pk__in=profile_ids).select_related("user", "registration", "event"):
-        _mail(template="agenda_changed", profile=profile, context={"meetings": agenda(profile=profile)})
+        meetings = agenda(profile=profile)
+        _mail(
+            template="agenda_changed",
+            profile=profile,
+            context={"meetings": meetings},
+            attachments=_agenda_attachment(profile, meetings),
+        )
 
 
 @dataclass
@@ -375,6 +389,7 @@ def agendas_send_day_before(*, now=None) -> int:
                 profile=profile,
                 context={"meetings": meetings},
                 dedupe_key=f"matchmaking-agenda:{profile.pk}:{tomorrow.isoformat()}",
+                attachments=_agenda_attachment(profile, meetings),
             )
         sent += written is not None
     return sent

@@ -6,10 +6,9 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from icalendar import Calendar
-from icalendar import Event as CalendarEvent
 
 from events.matchmaking import selectors, services
+from events.matchmaking.calendar import agenda_ical
 from events.matchmaking.forms import AvailabilityForm, CatalogueFilterForm, FeedbackForm, ProfileForm, RequestForm
 from events.matchmaking.models import Meeting, MeetingRequest, Profile, Slot
 
@@ -154,18 +153,8 @@ def agenda_page(request, slug):
 @login_required
 def agenda_ics(request, slug):
     me = _participant(request, slug)
-    calendar = Calendar()
-    calendar.add("prodid", "-//DLSC//matchmaking//")
-    calendar.add("version", "2.0")
-    for item in selectors.agenda(profile=me):
-        entry = CalendarEvent()
-        entry.add("uid", f"meeting-{item.meeting.pk}@dlsc")
-        entry.add("summary", _("Meeting with %(name)s") % {"name": item.counterpart})
-        entry.add("dtstart", item.slot.starts_at)
-        entry.add("dtend", item.slot.ends_at)
-        entry.add("location", _("%(event)s, table %(table)s") % {"event": me.event.title, "table": item.table})
-        calendar.add_component(entry)
-    response = HttpResponse(calendar.to_ical(), content_type="text/calendar; charset=utf-8")
+    calendar = agenda_ical(profile=me, items=selectors.agenda(profile=me))
+    response = HttpResponse(calendar, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="agenda-{me.event.slug}.ics"'
     return response
 

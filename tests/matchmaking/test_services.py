@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from icalendar import Calendar
 
 from events.matchmaking import services
 from events.matchmaking.models import Meeting, MeetingRequest, Profile, Unavailability
@@ -249,3 +250,16 @@ def test_nobody_is_asked_for_feedback_before_the_event_ends(event):
     accepted(a, b)
     services.schedule_run(event=event, by=StaffFactory(), time_limit=2)
     assert services.feedback_requests_send(now=event.ends_at - timedelta(minutes=1)) == 0
+
+
+def test_the_day_before_mail_carries_the_agenda_as_ics(event):
+    with_slots(event, 1)
+    a, b = matchmaking_profile(event=event), matchmaking_profile(event=event)
+    accepted(a, b)
+    services.schedule_run(event=event, by=StaffFactory(), time_limit=2)
+    OutboxMessage.objects.all().delete()
+    services.agendas_send_day_before(now=event.starts_at - timedelta(days=1))
+    mail = OutboxMessage.objects.get(to=a.user.email)
+    [attachment] = mail.attachments
+    [entry] = Calendar.from_ical(attachment["content"]).walk("VEVENT")
+    assert (attachment["filename"], str(entry["summary"])) == (f"agenda-{event.slug}.ics", f"Møde med {b}")
