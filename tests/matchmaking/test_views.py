@@ -261,3 +261,22 @@ def test_profile_edit_refuses_a_slot_of_another_event_with_400(client, event, me
     response = client.post(url("profile_edit", event), profile_post(me, **{"availability-unavailable": [foreign.pk]}))
     me.refresh_from_db()
     assert (response.status_code, me.kind, me.unavailable.count()) == (400, "company", 0)
+
+
+@pytest.mark.parametrize("model", ["matchmakingconfig", "profile", "meetingsession", "meetingrequest", "meeting"])
+def test_admin_changelists_render_for_staff(client, event, model):
+    a, b = matchmaking_profile(event=event), matchmaking_profile(event=event)
+    placed_meeting(event, a, b)
+    admin_login(client)
+    with translation.override("da"):
+        assert client.get(reverse(f"admin:events_{model}_changelist")).status_code == 200
+
+
+def test_admin_meeting_action_locks_the_selected_meeting(client, event):
+    a, b = matchmaking_profile(event=event), matchmaking_profile(event=event)
+    meeting = placed_meeting(event, a, b)
+    admin_login(client)
+    with translation.override("da"):
+        client.post(reverse("admin:events_meeting_changelist"), {"action": "lock", "_selected_action": [meeting.pk]})
+    meeting.refresh_from_db()
+    assert meeting.locked is True
