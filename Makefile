@@ -39,7 +39,7 @@ run: $(STAMP) compilemessages ## Start web, Celery worker and beat on http://127
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: $(STAMP) compilemessages ## Run every test (uses DATABASE_URL and REDIS_URL when set)
-	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
+	STATIC_MANIFEST=1 $(BIN)/python manage.py collectstatic --no-input --verbosity 0
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff check and format check, and no missing migrations

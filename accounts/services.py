@@ -28,3 +28,12 @@ def user_create(
         )
         EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=email_verified)
     return user
+
+
+def user_delete(*, user: User) -> None:
+    """Delete the account and what hangs on it; organisations and audit rows stay (the actor becomes empty)."""
+    from accounts.audit import audit_record
+
+    with transaction.atomic():
+        audit_record(actor=None, action="accounts.user.delete", data={"user_id": user.pk})
+        user.delete()

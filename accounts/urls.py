@@ -6,4 +6,6 @@ app_name = "accounts"
 urlpatterns = [
     path("", views.portal, name="portal"),
     path("profile/", views.profile_edit, name="profile"),
+    path("data/", views.personal_data_download, name="personal_data"),
+    path("delete/", views.account_delete, name="delete"),
 ]

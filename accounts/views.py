@@ -1,14 +1,18 @@
-"""A person's own account: the portal page and their profile."""
+"""A person's own account: the portal page, their profile, their data download and account deletion."""
 
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from accounts.forms import ProfileForm
+from accounts.forms import AccountDeleteForm, ProfileForm
+from accounts.personal_data import account_deletion_blockers, personal_data_collect
 from accounts.portal import portal_sections
+from accounts.services import user_delete
 
 
 @login_required
@@ -28,3 +32,28 @@ def profile_edit(request):
                 return redirect(reverse("accounts:portal"))
         return render(request, "accounts/profile_form.html", {"form": form}, status=400)
     return render(request, "accounts/profile_form.html", {"form": form})
+
+
+@login_required
+def personal_data_download(request):
+    data = personal_data_collect(user=request.user)
+    response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
+    response["Content-Disposition"] = 'attachment; filename="dlsc-personal-data.json"'
+    return response
+
+
+@login_required
+def account_delete(request):
+    blockers = account_deletion_blockers(user=request.user)
+    form = AccountDeleteForm(request.POST or None, user=request.user)
+    context = {"form": form, "blockers": blockers}
+    if request.method == "POST":
+        if blockers:
+            return render(request, "accounts/account_delete.html", context, status=409)
+        if not form.is_valid():
+            return render(request, "accounts/account_delete.html", context, status=400)
+        user_delete(user=request.user)
+        logout(request)
+        messages.success(request, _("Your account and your personal data were deleted."))
+        return redirect("home")
+    return render(request, "accounts/account_delete.html", context)

@@ -153,13 +153,16 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "media")))
+# Hashed, compressed static files in production; `make test` collects them this way too, because the tests start
+# production-configured processes that look names up in the manifest.
+STATIC_MANIFEST = env.bool("STATIC_MANIFEST", default=not DEBUG)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
-            "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if STATIC_MANIFEST
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
     },
 }
@@ -266,6 +269,22 @@ CELERY_BEAT_SCHEDULE = {
         "task": "outbox.tasks.outbox_purge_task",
         "schedule": crontab(hour=3, minute=17),
     },
+    "events-reminders": {
+        "task": "events.tasks.event_reminders_task",
+        "schedule": timedelta(minutes=5),
+    },
+    "events-member-holds": {
+        "task": "events.tasks.member_holds_release_task",
+        "schedule": timedelta(minutes=5),
+    },
+    "members-renewal-reminders": {
+        "task": "members.tasks.membership_renewal_reminders_task",
+        "schedule": crontab(hour=7, minute=5),
+    },
+    "members-expire": {
+        "task": "members.tasks.memberships_expire_task",
+        "schedule": crontab(hour=2, minute=41),
+    },
     "matchmaking-requests-expire": {
         "task": "events.matchmaking.tasks.requests_expire_task",
         "schedule": timedelta(minutes=10),
@@ -281,6 +300,13 @@ CELERY_BEAT_SCHEDULE = {
 }
 # Celery's autodiscovery finds only <app>.tasks; matchmaking's tasks live one package deeper.
 CELERY_IMPORTS = ("events.matchmaking.tasks",)
+# Public event sign-ups per client IP and minute (0 turns the limit off, e.g. for a load benchmark).
+EVENTS_SIGNUP_RATE_PER_MINUTE = env.int("EVENTS_SIGNUP_RATE_PER_MINUTE", default=10)
+# Exports of members and contacts: a cell such as "=HYPERLINK(...)" is written as text, never as a formula.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+IMPORT_EXPORT_ESCAPE_ILLEGAL_CHARS_ON_EXPORT = True
+# Days an unpaid membership stays active after its period starts before it expires.
+MEMBERSHIP_GRACE_DAYS = env.int("MEMBERSHIP_GRACE_DAYS", default=30)
 
 # --- Security -------------------------------------------------------------------------------------
 SESSION_COOKIE_SECURE = HTTPS

@@ -8,11 +8,12 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from events.selectors import upcoming_events
 from hubs.selectors import hub_list
 
 
 def home(request):
-    return render(request, "home.html", {"hubs": hub_list()})
+    return render(request, "home.html", {"hubs": hub_list(), "upcoming_events": upcoming_events(limit=3)})
 
 
 def _database_state() -> dict:

@@ -1,7 +1,30 @@
+"""The events app: registers the "my registrations" section of the account page."""
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+
+
+def _portal_registrations(request) -> dict:
+    from events import selectors, services
+    from events.models import Event, Registration
+
+    items = [
+        {
+            "registration": registration,
+            "manage_url": services.registration_manage_url(registration),
+            "can_cancel": registration.status != Registration.Status.CANCELLED
+            and registration.event.status == Event.Status.PUBLISHED,
+        }
+        for registration in selectors.user_registrations(user=request.user)[:50]
+    ]
+    return {"registrations": items}
 
 
 class EventsConfig(AppConfig):
     name = "events"
     verbose_name = _("Events")
+
+    def ready(self):
+        from accounts.portal import portal_section_register
+
+        portal_section_register(order=20, template="events/_portal_registrations.html", context=_portal_registrations)

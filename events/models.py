@@ -88,6 +88,8 @@ class Event(models.Model):
         validators=[validate_reminder_offsets],
         help_text=_("For example [168, 24]: seven days and one day before."),
     )
+    # Bumped when time or place changes, so calendar clients replace the entry they hold (RFC 5545 SEQUENCE).
+    ics_sequence = models.PositiveIntegerField(_("calendar revision"), default=0, editable=False)
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
     cancellation_reason = models.TextField(_("cancellation reason"), blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
@@ -316,6 +318,8 @@ class Registration(models.Model):
     def mark_attended(self, *, now=None):
         if self.status != self.Status.CONFIRMED:
             raise InvalidTransition("only a confirmed participant can check in")
+        if self.attendance == self.Attendance.ATTENDED:
+            raise InvalidTransition("already checked in")
         self.attendance = self.Attendance.ATTENDED
         self.checked_in_at = now or timezone.now()
 

@@ -1,3 +1,5 @@
+"""The members app: registers its "my account" section and its part of a person's data."""
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -5,3 +7,15 @@ from django.utils.translation import gettext_lazy as _
 class MembersConfig(AppConfig):
     name = "members"
     verbose_name = _("Members and partners")
+
+    def ready(self):
+        from accounts.personal_data import personal_data_register
+        from accounts.portal import portal_section_register
+        from members import selectors
+
+        portal_section_register(order=10, template="members/_portal_section.html", context=selectors.portal_context)
+        personal_data_register(
+            key="members",
+            collect=lambda user: selectors.personal_data(user=user),
+            deletion_blockers=lambda user: selectors.account_deletion_blockers(user=user),
+        )

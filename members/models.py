@@ -1,6 +1,9 @@
 """Organisations (members and partners), their memberships and the people who act for them."""
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
+from django.core.exceptions import ValidationError
+from django.core.validators import FileExtensionValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
@@ -11,6 +14,27 @@ from django.utils.translation import pgettext_lazy
 
 class InvalidTransition(Exception):
     pass
+
+
+LOGO_MAX_BYTES = 1024 * 1024
+
+
+def validate_logo_size(file) -> None:
+    if file.size > LOGO_MAX_BYTES:
+        raise ValidationError(_("The logo may be at most 1 MB."), code="logo_too_large")
+
+
+def validate_cvr(value: str) -> None:
+    """Eight digits with the modulus-11 check, as python-stdnum defines a Danish CVR number."""
+    from stdnum.dk import cvr
+    from stdnum.exceptions import ValidationError as StdnumError
+
+    try:
+        cvr.validate(value)
+    except StdnumError:
+        raise ValidationError(
+            _("Enter a valid CVR number: eight digits with a correct check digit."), code="cvr_invalid"
+        ) from None
 
 
 class Segment(models.Model):
@@ -67,12 +91,18 @@ class Organisation(models.Model):
     slug = models.SlugField(_("slug"), max_length=120, unique=True)
     legal_name = models.CharField(_("legal name"), max_length=200)
     name = models.CharField(_("display name"), max_length=200)
-    cvr = models.CharField(_("CVR number"), max_length=8, null=True, blank=True)
+    cvr = models.CharField(_("CVR number"), max_length=8, null=True, blank=True, validators=[validate_cvr])
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices, default=Kind.COMPANY)
     segments = models.ManyToManyField(Segment, related_name="organisations", verbose_name=_("segments"), blank=True)
     size_band = models.CharField(_("size"), max_length=10, choices=SizeBand.choices, blank=True)
     website = models.URLField(_("website"), blank=True)
-    logo = models.ImageField(_("logo"), upload_to="logos/", blank=True)
+    logo = models.ImageField(
+        _("logo"),
+        upload_to="logos/",
+        blank=True,
+        validators=[FileExtensionValidator(["png", "jpg", "jpeg", "gif", "webp"]), validate_logo_size],
+        help_text=_("PNG, JPEG, GIF or WebP, at most 1 MB."),
+    )
     address = models.CharField(_("address"), max_length=200, blank=True)
     postcode = models.CharField(_("postcode"), max_length=10, blank=True)
     city = models.CharField(_("city"), max_length=80, blank=True)
@@ -94,6 +124,8 @@ class Organisation(models.Model):
     offer_tags = models.ManyToManyField(Tag, related_name="offered_by", verbose_name=_("offer tags"), blank=True)
     seek_tags = models.ManyToManyField(Tag, related_name="sought_by", verbose_name=_("seek tags"), blank=True)
     listed_in_directory = models.BooleanField(_("listed in the public directory"), default=True)
+    # Kept by organisation_search_refresh() on PostgreSQL (Danish configuration, GIN-indexed); unused on SQLite.
+    search_vector = SearchVectorField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -103,10 +135,17 @@ class Organisation(models.Model):
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(
-                fields=["cvr"], condition=models.Q(cvr__isnull=False), name="members_organisation_cvr_unique"
+                fields=["cvr"],
+                condition=models.Q(cvr__isnull=False),
+                name="members_organisation_cvr_unique",
+                violation_error_message=_("An organisation with this CVR number already exists."),
             ),
         ]
-        indexes = [models.Index(Lower("name"), name="members_org_name_lower_idx")]
+        indexes = [
+            models.Index(Lower("name"), name="members_org_name_lower_idx"),
+            # The directory lists members by name a page at a time: walking this index stops after one page.
+            models.Index(fields=["name"], name="members_org_name_idx"),
+        ]
 
     def __str__(self):
         return self.name
@@ -147,6 +186,136 @@ class Membership(models.Model):
     def __str__(self):
         return f"{self.organisation} {self.period_start:%Y-%m-%d}–{self.period_end:%Y-%m-%d}"
 
+    def activate(self) -> None:
+        if self.status != self.Status.PENDING:
+            raise InvalidTransition(f"cannot activate a {self.status} membership")
+        self.status = self.Status.ACTIVE
+
+    def mark_paid(self, *, on) -> None:
+        if self.status in (self.Status.EXPIRED, self.Status.CANCELLED):
+            raise InvalidTransition(f"cannot mark a {self.status} membership paid")
+        if self.paid_on is not None:
+            raise InvalidTransition("the membership is already paid")
+        self.paid_on = on
+        if self.status == self.Status.PENDING:
+            self.status = self.Status.ACTIVE
+
+    def expire(self) -> None:
+        if self.status not in (self.Status.ACTIVE, self.Status.PENDING):
+            raise InvalidTransition(f"cannot expire a {self.status} membership")
+        self.status = self.Status.EXPIRED
+
+    def cancel(self) -> None:
+        if self.status not in (self.Status.ACTIVE, self.Status.PENDING):
+            raise InvalidTransition(f"cannot cancel a {self.status} membership")
+        self.status = self.Status.CANCELLED
+
+
+class MembershipFee(models.Model):
+    """The yearly fee by size band, kept by staff."""
+
+    size_band = models.CharField(_("size"), max_length=10, choices=Organisation.SizeBand.choices, unique=True)
+    annual_fee_dkk = models.PositiveIntegerField(_("yearly fee (DKK)"))
+
+    class Meta:
+        verbose_name = _("membership fee")
+        verbose_name_plural = _("membership fees")
+        ordering = ["annual_fee_dkk"]
+
+    def __str__(self):
+        return f"{self.get_size_band_display()}: {self.annual_fee_dkk} DKK"
+
+
+class MembershipApplication(models.Model):
+    """A company's request to become a member; staff approve or reject it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", pgettext_lazy("application status", "Pending")
+        APPROVED = "approved", pgettext_lazy("application status", "Approved")
+        REJECTED = "rejected", pgettext_lazy("application status", "Rejected")
+
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    legal_name = models.CharField(_("legal name"), max_length=200)
+    name = models.CharField(_("display name"), max_length=200)
+    cvr = models.CharField(_("CVR number"), max_length=8, blank=True, validators=[validate_cvr])
+    kind = models.CharField(
+        _("kind"), max_length=30, choices=Organisation.Kind.choices, default=Organisation.Kind.COMPANY
+    )
+    country = models.CharField(_("country"), max_length=2, default="DK")
+    size_band = models.CharField(_("size"), max_length=10, choices=Organisation.SizeBand.choices)
+    segments = models.ManyToManyField(Segment, related_name="+", verbose_name=_("segments"), blank=True)
+    website = models.URLField(_("website"), blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    postcode = models.CharField(_("postcode"), max_length=10, blank=True)
+    city = models.CharField(_("city"), max_length=80, blank=True)
+    region = models.ForeignKey(
+        "hubs.Region", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("region")
+    )
+    contact_name = models.CharField(_("contact person"), max_length=200)
+    contact_email = models.EmailField(_("contact email"))
+    contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True)
+    language = models.CharField(_("language"), max_length=5, choices=settings.LANGUAGES, default="da")
+    terms_accepted_at = models.DateTimeField(_("terms accepted"))
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="membership_applications",
+        verbose_name=_("applicant"),
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    rejection_reason = models.TextField(_("reason for rejection"), blank=True)
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="applications",
+        verbose_name=_("organisation"),
+    )
+    created_at = models.DateTimeField(_("received"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("membership application")
+        verbose_name_plural = _("membership applications")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cvr"],
+                condition=models.Q(status="pending") & ~models.Q(cvr=""),
+                name="members_application_one_pending_per_cvr",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def approve(self, *, by) -> None:
+        if self.status != self.Status.PENDING:
+            raise InvalidTransition(f"cannot approve a {self.status} application")
+        self.status = self.Status.APPROVED
+        self.decided_by = by
+        self.decided_at = timezone.now()
+
+    def reject(self, *, by, reason: str) -> None:
+        if self.status != self.Status.PENDING:
+            raise InvalidTransition(f"cannot reject a {self.status} application")
+        if not reason.strip():
+            raise ValueError("a rejection needs a reason")
+        self.status = self.Status.REJECTED
+        self.decided_by = by
+        self.decided_at = timezone.now()
+        self.rejection_reason = reason.strip()
+
 
 class OrganisationRole(models.Model):
     class Role(models.TextChoices):
@@ -173,6 +342,68 @@ class OrganisationRole(models.Model):
 
     def __str__(self):
         return f"{self.user} – {self.get_role_display()} – {self.organisation}"
+
+
+class Invitation(models.Model):
+    """An organisation admin's invitation of a colleague. The emailed token is signed and expires; this row
+    makes it revocable and usable once."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", pgettext_lazy("invitation status", "Pending")
+        ACCEPTED = "accepted", pgettext_lazy("invitation status", "Accepted")
+        REVOKED = "revoked", pgettext_lazy("invitation status", "Revoked")
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("organisation")
+    )
+    email = models.EmailField(_("email"))
+    role = models.CharField(
+        _("role"), max_length=10, choices=OrganisationRole.Role.choices, default=OrganisationRole.Role.MEMBER
+    )
+    nonce = models.CharField(max_length=32, editable=False)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("invited by")
+    )
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("accepted by"),
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    decided_at = models.DateTimeField(_("accepted or revoked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                "organisation",
+                Lower("email"),
+                condition=models.Q(status="pending"),
+                name="members_invitation_one_pending_per_email",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.email} → {self.organisation}"
+
+    def accept(self, *, by) -> None:
+        if self.status != self.Status.PENDING:
+            raise InvalidTransition(f"cannot accept a {self.status} invitation")
+        self.status = self.Status.ACCEPTED
+        self.accepted_by = by
+        self.decided_at = timezone.now()
+
+    def revoke(self) -> None:
+        if self.status != self.Status.PENDING:
+            raise InvalidTransition(f"cannot revoke a {self.status} invitation")
+        self.status = self.Status.REVOKED
+        self.decided_at = timezone.now()
 
 
 class Partner(models.Model):

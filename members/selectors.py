@@ -1,18 +1,43 @@
 """Reads of organisations and memberships, scoped to who asks."""
 
-from django.db.models import QuerySet
+from dataclasses import dataclass
+from datetime import timedelta
+from itertools import groupby
+
+from django.conf import settings
+from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.http import Http404
 from django.utils import timezone
 
-from members.models import Membership, Organisation
+from members.models import (
+    Invitation,
+    Membership,
+    MembershipApplication,
+    Organisation,
+    OrganisationRole,
+    Partner,
+    Segment,
+)
+
+DIRECTORY_PAGE_SIZE = 30
+
+
+def active_membership_q(*, on=None, prefix: str = "") -> Q:
+    on = on or timezone.localdate()
+    return Q(
+        **{
+            f"{prefix}status": Membership.Status.ACTIVE,
+            f"{prefix}period_start__lte": on,
+            f"{prefix}period_end__gte": on,
+        }
+    )
 
 
 def organisations_with_active_membership(*, on=None) -> QuerySet[Organisation]:
-    on = on or timezone.localdate()
-    return Organisation.objects.filter(
-        memberships__status=Membership.Status.ACTIVE,
-        memberships__period_start__lte=on,
-        memberships__period_end__gte=on,
-    ).distinct()
+    active = Membership.objects.filter(active_membership_q(on=on), organisation=OuterRef("pk"))
+    return Organisation.objects.filter(Exists(active))
 
 
 def user_organisations(*, user) -> QuerySet[Organisation]:
@@ -26,8 +51,319 @@ def user_member_organisations(*, user) -> QuerySet[Organisation]:
     """The organisations with an active membership that this person acts for: what makes them a member."""
     if not user.is_authenticated:
         return Organisation.objects.none()
-    return organisations_with_active_membership().filter(roles__user=user)
+    return organisations_with_active_membership().filter(
+        Exists(OrganisationRole.objects.filter(organisation=OuterRef("pk"), user=user))
+    )
 
 
 def user_is_member(*, user) -> bool:
     return user_member_organisations(user=user).exists()
+
+
+def user_is_organisation_admin(*, user, organisation) -> bool:
+    return OrganisationRole.objects.filter(
+        organisation=organisation, user=user, role=OrganisationRole.Role.ADMIN
+    ).exists()
+
+
+def organisation_for_admin(*, user, pk: int) -> Organisation:
+    """An organisation the user administers, or 404 (never 403: a foreign id looks like a missing one)."""
+    organisation = (
+        Organisation.objects.filter(pk=pk, roles__user=user, roles__role=OrganisationRole.Role.ADMIN)
+        .select_related("region", "hub")
+        .first()
+        if user.is_authenticated
+        else None
+    )
+    if organisation is None:
+        raise Http404
+    return organisation
+
+
+def organisation_colleagues(*, organisation) -> list[dict]:
+    """One entry per person, with their roles."""
+    rows = (
+        OrganisationRole.objects.filter(organisation=organisation)
+        .select_related("user")
+        .order_by("user__full_name", "user__email", "role")
+    )
+    people = []
+    for user, roles in groupby(rows, key=lambda row: row.user):
+        roles = list(roles)
+        people.append(
+            {
+                "user": user,
+                "roles": [row.role for row in roles],
+                "role_labels": [row.get_role_display() for row in roles],
+                "is_admin": any(row.role == OrganisationRole.Role.ADMIN for row in roles),
+            }
+        )
+    return people
+
+
+def organisation_current_membership(*, organisation) -> Membership | None:
+    return organisation.memberships.order_by("-period_end").first()
+
+
+# --- The public directory -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DirectoryFilters:
+    q: str = ""
+    segment: str = ""
+    kind: str = ""
+    hub: str = ""
+    size_band: str = ""
+    tag: str = ""
+
+
+def directory_queryset(*, filters: DirectoryFilters) -> QuerySet[Organisation]:
+    organisations = (
+        organisations_with_active_membership()
+        .filter(listed_in_directory=True)
+        .select_related("hub")
+        .defer("search_vector", "hub__description", "hub__description_da", "hub__description_en")
+        .prefetch_related(Prefetch("segments", queryset=Segment.objects.order_by("ordering")))
+    )
+    if filters.segment:
+        organisations = organisations.filter(
+            Exists(
+                Organisation.segments.through.objects.filter(organisation=OuterRef("pk"), segment__code=filters.segment)
+            )
+        )
+    if filters.kind:
+        organisations = organisations.filter(kind=filters.kind)
+    if filters.hub:
+        organisations = organisations.filter(hub__slug=filters.hub)
+    if filters.size_band:
+        organisations = organisations.filter(size_band=filters.size_band)
+    if filters.tag:
+        offered = Organisation.offer_tags.through.objects.filter(organisation=OuterRef("pk"), tag__slug=filters.tag)
+        sought = Organisation.seek_tags.through.objects.filter(organisation=OuterRef("pk"), tag__slug=filters.tag)
+        organisations = organisations.filter(Exists(offered) | Exists(sought))
+    query = filters.q.strip()
+    if query:
+        if settings.IS_POSTGRES:
+            search = SearchQuery(query, config="danish", search_type="websearch")
+            return (
+                organisations.filter(search_vector=search)
+                .annotate(rank=SearchRank(F("search_vector"), search))
+                .order_by("-rank", "name")
+            )
+        text = Q()
+        for field in (
+            "name",
+            "legal_name",
+            "description_da",
+            "description_en",
+            "offers_da",
+            "offers_en",
+            "seeks_da",
+            "seeks_en",
+        ):
+            text |= Q(**{f"{field}__icontains": query})
+        organisations = organisations.filter(text)
+    return organisations.order_by("name")
+
+
+def directory_page(*, filters: DirectoryFilters, page: int | str = 1) -> Page:
+    return Paginator(directory_queryset(filters=filters), DIRECTORY_PAGE_SIZE).get_page(page)
+
+
+DIRECTORY_CACHE_VERSION_KEY = "members:directory:version"
+DIRECTORY_CACHE_SECONDS = 300
+
+
+def directory_cache_version_new() -> int:
+    """A fresh version never equals one a stored page carries, even after the version key was evicted."""
+    import time
+
+    return time.time_ns()
+
+
+def directory_cache_key(*, params, language: str) -> str:
+    import hashlib
+
+    raw = repr((params, language))
+    return f"members:directory:{hashlib.sha256(raw.encode()).hexdigest()}"
+
+
+def directory_cached_page(*, key: str) -> tuple[bytes | None, int]:
+    """The cached page if it was stored under the current version, and that version: one cache round trip.
+    directory_cache_invalidate() moves the version on, which makes every stored page stale at once."""
+    from django.core.cache import cache
+
+    found = cache.get_many([DIRECTORY_CACHE_VERSION_KEY, key])
+    version = found.get(DIRECTORY_CACHE_VERSION_KEY)
+    if version is None:
+        cache.add(DIRECTORY_CACHE_VERSION_KEY, directory_cache_version_new(), timeout=None)
+        version = cache.get(DIRECTORY_CACHE_VERSION_KEY)
+    stored = found.get(key)
+    if stored is not None and stored[0] == version:
+        return stored[1], version
+    return None, version
+
+
+def directory_cache_store(*, key: str, version: int, content: bytes) -> None:
+    from django.core.cache import cache
+
+    cache.set(key, (version, content), timeout=DIRECTORY_CACHE_SECONDS)
+
+
+def directory_organisation(*, slug: str) -> Organisation:
+    """A listed active member's public page; anything else is 404."""
+    organisation = (
+        directory_queryset(filters=DirectoryFilters())
+        .filter(slug=slug)
+        .select_related("region")
+        .prefetch_related("offer_tags", "seek_tags")
+        .first()
+    )
+    if organisation is None:
+        raise Http404
+    return organisation
+
+
+def partners_by_kind() -> list[dict]:
+    partners = sorted(Partner.objects.all(), key=lambda p: (list(Partner.Kind.values).index(p.kind), p.ordering))
+    return [
+        {"kind": Partner.Kind(kind).label, "code": kind, "partners": list(rows)}
+        for kind, rows in groupby(partners, key=lambda p: p.kind)
+    ]
+
+
+# --- The staff dashboard --------------------------------------------------------------------------
+
+
+def _bars(rows: list[tuple[str, int]]) -> list[dict]:
+    top = max((count for _, count in rows), default=0) or 1
+    return [{"label": label, "count": count, "width": round(count * 100 / top)} for label, count in rows]
+
+
+def admin_dashboard(*, user) -> dict:
+    """Figures for the admin index, scoped to the hubs a hub staff user works for."""
+    from hubs.models import Hub
+    from hubs.scoping import user_hub_scope
+
+    hubs = user_hub_scope(user)
+    members = organisations_with_active_membership()
+    if hubs is not None:
+        members = members.filter(hub__in=hubs)
+    member_ids = members.values("pk")
+    segments = Segment.objects.annotate(n=Count("organisations", filter=Q(organisations__in=member_ids)))
+    hub_rows = Hub.objects.annotate(n=Count("organisations", filter=Q(organisations__in=member_ids)))
+    if hubs is not None:
+        hub_rows = hub_rows.filter(pk__in=hubs)
+    sizes = dict(Organisation.objects.filter(pk__in=member_ids).values_list("size_band").annotate(n=Count("pk")))
+    today = timezone.localdate()
+    expiring = (
+        Membership.objects.filter(
+            status=Membership.Status.ACTIVE, period_end__gte=today, period_end__lte=today + timedelta(days=30)
+        )
+        .select_related("organisation")
+        .order_by("period_end")
+    )
+    if hubs is not None:
+        expiring = expiring.filter(organisation__hub__in=hubs)
+    return {
+        "member_count": members.count(),
+        "by_segment": _bars([(s.name, s.n) for s in segments]),
+        "by_hub": _bars([(h.name, h.n) for h in hub_rows]),
+        "by_size": _bars([(label, sizes.get(value, 0)) for value, label in Organisation.SizeBand.choices]),
+        "pending_applications": MembershipApplication.objects.filter(
+            status=MembershipApplication.Status.PENDING
+        ).count(),
+        "expiring": list(expiring[:10]),
+        "expiring_count": expiring.count(),
+    }
+
+
+# --- "My account" and personal data ---------------------------------------------------------------
+
+
+def portal_organisations(*, user) -> list[dict]:
+    """The user's organisations with their roles, latest membership and colleagues, in a fixed number of
+    queries however many organisations there are."""
+    my_roles = list(
+        OrganisationRole.objects.filter(user=user)
+        .select_related("organisation")
+        .prefetch_related(
+            Prefetch(
+                "organisation__memberships",
+                queryset=Membership.objects.order_by("-period_end"),
+                to_attr="memberships_latest",
+            ),
+            Prefetch(
+                "organisation__roles",
+                queryset=OrganisationRole.objects.select_related("user").order_by("user__full_name"),
+                to_attr="all_roles",
+            ),
+        )
+        .order_by("organisation__name", "role")
+    )
+    items = []
+    for organisation, rows in groupby(my_roles, key=lambda row: row.organisation):
+        rows = list(rows)
+        colleagues = {role.user.pk: role.user for role in organisation.all_roles if role.user_id != user.pk}
+        items.append(
+            {
+                "organisation": organisation,
+                "role_labels": [row.get_role_display() for row in rows],
+                "is_admin": any(row.role == OrganisationRole.Role.ADMIN for row in rows),
+                "membership": organisation.memberships_latest[0] if organisation.memberships_latest else None,
+                "colleagues": list(colleagues.values()),
+            }
+        )
+    return items
+
+
+def portal_context(request) -> dict:
+    return {
+        "organisations": portal_organisations(user=request.user),
+        "pending_applications": MembershipApplication.objects.filter(
+            applicant=request.user, status=MembershipApplication.Status.PENDING
+        ).count(),
+    }
+
+
+def personal_data(*, user) -> dict:
+    """What the members app keeps about a person, for their data export."""
+    return {
+        "organisation_roles": [
+            {"organisation": role.organisation.name, "role": role.role, "since": role.created_at.isoformat()}
+            for role in OrganisationRole.objects.filter(user=user).select_related("organisation")
+        ],
+        "membership_applications": [
+            {
+                "organisation": application.name,
+                "cvr": application.cvr,
+                "contact_name": application.contact_name,
+                "contact_email": application.contact_email,
+                "contact_phone": application.contact_phone,
+                "status": application.status,
+                "submitted": application.created_at.isoformat(),
+            }
+            for application in MembershipApplication.objects.filter(applicant=user)
+        ],
+        "invitations_received": [
+            {"organisation": invitation.organisation.name, "role": invitation.role, "status": invitation.status}
+            for invitation in Invitation.objects.filter(email__iexact=user.email).select_related("organisation")
+        ],
+    }
+
+
+def account_deletion_blockers(*, user) -> list[str]:
+    """An organisation must keep an admin: its last admin hands the role on before leaving."""
+    from django.utils.translation import gettext
+
+    sole = (
+        Organisation.objects.filter(roles__user=user, roles__role=OrganisationRole.Role.ADMIN)
+        .annotate(admins=Count("roles", filter=Q(roles__role=OrganisationRole.Role.ADMIN), distinct=True))
+        .filter(admins=1)
+    )
+    return [
+        gettext("You are the only admin of %(organisation)s. Hand the admin role on to a colleague first.")
+        % {"organisation": organisation.name}
+        for organisation in sole
+    ]

@@ -1,4 +1,23 @@
-from django.urls import path  # noqa: F401
+"""Public member pages and a company admin's pages."""
+
+from django.urls import path
+
+from members import views
 
 app_name = "members"
-urlpatterns = []
+urlpatterns = [
+    path("", views.directory, name="directory"),
+    path("partners/", views.partners, name="partners"),
+    path("apply/", views.apply, name="apply"),
+    path("apply/thanks/", views.apply_done, name="apply_done"),
+    path("invitation/<str:token>/", views.invitation, name="invitation"),
+    path("manage/<int:pk>/", views.organisation_manage, name="manage"),
+    path("manage/<int:pk>/edit/", views.organisation_edit, name="edit"),
+    path("manage/<int:pk>/invite/", views.invite, name="invite"),
+    path("manage/<int:pk>/invitations/<int:invitation_pk>/revoke/", views.invitation_revoke, name="invitation_revoke"),
+    path("manage/<int:pk>/colleagues/<int:user_pk>/remove/", views.colleague_remove, name="colleague_remove"),
+    path("manage/<int:pk>/colleagues/<int:user_pk>/role/", views.colleague_role, name="colleague_role"),
+    path("manage/<int:pk>/colleagues/<int:user_pk>/hand-on/", views.admin_hand_on, name="hand_on"),
+    path("manage/<int:pk>/export/", views.contacts_export, name="export"),
+    path("<slug:slug>/", views.organisation_detail, name="organisation"),
+]

@@ -150,3 +150,12 @@ def assert_accessible():
 def artifacts_dir():
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Refill what data migrations loaded, in case a transactional test of an earlier run flushed it."""
+    from tests.support.reference_data import reference_data_load
+
+    with django_db_blocker.unblock():
+        reference_data_load()

@@ -53,6 +53,151 @@ def totp_code(secret: str) -> str:
     return format_hotp_value(hotp_value(secret, int(time.time()) // period))
 
 
+# --- events -----------------------------------------------------------------------------------------------------
+
+
+def event_hub(slug: str = "copenhagen"):
+    """A hub by slug. Transactional tests flush the hubs the data migration made, so this recreates it."""
+    from hubs.models import Hub
+
+    hub, _ = Hub.objects.get_or_create(
+        slug=slug,
+        defaults={"name": slug.title(), "city": slug.title(), "is_headquarters": slug == "copenhagen"},
+    )
+    return hub
+
+
+class EventFactory(factory.django.DjangoModelFactory):
+    """A published public event two weeks ahead, registration open, unlimited unless `capacity` is given."""
+
+    class Meta:
+        model = "events.Event"
+
+    slug = factory.Sequence(lambda n: f"event-{n}")
+    title_da = factory.Sequence(lambda n: f"Arrangement {n}")
+    title_en = factory.Sequence(lambda n: f"Event {n}")
+    summary_da = "Et møde om life science."
+    summary_en = "A meeting about life science."
+    kind = "network_meeting"
+    hub = factory.LazyFunction(event_hub)
+    venue_name_da = "Symbion"
+    venue_name_en = "Symbion"
+    venue_address = "Fruebjergvej 3, 2100 København Ø"
+    starts_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=14))
+    ends_at = factory.LazyAttribute(lambda event: event.starts_at + timedelta(hours=3))
+    status = "published"
+    capacity = None
+
+
+class EventQuestionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "events.Question"
+
+    event = factory.SubFactory(EventFactory)
+    label_da = factory.Sequence(lambda n: f"Spørgsmål {n}")
+    label_en = factory.Sequence(lambda n: f"Question {n}")
+    kind = "text"
+    required = False
+
+
+class EventQuestionOptionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "events.QuestionOption"
+
+    question = factory.SubFactory(EventQuestionFactory, kind="single")
+    label_da = factory.Sequence(lambda n: f"Valg {n}")
+    label_en = factory.Sequence(lambda n: f"Option {n}")
+
+
+class EventRegistrationFactory(factory.django.DjangoModelFactory):
+    """A row written directly, for reads and admin tests; seat logic is tested through the services."""
+
+    class Meta:
+        model = "events.Registration"
+
+    event = factory.SubFactory(EventFactory)
+    full_name = factory.Faker("name")
+    email = factory.Sequence(lambda n: f"guest{n}@example.com")
+    organisation_name = "Acme Bio ApS"
+    language = "da"
+    status = "confirmed"
+    consent_at = factory.LazyFunction(timezone.now)
+    confirmed_at = factory.LazyFunction(timezone.now)
+
+
+# --- members ----------------------------------------------------------------------------------------
+
+
+def cvr_valid(n: int) -> str:
+    """A valid CVR number (modulus 11 with weights 2,7,6,5,4,3,2,1) derived from n."""
+    weights = (2, 7, 6, 5, 4, 3, 2)
+    base = 2000000 + n * 13
+    while True:
+        digits = str(base)[:7]
+        check = -sum(w * int(d) for w, d in zip(weights, digits, strict=True)) % 11
+        if check < 10:
+            return digits + str(check)
+        base += 1
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "members.Organisation"
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Testfirma {n} ApS")
+    legal_name = factory.LazyAttribute(lambda o: o.name)
+    slug = factory.Sequence(lambda n: f"testfirma-{n}")
+    cvr = factory.Sequence(cvr_valid)
+    kind = "company"
+    size_band = "10-49"
+    city = "Aarhus"
+    listed_in_directory = True
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "members.Membership"
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    status = "active"
+    period_start = factory.LazyFunction(lambda: _today() - _days(30))
+    period_end = factory.LazyFunction(lambda: _today() + _days(335))
+    fee_dkk = 7500
+    paid_on = factory.LazyFunction(lambda: _today() - _days(29))
+
+
+class OrganisationRoleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "members.OrganisationRole"
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    user = factory.SubFactory(UserFactory)
+    role = "admin"
+
+
+def _today():
+    from django.utils import timezone
+
+    return timezone.localdate()
+
+
+def _days(n):
+    from datetime import timedelta
+
+    return timedelta(days=n)
+
+
+def member_organisation_create(**kwargs):
+    """An organisation with an active, paid membership: a member the directory lists."""
+    organisation = OrganisationFactory(**kwargs)
+    MembershipFactory(organisation=organisation)
+    return organisation
+
+
+# --- matchmaking ------------------------------------------------------------------------------------------------
+
+
 class MatchmakingHubFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = "hubs.Hub"

@@ -1,0 +1,155 @@
+"""Reads of events and registrations for pages, feeds, exports and the seat arithmetic."""
+
+import datetime
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from events.models import Answer, Event, Registration
+
+Status = Registration.Status
+
+
+def confirmed_counts(*, event: Event) -> tuple[int, int]:
+    """(confirmed participants, of whom members)."""
+    counts = event.registrations.filter(status=Status.CONFIRMED).aggregate(
+        total=Count("pk"), members=Count("pk", filter=Q(is_member=True))
+    )
+    return counts["total"], counts["members"]
+
+
+def seats_left(*, event: Event, is_member: bool, confirmed: int, confirmed_members: int, now=None) -> int | None:
+    """Seats this person could take now; None means unlimited. Seats held for members and not yet taken by one
+    are not available to a non-member until the hold ends."""
+    if event.capacity is None:
+        return None
+    left = event.capacity - confirmed
+    if not is_member and event.member_seats_held(now=now):
+        left -= max(0, event.member_reserved_seats - confirmed_members)
+    return max(left, 0)
+
+
+def waitlist_position(*, registration: Registration) -> int | None:
+    if registration.status != Status.WAITLISTED:
+        return None
+    ahead = (
+        Registration.objects.filter(event_id=registration.event_id, status=Status.WAITLISTED)
+        .filter(
+            Q(waitlisted_at__lt=registration.waitlisted_at)
+            | Q(waitlisted_at=registration.waitlisted_at, pk__lt=registration.pk)
+        )
+        .count()
+    )
+    return ahead + 1
+
+
+def _with_counts(queryset: QuerySet[Event]) -> QuerySet[Event]:
+    return queryset.annotate(
+        confirmed_count=Count("registrations", filter=Q(registrations__status=Status.CONFIRMED)),
+        confirmed_members_count=Count(
+            "registrations", filter=Q(registrations__status=Status.CONFIRMED, registrations__is_member=True)
+        ),
+        waitlist_count=Count("registrations", filter=Q(registrations__status=Status.WAITLISTED)),
+    )
+
+
+def public_events() -> QuerySet[Event]:
+    return Event.objects.filter(status__in=[Event.Status.PUBLISHED, Event.Status.CANCELLED]).select_related("hub")
+
+
+def event_list(*, upcoming: bool = True, hub: str = "", kind: str = "", month: datetime.date | None = None, now=None):
+    """Published (and cancelled, marked as such) events, upcoming soonest first or past latest first."""
+    now = now or timezone.now()
+    queryset = _with_counts(public_events())
+    if upcoming:
+        queryset = queryset.filter(ends_at__gte=now).order_by("starts_at", "pk")
+    else:
+        queryset = queryset.filter(ends_at__lt=now).order_by("-starts_at", "-pk")
+    if hub:
+        queryset = queryset.filter(hub__slug=hub)
+    if kind:
+        queryset = queryset.filter(kind=kind)
+    if month:
+        queryset = queryset.filter(starts_at__year=month.year, starts_at__month=month.month)
+    return queryset
+
+
+def upcoming_events(*, limit: int = 3, now=None) -> list[Event]:
+    now = now or timezone.now()
+    return list(
+        _with_counts(public_events().filter(status=Event.Status.PUBLISHED, ends_at__gte=now)).order_by(
+            "starts_at", "pk"
+        )[:limit]
+    )
+
+
+def event_for_page(*, slug: str, user) -> Event:
+    """An event page: drafts only for staff. Raises Event.DoesNotExist."""
+    queryset = Event.objects.select_related("hub").prefetch_related("partners")
+    if not (user.is_authenticated and user.is_staff):
+        queryset = queryset.exclude(status=Event.Status.DRAFT)
+    return _with_counts(queryset).get(slug=slug)
+
+
+def feed_events(*, hub=None, now=None) -> QuerySet[Event]:
+    """Events for a calendar feed: from 30 days back, so a subscribed calendar keeps recent entries."""
+    now = now or timezone.now()
+    queryset = public_events().filter(ends_at__gte=now - datetime.timedelta(days=30)).order_by("starts_at", "pk")
+    if hub is not None:
+        queryset = queryset.filter(hub=hub)
+    return queryset
+
+
+def user_registrations(*, user) -> QuerySet[Registration]:
+    """A person's registrations: those made while logged in and those made as a guest with the same email."""
+    if not user.is_authenticated:
+        return Registration.objects.none()
+    return (
+        Registration.objects.filter(Q(user=user) | Q(email__iexact=user.email))
+        .select_related("event", "event__hub")
+        .order_by("-event__starts_at", "-pk")
+    )
+
+
+def user_active_registration(*, event: Event, user) -> Registration | None:
+    if not user.is_authenticated:
+        return None
+    return (
+        event.registrations.filter(Q(user=user) | Q(email__iexact=user.email)).exclude(status=Status.CANCELLED).first()
+    )
+
+
+def export_registrations(*, event: Event) -> QuerySet[Registration]:
+    return (
+        event.registrations.exclude(status=Status.CANCELLED)
+        .order_by("status", "full_name", "pk")
+        .prefetch_related(
+            Prefetch("answers", queryset=Answer.objects.select_related("question").prefetch_related("options"))
+        )
+    )
+
+
+def checkin_registrations(*, event: Event, query: str = "") -> QuerySet[Registration]:
+    queryset = event.registrations.filter(status=Status.CONFIRMED).order_by("full_name", "pk")
+    if query:
+        queryset = queryset.filter(
+            Q(full_name__icontains=query) | Q(email__icontains=query) | Q(organisation_name__icontains=query)
+        )
+    return queryset
+
+
+def registrations_by_day(*, event: Event) -> list[dict]:
+    """Sign-ups per day (Copenhagen time), with the running total, for the admin chart."""
+    rows = (
+        event.registrations.annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()))
+        .values("day")
+        .annotate(count=Count("pk"))
+        .order_by("day")
+    )
+    total = 0
+    result = []
+    for row in rows:
+        total += row["count"]
+        result.append({"day": row["day"], "count": row["count"], "total": total})
+    return result

@@ -1,0 +1,472 @@
+"""Writes on events and registrations. Seats change only here, inside one transaction holding a row lock on the
+event, so concurrent sign-ups, cancellations and promotions are serialised per event and never overbook."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.db import IntegrityError, transaction
+from django.db.models import CharField, Exists, OuterRef, Value
+from django.db.models.functions import Cast, Concat
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from accounts.audit import audit_record
+from events.calendars import ics_attachment
+from events.models import Answer, Event, InvalidTransition, Question, Registration
+from events.selectors import confirmed_counts, seats_left, waitlist_position
+from outbox.models import OutboxMessage
+from outbox.services import mail_enqueue
+
+Status = Registration.Status
+LINK_SIGNING_SALT = "events.registration"
+# Changing any of these after publication tells every registrant, with a fresh calendar entry.
+TIME_AND_PLACE_FIELDS = ("starts_at", "ends_at", "venue_name_da", "venue_name_en", "venue_address", "online_url")
+REMINDER_KEY_PREFIX = "event-reminder:"
+
+
+class RegistrationError(Exception):
+    """A sign-up that cannot be accepted; `message` is shown to the person as it is."""
+
+    message = _("The registration could not be completed.")
+
+    def __init__(self, message=None):
+        if message is not None:
+            self.message = message
+        super().__init__(str(self.message))
+
+
+class RegistrationClosed(RegistrationError):
+    message = _("Registration for this event is closed.")
+
+
+class MembersOnly(RegistrationError):
+    message = _("This event is for members of the cluster only.")
+
+
+class AlreadyRegistered(RegistrationError):
+    message = _(
+        "This email address is already registered for this event. The confirmation we sent has a link to see or "
+        "cancel the registration."
+    )
+
+
+class AnswersInvalid(RegistrationError):
+    message = _("Please answer the required questions.")
+
+
+# --- Tokens -------------------------------------------------------------------------------------------------------
+
+
+def registration_token(registration: Registration) -> str:
+    return signing.dumps({"r": registration.pk}, salt=LINK_SIGNING_SALT, compress=True)
+
+
+def registration_from_token(token: str) -> Registration:
+    """The registration a signed link names; raises signing.BadSignature or Registration.DoesNotExist."""
+    payload = signing.loads(token, salt=LINK_SIGNING_SALT)
+    if not isinstance(payload, dict) or not isinstance(payload.get("r"), int):
+        raise signing.BadSignature("malformed payload")
+    return Registration.objects.select_related("event", "event__hub").get(pk=payload["r"])
+
+
+def registration_manage_url(registration: Registration) -> str:
+    with translation.override(registration.language):
+        path = reverse("events:registration", kwargs={"token": registration_token(registration)})
+    return settings.SITE_URL + path
+
+
+# --- Mail -----------------------------------------------------------------------------------------------------------
+
+
+def _mail_registration(*, registration: Registration, name: str, dedupe_key: str | None = None, **extra):
+    """One mail about one registration, rendered in the registrant's language. A confirmed participant's calendar
+    attachment carries the online link; everyone else's does not."""
+    event = registration.event
+    confirmed = registration.status == Status.CONFIRMED
+    attachments = None
+    if name in ("registration_confirmed", "registration_promoted", "event_changed", "event_cancelled", "reminder"):
+        with translation.override(registration.language):
+            attachments = [ics_attachment(event, include_online_link=confirmed)]
+    return mail_enqueue(
+        template=f"events/email/{name}",
+        to=registration.email,
+        language=registration.language,
+        context={
+            "event": event,
+            "registration": registration,
+            "manage_url": registration_manage_url(registration),
+            "event_url": settings.SITE_URL + _localized_path(event, registration.language),
+            "show_online_link": confirmed and bool(event.online_url),
+            **extra,
+        },
+        attachments=attachments,
+        dedupe_key=dedupe_key,
+    )
+
+
+def _localized_path(event: Event, language: str) -> str:
+    with translation.override(language):
+        return event.get_absolute_url()
+
+
+# --- Sign-up, cancellation and the waitlist -------------------------------------------------------------------------
+
+
+def _event_lock(event: Event) -> Event:
+    return Event.objects.select_for_update().get(pk=event.pk)
+
+
+def _answers_clean(*, questions: list[Question], answers: dict) -> list[tuple[Question, object]]:
+    """Check the answers before any lock is taken. `answers` maps a question pk to a str (text), a bool (yes/no)
+    or an option pk or list of option pks (choices); returns (question, value) pairs to write."""
+    cleaned, missing = [], []
+    for question in questions:
+        value = answers.get(question.pk)
+        if value is None or value == "" or value == []:
+            if question.required:
+                missing.append(question)
+            continue
+        if question.kind == Question.Kind.YES_NO:
+            value = bool(value)
+        elif question.has_options:
+            value = [int(v) for v in value] if isinstance(value, list) else [int(value)]
+            valid = {option.pk for option in question.options.all()}
+            if not set(value) <= valid or (question.kind == Question.Kind.SINGLE_CHOICE and len(value) > 1):
+                raise AnswersInvalid(_("An answer is not one of the choices offered."))
+        else:
+            value = str(value)
+        cleaned.append((question, value))
+    if missing:
+        raise AnswersInvalid()
+    return cleaned
+
+
+def _answers_write(*, registration: Registration, cleaned: list[tuple[Question, object]]) -> None:
+    for question, value in cleaned:
+        answer = Answer(registration=registration, question=question)
+        if question.kind == Question.Kind.YES_NO:
+            answer.yes_no = value
+        elif not question.has_options:
+            answer.text = value
+        answer.save()
+        if question.has_options:
+            answer.options.set(value)
+
+
+def registration_create(
+    *,
+    event: Event,
+    full_name: str,
+    email: str,
+    language: str,
+    organisation_name: str = "",
+    job_title: str = "",
+    user=None,
+    organisation=None,
+    is_member: bool = False,
+    answers: dict | None = None,
+    newsletter_opt_in: bool = False,
+    now=None,
+) -> Registration:
+    """Confirm while seats are left (counting seats held for members), otherwise waitlist; mail the outcome.
+
+    The row lock on the event is taken first, so the seat count and the insert are one step for every
+    concurrent caller; the unique constraint on (event, email) backs the duplicate check."""
+    now = now or timezone.now()
+    email = email.strip().lower()
+    # Everything that does not depend on seats is checked before the lock, which is then held as briefly as can be.
+    cleaned_answers = _answers_clean(questions=list(event.questions.prefetch_related("options")), answers=answers or {})
+    with transaction.atomic():
+        event = _event_lock(event)
+        if not event.registration_is_open(now=now):
+            raise RegistrationClosed()
+        if event.is_members_only and not is_member:
+            raise MembersOnly()
+        if Registration.objects.filter(event=event, email=email).exclude(status=Status.CANCELLED).exists():
+            raise AlreadyRegistered()
+        registration = Registration(
+            event=event,
+            user=user,
+            organisation=organisation,
+            full_name=full_name.strip(),
+            email=email,
+            organisation_name=organisation_name.strip(),
+            job_title=job_title.strip(),
+            language=language,
+            is_member=is_member,
+            consent_at=now,
+            newsletter_opt_in=newsletter_opt_in,
+            newsletter_opt_in_at=now if newsletter_opt_in else None,
+            created_at=now,
+        )
+        confirmed, confirmed_members = confirmed_counts(event=event)
+        left = seats_left(
+            event=event, is_member=is_member, confirmed=confirmed, confirmed_members=confirmed_members, now=now
+        )
+        if left is None or left > 0:
+            registration.confirm(now=now)
+        else:
+            registration.waitlist(now=now)
+        try:
+            with transaction.atomic():
+                registration.save()
+        except IntegrityError as exc:
+            raise AlreadyRegistered() from exc
+        _answers_write(registration=registration, cleaned=cleaned_answers)
+        if registration.status == Status.CONFIRMED:
+            _mail_registration(registration=registration, name="registration_confirmed")
+        else:
+            _mail_registration(
+                registration=registration,
+                name="registration_waitlisted",
+                position=waitlist_position(registration=registration),
+            )
+    return registration
+
+
+def _waitlist_fill(*, event: Event, now, exclude_pk: int | None = None) -> list[Registration]:
+    """Promote from the head of the waitlist while seats are left. Call only while holding the event lock.
+
+    A non-member waiting behind a seat held for members is passed over for a member further down, as the hold
+    intends; when even a member could not get a seat, nobody can, and the walk stops."""
+    if event.status != Event.Status.PUBLISHED or event.starts_at <= now:
+        return []
+    confirmed, confirmed_members = confirmed_counts(event=event)
+    waiting = event.registrations.filter(status=Status.WAITLISTED).order_by("waitlisted_at", "pk")
+    if exclude_pk is not None:
+        waiting = waiting.exclude(pk=exclude_pk)
+    promoted = []
+    for registration in waiting:
+        counts = {"confirmed": confirmed, "confirmed_members": confirmed_members, "now": now}
+        if seats_left(event=event, is_member=True, **counts) == 0:
+            break
+        if seats_left(event=event, is_member=registration.is_member, **counts) == 0:
+            continue
+        registration.event = event
+        registration.confirm(now=now)
+        registration.save(update_fields=["status", "confirmed_at"])
+        _mail_registration(registration=registration, name="registration_promoted")
+        confirmed += 1
+        confirmed_members += int(registration.is_member)
+        promoted.append(registration)
+    return promoted
+
+
+def registration_cancel(*, registration: Registration, actor=None, reason: str = "", now=None) -> list[Registration]:
+    """Cancel a registration (by its owner's signed link, their account page or staff); a freed seat goes to the
+    waitlist at once. Returns the registrations promoted. Raises InvalidTransition when already cancelled."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        event = _event_lock(registration.event)
+        registration = Registration.objects.select_for_update().get(pk=registration.pk)
+        registration.event = event
+        previous = registration.status
+        registration.cancel(now=now)
+        registration.save(update_fields=["status", "cancelled_at"])
+        audit_record(
+            actor=actor,
+            action="events.registration.cancel",
+            target=registration,
+            data={"previous_status": previous, "reason": reason},
+        )
+        _mail_registration(registration=registration, name="registration_cancelled")
+        promoted = _waitlist_fill(event=event, now=now) if previous == Status.CONFIRMED else []
+    return promoted
+
+
+def registration_promote(*, registration: Registration, actor, reason: str, now=None) -> Registration:
+    """Staff give a waitlisted person a seat. This is a deliberate decision and may go beyond the capacity;
+    it is logged with the reason."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        event = _event_lock(registration.event)
+        registration = Registration.objects.select_for_update().get(pk=registration.pk)
+        if registration.status != Status.WAITLISTED:
+            raise InvalidTransition("only a waitlisted registration can be promoted")
+        registration.event = event
+        registration.confirm(now=now)
+        registration.save(update_fields=["status", "confirmed_at"])
+        audit_record(actor=actor, action="events.registration.promote", target=registration, data={"reason": reason})
+        _mail_registration(registration=registration, name="registration_promoted")
+    return registration
+
+
+def registration_move_to_waitlist(*, registration: Registration, actor, reason: str, now=None) -> list[Registration]:
+    """Staff move a confirmed participant to the end of the waitlist; the seat goes to the next in line."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        event = _event_lock(registration.event)
+        registration = Registration.objects.select_for_update().get(pk=registration.pk)
+        if registration.status != Status.CONFIRMED:
+            raise InvalidTransition("only a confirmed registration can be moved to the waitlist")
+        registration.event = event
+        registration.waitlist(now=now)
+        registration.save(update_fields=["status", "waitlisted_at", "confirmed_at"])
+        audit_record(
+            actor=actor, action="events.registration.move_to_waitlist", target=registration, data={"reason": reason}
+        )
+        _mail_registration(
+            registration=registration,
+            name="registration_waitlisted",
+            position=waitlist_position(registration=registration),
+        )
+        return _waitlist_fill(event=event, now=now, exclude_pk=registration.pk)
+
+
+def registration_check_in(*, registration: Registration, actor, now=None) -> Registration:
+    with transaction.atomic():
+        registration = Registration.objects.select_for_update().get(pk=registration.pk)
+        registration.mark_attended(now=now)
+        registration.save(update_fields=["attendance", "checked_in_at"])
+        audit_record(actor=actor, action="events.registration.check_in", target=registration)
+    return registration
+
+
+def event_no_shows_mark(*, event: Event, actor, now=None) -> int:
+    """After the event: every confirmed participant who did not check in is a no-show."""
+    now = now or timezone.now()
+    if event.ends_at > now:
+        raise InvalidTransition("no-shows are marked once the event is over")
+    with transaction.atomic():
+        marked = event.registrations.filter(status=Status.CONFIRMED, attendance=Registration.Attendance.UNKNOWN).update(
+            attendance=Registration.Attendance.NO_SHOW
+        )
+        audit_record(actor=actor, action="events.event.no_shows", target=event, data={"marked": marked})
+    return marked
+
+
+# --- Events -------------------------------------------------------------------------------------------------------
+
+
+def event_create(*, actor=None, partners=(), **fields) -> Event:
+    """Create an event from validated field values (used by the demo data; the admin form validates itself)."""
+    with transaction.atomic():
+        event = Event(**fields)
+        event.full_clean()
+        event.save()
+        if partners:
+            event.partners.set(partners)
+        audit_record(actor=actor, action="events.event.create", target=event)
+    return event
+
+
+def event_time_and_place(event: Event) -> dict:
+    return {field: getattr(event, field) for field in TIME_AND_PLACE_FIELDS}
+
+
+def event_updated(*, event: Event, before: dict, actor, now=None) -> dict:
+    """After staff saved an event: tell every registrant when its time or place changed (with a new calendar
+    revision), and give seats to the waitlist when the capacity grew."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        event = _event_lock(event)
+        changed = sorted(field for field, value in before.items() if getattr(event, field) != value)
+        notified = 0
+        if changed and event.status == Event.Status.PUBLISHED:
+            event.ics_sequence += 1
+            event.save(update_fields=["ics_sequence"])
+            audit_record(
+                actor=actor, action="events.event.time_or_place_changed", target=event, data={"fields": changed}
+            )
+            for registration in event.registrations.filter(status__in=[Status.CONFIRMED, Status.WAITLISTED]):
+                registration.event = event
+                _mail_registration(registration=registration, name="event_changed")
+                notified += 1
+        promoted = _waitlist_fill(event=event, now=now)
+    return {"changed": changed, "notified": notified, "promoted": len(promoted)}
+
+
+def event_cancel(*, event: Event, actor, reason: str = "", now=None) -> int:
+    """Cancel the event and tell everyone still registered; returns how many were told."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        event = _event_lock(event)
+        event.cancel(reason=reason, now=now)
+        event.ics_sequence += 1
+        event.save(update_fields=["status", "cancelled_at", "cancellation_reason", "ics_sequence"])
+        audit_record(actor=actor, action="events.event.cancel", target=event, data={"reason": reason})
+        registrations = list(event.registrations.filter(status__in=[Status.CONFIRMED, Status.WAITLISTED]))
+        for registration in registrations:
+            registration.event = event
+            _mail_registration(registration=registration, name="event_cancelled")
+    return len(registrations)
+
+
+def event_participants_email(*, event: Event, actor, subject: str, message: str, statuses: list[str]) -> int:
+    """Staff write to the participants; each copy goes through the outbox in the recipient's language frame."""
+    with transaction.atomic():
+        registrations = list(event.registrations.filter(status__in=statuses).select_related("event"))
+        for registration in registrations:
+            _mail_registration(
+                registration=registration, name="participants_message", staff_subject=subject, staff_message=message
+            )
+        audit_record(
+            actor=actor,
+            action="events.event.email_participants",
+            target=event,
+            data={"subject": subject, "statuses": statuses, "recipients": len(registrations)},
+        )
+    return len(registrations)
+
+
+# --- Periodic work ------------------------------------------------------------------------------------------------
+
+
+def reminders_send_due(*, now=None) -> int:
+    """Write each reminder that is due into the outbox, once per registration and offset.
+
+    For each upcoming event only the latest reminder moment that has passed is due (a worker that was down for a
+    week sends the one-day reminder, not both); only confirmed registrations made before that moment get it. The
+    outbox's unique dedupe key makes a second run, or two beat ticks at once, write nothing more."""
+    now = now or timezone.now()
+    horizon = now + timedelta(hours=max(24 * 90, 1))
+    written = 0
+    events = Event.objects.filter(status=Event.Status.PUBLISHED, starts_at__gt=now, starts_at__lte=horizon)
+    for event in events:
+        passed = [(hours, at) for hours, at in event.reminder_due_times() if at <= now]
+        if not passed:
+            continue
+        hours, due_at = min(passed)
+        already = OutboxMessage.objects.filter(
+            dedupe_key=Concat(
+                Value(REMINDER_KEY_PREFIX),
+                Cast(OuterRef("pk"), CharField()),
+                Value(f":{hours}"),
+                output_field=CharField(),
+            )
+        )
+        due = event.registrations.filter(status=Status.CONFIRMED, created_at__lt=due_at).exclude(Exists(already))
+        for pk in due.values_list("pk", flat=True):
+            with transaction.atomic():
+                # The lock keeps a cancellation from slipping in between the status check and the write.
+                registration = Registration.objects.select_for_update().select_related("event").filter(pk=pk).first()
+                if registration is None or registration.status != Status.CONFIRMED:
+                    continue
+                key = f"{REMINDER_KEY_PREFIX}{registration.pk}:{hours}"
+                # A run that held this lock before us has committed its row; skip rendering a mail owed no more.
+                if OutboxMessage.objects.filter(dedupe_key=key).exists():
+                    continue
+                message = _mail_registration(
+                    registration=registration, name="reminder", dedupe_key=key, hours_before=hours
+                )
+                written += int(message is not None)
+    return written
+
+
+def member_holds_release(*, now=None) -> int:
+    """Once seats held for members are released, waitlisted non-members may take them."""
+    now = now or timezone.now()
+    promoted = 0
+    events = Event.objects.filter(
+        status=Event.Status.PUBLISHED,
+        starts_at__gt=now,
+        member_reserved_seats__gt=0,
+        member_reserved_until__lte=now,
+        registrations__status=Status.WAITLISTED,
+    ).distinct()
+    for event in events:
+        with transaction.atomic():
+            promoted += len(_waitlist_fill(event=_event_lock(event), now=now))
+    return promoted

@@ -1,0 +1,15 @@
+"""Periodic event work for Celery beat: thin wrappers over the services."""
+
+from celery import shared_task
+
+from events import services
+
+
+@shared_task(acks_late=True)
+def event_reminders_task() -> int:
+    return services.reminders_send_due()
+
+
+@shared_task(acks_late=True)
+def member_holds_release_task() -> int:
+    return services.member_holds_release()

@@ -1,0 +1,288 @@
+"""Public event pages, sign-up, the signed registration page, calendars and the door check-in page."""
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core import signing
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from events import selectors, services
+from events.calendars import event_ics, feed_ics
+from events.forms import EventFilterForm, RegistrationForm
+from events.models import Event, InvalidTransition, Registration
+from events.ratelimit import signup_allowed
+from hubs.models import Hub
+from hubs.scoping import user_hub_scope
+from members.selectors import user_is_member, user_member_organisations, user_organisations
+
+PAGE_SIZE = 12
+
+
+def _listing(request, *, upcoming: bool, template: str):
+    hubs = list(Hub.objects.all())
+    form = EventFilterForm(request.GET or None, hubs=hubs, kinds=Event.Kind.choices)
+    filters = {}
+    status = 200
+    if form.is_bound:
+        if form.is_valid():
+            filters = {key: value for key, value in form.cleaned_data.items() if value}
+        else:
+            status = 400
+    events = selectors.event_list(upcoming=upcoming, **filters)
+    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        template,
+        {"form": form, "page": page, "events": page.object_list, "query": query.urlencode()},
+        status=status,
+    )
+
+
+@require_GET
+def event_list(request):
+    return _listing(request, upcoming=True, template="events/event_list.html")
+
+
+@require_GET
+def event_past(request):
+    return _listing(request, upcoming=False, template="events/event_past.html")
+
+
+def _viewer(request) -> dict:
+    user = request.user
+    if not user.is_authenticated:
+        return {"is_member": False}
+    return {"is_member": user_is_member(user=user)}
+
+
+def _detail_context(request, event: Event, form=None, error: str = "") -> dict:
+    viewer = _viewer(request)
+    left = selectors.seats_left(
+        event=event,
+        is_member=viewer["is_member"],
+        confirmed=event.confirmed_count,
+        confirmed_members=event.confirmed_members_count,
+    )
+    registration = selectors.user_active_registration(event=event, user=request.user)
+    can_register = (
+        event.registration_is_open() and registration is None and (not event.is_members_only or viewer["is_member"])
+    )
+    if form is None and can_register:
+        form = RegistrationForm(event=event, user=request.user)
+    return {
+        "event": event,
+        "form": form if can_register else None,
+        "error": error,
+        "seats_left": left,
+        "is_member": viewer["is_member"],
+        "my_registration": registration,
+        "my_registration_url": services.registration_manage_url(registration) if registration else "",
+        "my_position": selectors.waitlist_position(registration=registration) if registration else None,
+        "show_online_link": registration is not None and registration.status == Registration.Status.CONFIRMED,
+        "held_for_members": event.member_seats_held() and not viewer["is_member"],
+    }
+
+
+def _event_or_404(request, slug) -> Event:
+    try:
+        return selectors.event_for_page(slug=slug, user=request.user)
+    except Event.DoesNotExist as exc:
+        raise Http404(_("No such event.")) from exc
+
+
+@require_GET
+def event_detail(request, slug):
+    event = _event_or_404(request, slug)
+    return render(request, "events/event_detail.html", _detail_context(request, event))
+
+
+@require_POST
+def event_register(request, slug):
+    event = _event_or_404(request, slug)
+    if not signup_allowed(request):
+        context = _detail_context(
+            request, event, error=_("Too many sign-ups from your network. Please try again in a minute.")
+        )
+        return render(request, "events/event_detail.html", context, status=429)
+    form = RegistrationForm(request.POST, event=event, user=request.user)
+    if not form.is_valid():
+        return render(request, "events/event_detail.html", _detail_context(request, event, form=form), status=400)
+    user = request.user
+    if user.is_authenticated:
+        member_organisation = user_member_organisations(user=user).first()
+        organisation = member_organisation or user_organisations(user=user).first()
+        person = {
+            "full_name": user.full_name or user.email,
+            "email": user.email,
+            "organisation_name": organisation.name if organisation else "",
+            "user": user,
+            "organisation": member_organisation,
+            "is_member": member_organisation is not None,
+            "language": user.preferred_language,
+        }
+    else:
+        person = {
+            "full_name": form.cleaned_data["full_name"],
+            "email": form.cleaned_data["email"],
+            "organisation_name": form.cleaned_data["organisation_name"],
+            "job_title": form.cleaned_data["job_title"],
+            "language": translation.get_language(),
+        }
+    try:
+        registration = services.registration_create(
+            event=event,
+            answers=form.answers(),
+            newsletter_opt_in=form.cleaned_data["newsletter_opt_in"],
+            **person,
+        )
+    except services.MembersOnly as exc:
+        return render(
+            request,
+            "events/event_detail.html",
+            _detail_context(request, event, form=form, error=str(exc.message)),
+            status=403,
+        )
+    except services.RegistrationError as exc:
+        return render(
+            request,
+            "events/event_detail.html",
+            _detail_context(request, event, form=form, error=str(exc.message)),
+            status=400,
+        )
+    if registration.status == Registration.Status.CONFIRMED:
+        messages.success(request, _("You are registered. We have sent a confirmation by email."))
+    else:
+        messages.info(
+            request,
+            _("The event is full: you are number %(position)s on the waitlist. We write to you if a seat frees up.")
+            % {"position": selectors.waitlist_position(registration=registration)},
+        )
+    return redirect("events:registration", token=services.registration_token(registration))
+
+
+def _registration_or_400(request, token):
+    try:
+        return services.registration_from_token(token), None
+    except (signing.BadSignature, Registration.DoesNotExist):
+        response = render(request, "events/registration_invalid.html", status=400)
+        return None, response
+
+
+@require_GET
+def registration_detail(request, token):
+    registration, error = _registration_or_400(request, token)
+    if error:
+        return error
+    return render(
+        request,
+        "events/registration_detail.html",
+        {
+            "registration": registration,
+            "event": registration.event,
+            "token": token,
+            "position": selectors.waitlist_position(registration=registration),
+            "show_online_link": registration.status == Registration.Status.CONFIRMED,
+        },
+    )
+
+
+@require_POST
+def registration_cancel(request, token):
+    registration, error = _registration_or_400(request, token)
+    if error:
+        return error
+    try:
+        services.registration_cancel(registration=registration, actor=request.user, reason="self-service")
+    except InvalidTransition:
+        messages.info(request, _("This registration was already cancelled."))
+    else:
+        messages.success(request, _("Your registration is cancelled. We have sent you a confirmation."))
+    return redirect("events:registration", token=token)
+
+
+@require_GET
+def event_calendar(request, slug):
+    event = _event_or_404(request, slug)
+    response = HttpResponse(event_ics(event), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{event.slug}.ics"'
+    return response
+
+
+@require_GET
+def calendar_feed(request):
+    events = selectors.feed_events()
+    return HttpResponse(feed_ics(events, name=_("DLSC events")), content_type="text/calendar; charset=utf-8")
+
+
+@require_GET
+def hub_calendar_feed(request, slug):
+    hub = get_object_or_404(Hub, slug=slug)
+    events = selectors.feed_events(hub=hub)
+    name = _("DLSC events: %(hub)s") % {"hub": hub.name}
+    return HttpResponse(feed_ics(events, name=name), content_type="text/calendar; charset=utf-8")
+
+
+def _staff_event_or_404(request, slug) -> Event:
+    """Staff reach the door page of events in their own hubs only; anything else is a 404."""
+    if not request.user.is_staff:
+        raise Http404(_("No such event."))
+    queryset = Event.objects.select_related("hub")
+    hubs = user_hub_scope(request.user)
+    if hubs is not None:
+        queryset = queryset.filter(hub__in=hubs)
+    return get_object_or_404(queryset, slug=slug)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def checkin(request, slug):
+    event = _staff_event_or_404(request, slug)
+    query = request.GET.get("q", "").strip()[:100]
+    if request.method == "POST" and "no_shows" in request.POST:
+        try:
+            marked = services.event_no_shows_mark(event=event, actor=request.user)
+        except InvalidTransition:
+            messages.error(request, _("No-shows can be marked once the event is over."))
+            return redirect("events:checkin", slug=event.slug)
+        messages.success(request, _("%(count)d marked as no-show.") % {"count": marked})
+        return redirect("events:checkin", slug=event.slug)
+    if request.method == "POST":
+        registration_pk = request.POST.get("registration", "")
+        if not registration_pk.isdigit():
+            raise Http404(_("No such registration."))
+        registration = get_object_or_404(
+            event.registrations.filter(status=Registration.Status.CONFIRMED), pk=int(registration_pk)
+        )
+        try:
+            services.registration_check_in(registration=registration, actor=request.user)
+        except InvalidTransition:
+            messages.info(request, _("%(name)s was already checked in.") % {"name": registration.full_name})
+        else:
+            messages.success(request, _("%(name)s is checked in.") % {"name": registration.full_name})
+        target = redirect("events:checkin", slug=event.slug)
+        if request.POST.get("q"):
+            target["Location"] += "?" + urlencode({"q": request.POST["q"][:100]})
+        return target
+    registrations = selectors.checkin_registrations(event=event, query=query)
+    attended = event.registrations.filter(attendance=Registration.Attendance.ATTENDED).count()
+    confirmed = event.registrations.filter(status=Registration.Status.CONFIRMED).count()
+    return render(
+        request,
+        "events/checkin.html",
+        {
+            "event": event,
+            "registrations": registrations,
+            "query": query,
+            "attended": attended,
+            "confirmed": confirmed,
+            "is_over": event.ends_at <= timezone.now(),
+        },
+    )

@@ -1,0 +1,480 @@
+"""The back office for members: organisations, applications, memberships, fees, contacts and partners.
+Actions call the services; hub staff see only their hub's organisations."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Exists, OuterRef, Prefetch
+from django.http import HttpResponse
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from import_export import fields, resources
+from import_export.formats import base_formats
+from modeltranslation.admin import TranslationAdmin
+
+from accounts.audit import audit_record
+from hubs.scoping import HubScopedAdminMixin
+from members import services
+from members.models import (
+    InvalidTransition,
+    Invitation,
+    Membership,
+    MembershipApplication,
+    MembershipFee,
+    Organisation,
+    OrganisationRole,
+    Partner,
+    Segment,
+    Tag,
+)
+from members.selectors import active_membership_q
+
+# --- Export (django-import-export resources, served as plain admin actions) ----------------------
+
+
+class OrganisationResource(resources.ModelResource):
+    segments = fields.Field(attribute="segments", column_name="segments")
+    hub = fields.Field(attribute="hub__name", column_name="hub")
+    region = fields.Field(attribute="region__name", column_name="region")
+
+    class Meta:
+        model = Organisation
+        fields = [
+            "id",
+            "name",
+            "legal_name",
+            "cvr",
+            "kind",
+            "size_band",
+            "website",
+            "address",
+            "postcode",
+            "city",
+            "country",
+            "listed_in_directory",
+            "region",
+            "hub",
+            "segments",
+        ]
+
+    def dehydrate_segments(self, organisation):
+        return ", ".join(segment.code for segment in organisation.segments.all())
+
+
+class ContactResource(resources.ModelResource):
+    organisation = fields.Field(attribute="organisation__name", column_name="organisation")
+    cvr = fields.Field(attribute="organisation__cvr", column_name="cvr")
+    name = fields.Field(attribute="user__full_name", column_name="name")
+    email = fields.Field(attribute="user__email", column_name="email")
+    language = fields.Field(attribute="user__preferred_language", column_name="language")
+
+    class Meta:
+        model = OrganisationRole
+        fields = ["organisation", "cvr", "name", "email", "role", "language"]
+
+
+def _export_response(dataset, *, fmt: str, name: str) -> HttpResponse:
+    """Through import-export's formats, which neutralise cells that a spreadsheet would run as formulas."""
+    stamp = timezone.localdate().isoformat()
+    file_format = base_formats.XLSX() if fmt == "xlsx" else base_formats.CSV()
+    response = HttpResponse(file_format.export_data(dataset), content_type=file_format.get_content_type())
+    response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.{fmt}"'
+    return response
+
+
+def _audit_export(request, *, what: str, count: int) -> None:
+    audit_record(actor=request.user, action=f"members.export.{what}", data={"rows": count})
+
+
+# --- Organisations --------------------------------------------------------------------------------
+
+
+class MembershipStatusFilter(admin.SimpleListFilter):
+    """Defaults to active members, because that is what staff look for nearly every time."""
+
+    title = _("membership")
+    parameter_name = "membership"
+
+    def lookups(self, request, model_admin):
+        return [("active", _("Active members")), ("inactive", _("Not active")), ("all", _("All"))]
+
+    def choices(self, changelist):
+        value = self.value() or "active"
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": value == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        value = self.value() or "active"
+        active = Exists(Membership.objects.filter(active_membership_q(), organisation=OuterRef("pk")))
+        if value == "active":
+            return queryset.filter(active)
+        if value == "inactive":
+            return queryset.exclude(active)
+        return queryset
+
+
+class OrganisationRoleInline(admin.TabularInline):
+    model = OrganisationRole
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    fields = ["status", "period_start", "period_end", "fee_dkk", "invoice_reference", "paid_on"]
+    readonly_fields = ["status"]
+    ordering = ["-period_end"]
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(HubScopedAdminMixin, TranslationAdmin):
+    list_display = ["name", "membership_status", "kind", "size_band", "hub", "city", "listed_in_directory"]
+    list_filter = [MembershipStatusFilter, "kind", "size_band", "hub", "segments"]
+    search_fields = ["name", "legal_name", "cvr", "city", "roles__user__email"]
+    autocomplete_fields = ["offer_tags", "seek_tags"]
+    filter_horizontal = ["segments"]
+    prepopulated_fields = {"slug": ("name",)}
+    inlines = [OrganisationRoleInline, MembershipInline]
+    list_select_related = ["hub"]
+    actions = ["export_csv", "export_xlsx"]
+    fieldsets = [
+        (
+            None,
+            {"fields": ["name", "legal_name", "slug", "cvr", "kind", "size_band", "segments", "listed_in_directory"]},
+        ),
+        (
+            _("Contact and place"),
+            {"fields": ["website", "logo", "address", "postcode", "city", "country", "region", "hub"]},
+        ),
+        (_("Profile"), {"fields": ["description", "offers", "offer_tags", "seeks", "seek_tags"]}),
+    ]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related(
+                Prefetch(
+                    "memberships", queryset=Membership.objects.order_by("-period_end"), to_attr="memberships_latest"
+                )
+            )
+        )
+
+    @admin.display(description=_("membership"))
+    def membership_status(self, organisation):
+        latest = organisation.memberships_latest[0] if organisation.memberships_latest else None
+        if latest is None:
+            return format_html('<span class="status-badge">{}</span>', _("none"))
+        return format_html('<span class="status-badge status-{}">{}</span>', latest.status, latest.get_status_display())
+
+    def save_model(self, request, obj, form, change):
+        if ("region" in form.changed_data and "hub" not in form.changed_data) or obj.hub_id is None:
+            obj.hub = services.hub_for_region(obj.region) or obj.hub
+        super().save_model(request, obj, form, change)
+        audit_record(
+            actor=request.user,
+            action="members.organisation.update" if change else "members.organisation.create",
+            target=obj,
+            data={"fields": form.changed_data},
+        )
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        services.organisation_search_refresh(organisation_ids=[form.instance.pk])
+
+    def delete_model(self, request, obj):
+        audit_record(actor=request.user, action="members.organisation.delete", target=obj)
+        super().delete_model(request, obj)
+        services.directory_cache_invalidate()
+
+    def delete_queryset(self, request, queryset):
+        for organisation in queryset:
+            audit_record(actor=request.user, action="members.organisation.delete", target=organisation)
+        super().delete_queryset(request, queryset)
+        services.directory_cache_invalidate()
+
+    def save_formset(self, request, form, formset, change):
+        # Role and membership rows edited inline leave the same audit trail as the services do.
+        instances = formset.save(commit=False)
+        for deleted in formset.deleted_objects:
+            audit_record(actor=request.user, action=f"members.{deleted._meta.model_name}.delete", target=deleted)
+            deleted.delete()
+        for instance in instances:
+            created = instance.pk is None
+            instance.save()
+            audit_record(
+                actor=request.user,
+                action=f"members.{instance._meta.model_name}.{'create' if created else 'update'}",
+                target=instance,
+            )
+        formset.save_m2m()
+
+    @admin.action(description=_("Export selected organisations as CSV"), permissions=["view"])
+    def export_csv(self, request, queryset):
+        return self._export(request, queryset, fmt="csv")
+
+    @admin.action(description=_("Export selected organisations as Excel"), permissions=["view"])
+    def export_xlsx(self, request, queryset):
+        return self._export(request, queryset, fmt="xlsx")
+
+    def _export(self, request, queryset, *, fmt):
+        queryset = queryset.select_related("hub", "region").prefetch_related("segments")
+        _audit_export(request, what="organisations", count=queryset.count())
+        return _export_response(OrganisationResource().export(queryset), fmt=fmt, name="members")
+
+
+@admin.register(OrganisationRole)
+class OrganisationRoleAdmin(HubScopedAdminMixin, admin.ModelAdmin):
+    """The contacts: every person in a role, exportable."""
+
+    hub_lookup = "organisation__hub"
+    list_display = ["user", "user_email", "role", "organisation"]
+    list_filter = ["role", "organisation__hub"]
+    search_fields = ["user__email", "user__full_name", "organisation__name"]
+    autocomplete_fields = ["user", "organisation"]
+    list_select_related = ["user", "organisation"]
+    actions = ["export_csv", "export_xlsx"]
+
+    @admin.display(description=_("email"), ordering="user__email")
+    def user_email(self, role):
+        return role.user.email
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        audit_record(
+            actor=request.user,
+            action="members.role.update" if change else "members.role.grant",
+            target=obj.organisation,
+            data={"user_id": obj.user_id, "role": obj.role},
+        )
+
+    def delete_model(self, request, obj):
+        audit_record(
+            actor=request.user,
+            action="members.role.revoke",
+            target=obj.organisation,
+            data={"user_id": obj.user_id, "role": obj.role},
+        )
+        super().delete_model(request, obj)
+
+    @admin.action(description=_("Export selected contacts as CSV"), permissions=["view"])
+    def export_csv(self, request, queryset):
+        return self._export(request, queryset, fmt="csv")
+
+    @admin.action(description=_("Export selected contacts as Excel"), permissions=["view"])
+    def export_xlsx(self, request, queryset):
+        return self._export(request, queryset, fmt="xlsx")
+
+    def _export(self, request, queryset, *, fmt):
+        queryset = queryset.select_related("user", "organisation")
+        _audit_export(request, what="contacts", count=queryset.count())
+        return _export_response(ContactResource().export(queryset), fmt=fmt, name="contacts")
+
+
+# --- Memberships and fees -------------------------------------------------------------------------
+
+
+@admin.register(Membership)
+class MembershipAdmin(HubScopedAdminMixin, admin.ModelAdmin):
+    hub_lookup = "organisation__hub"
+    list_display = ["organisation", "status_badge", "period_start", "period_end", "fee_dkk", "paid_on"]
+    list_filter = ["status", "period_end", "organisation__hub"]
+    search_fields = ["organisation__name", "organisation__cvr", "invoice_reference"]
+    autocomplete_fields = ["organisation"]
+    list_select_related = ["organisation"]
+    date_hierarchy = "period_end"
+    actions = ["renew", "mark_paid", "cancel"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Status moves only through the actions, which check the transition and leave an audit row.
+        return ["status", "paid_on"] if obj is not None else ["status"]
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_badge(self, membership):
+        return format_html(
+            '<span class="status-badge status-{}">{}</span>', membership.status, membership.get_status_display()
+        )
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        audit_record(
+            actor=request.user,
+            action="members.membership.update" if change else "members.membership.create",
+            target=obj,
+            data={"fields": form.changed_data},
+        )
+        services.directory_cache_invalidate()
+
+    def _each(self, request, queryset, service, done_message):
+        done = 0
+        for membership in queryset:
+            try:
+                service(membership=membership, by=request.user)
+            except (InvalidTransition, services.MembersError) as exc:
+                self.message_user(request, f"{membership}: {exc}", messages.WARNING)
+                continue
+            done += 1
+        if done:
+            self.message_user(request, done_message(done), messages.SUCCESS)
+
+    @admin.action(description=_("Renew for another year"), permissions=["change"])
+    def renew(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            services.membership_renew,
+            lambda n: ngettext("%d membership renewed.", "%d memberships renewed.", n) % n,
+        )
+
+    @admin.action(description=_("Mark as paid today"), permissions=["change"])
+    def mark_paid(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            services.membership_mark_paid,
+            lambda n: ngettext("%d membership marked paid.", "%d memberships marked paid.", n) % n,
+        )
+
+    @admin.action(description=_("Cancel"), permissions=["change"])
+    def cancel(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            services.membership_cancel,
+            lambda n: ngettext("%d membership cancelled.", "%d memberships cancelled.", n) % n,
+        )
+
+
+@admin.register(MembershipFee)
+class MembershipFeeAdmin(admin.ModelAdmin):
+    list_display = ["size_band", "annual_fee_dkk"]
+
+
+# --- Applications ---------------------------------------------------------------------------------
+
+
+class RejectionForm(forms.Form):
+    reason = forms.CharField(label=_("Reason (sent to the applicant)"), widget=forms.Textarea, max_length=2000)
+
+
+@admin.register(MembershipApplication)
+class MembershipApplicationAdmin(admin.ModelAdmin):
+    list_display = ["name", "status_badge", "cvr", "size_band", "contact_name", "contact_email", "created_at"]
+    list_filter = ["status", "kind", "size_band", "region"]
+    search_fields = ["name", "legal_name", "cvr", "contact_email", "contact_name"]
+    actions = ["approve", "reject"]
+    readonly_fields = [
+        "status",
+        "applicant",
+        "decided_by",
+        "decided_at",
+        "rejection_reason",
+        "organisation",
+        "terms_accepted_at",
+        "created_at",
+    ]
+    filter_horizontal = ["segments"]
+    list_select_related = ["region"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_badge(self, application):
+        return format_html(
+            '<span class="status-badge status-{}">{}</span>', application.status, application.get_status_display()
+        )
+
+    @admin.action(description=_("Approve: create the member organisation"), permissions=["change"])
+    def approve(self, request, queryset):
+        approved = 0
+        for application in queryset:
+            try:
+                services.application_approve(application=application, approved_by=request.user)
+            except (InvalidTransition, services.MembersError) as exc:
+                self.message_user(request, f"{application}: {exc}", messages.WARNING)
+                continue
+            approved += 1
+        if approved:
+            self.message_user(
+                request,
+                ngettext("%d application approved.", "%d applications approved.", approved) % approved,
+                messages.SUCCESS,
+            )
+
+    @admin.action(description=_("Reject with a reason"), permissions=["change"])
+    def reject(self, request, queryset):
+        form = RejectionForm(request.POST if "reason" in request.POST else None)
+        if form.is_valid():
+            rejected = 0
+            for application in queryset:
+                try:
+                    services.application_reject(
+                        application=application, rejected_by=request.user, reason=form.cleaned_data["reason"]
+                    )
+                except InvalidTransition as exc:
+                    self.message_user(request, f"{application}: {exc}", messages.WARNING)
+                    continue
+                rejected += 1
+            if rejected:
+                self.message_user(
+                    request,
+                    ngettext("%d application rejected.", "%d applications rejected.", rejected) % rejected,
+                    messages.SUCCESS,
+                )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/members/membershipapplication/reject.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Reject applications"),
+                "opts": self.model._meta,
+                "applications": queryset,
+                "form": form,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
+
+
+# --- Invitations, reference data ------------------------------------------------------------------
+
+
+@admin.register(Invitation)
+class InvitationAdmin(HubScopedAdminMixin, admin.ModelAdmin):
+    hub_lookup = "organisation__hub"
+    list_display = ["email", "organisation", "role", "status", "invited_by", "created_at"]
+    list_filter = ["status", "role"]
+    search_fields = ["email", "organisation__name"]
+    list_select_related = ["organisation", "invited_by"]
+    readonly_fields = ["organisation", "email", "role", "status", "invited_by", "accepted_by", "decided_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Segment)
+class SegmentAdmin(TranslationAdmin):
+    list_display = ["name", "code", "ordering"]
+
+
+@admin.register(Tag)
+class TagAdmin(TranslationAdmin):
+    list_display = ["name", "slug"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ("name_en",)}
+
+
+@admin.register(Partner)
+class PartnerAdmin(TranslationAdmin):
+    list_display = ["name", "short_name", "kind", "role", "partner_since"]
+    list_filter = ["kind", "role"]
+    search_fields = ["name", "short_name"]
+    autocomplete_fields = ["organisation"]

@@ -1,0 +1,198 @@
+"""Forms for applying, the directory filters, profile editing, invitations and colleagues."""
+
+from django import forms
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from stdnum.dk import cvr as stdnum_cvr
+
+from hubs.models import Hub
+from members.models import (
+    MembershipApplication,
+    Organisation,
+    OrganisationRole,
+    Segment,
+    Tag,
+)
+
+
+def cvr_clean(value: str) -> str:
+    return stdnum_cvr.compact(value or "")
+
+
+class ApplicationForm(forms.ModelForm):
+    password1 = forms.CharField(label=_("Password"), widget=forms.PasswordInput, required=False, strip=False)
+    password2 = forms.CharField(label=_("Password again"), widget=forms.PasswordInput, required=False, strip=False)
+    accept_terms = forms.BooleanField(
+        label=_("I accept the membership terms and that DLSC stores the data in this application."), required=True
+    )
+    # A field people never see (hidden by CSS): bots that fill it in are turned away.
+    nickname = forms.CharField(
+        required=False,
+        label=_("Leave this field empty"),
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
+
+    class Meta:
+        model = MembershipApplication
+        fields = [
+            "name",
+            "legal_name",
+            "cvr",
+            "kind",
+            "country",
+            "size_band",
+            "segments",
+            "website",
+            "address",
+            "postcode",
+            "city",
+            "region",
+            "contact_name",
+            "contact_email",
+            "contact_phone",
+        ]
+        widgets = {"segments": forms.CheckboxSelectMultiple}
+        help_texts = {
+            "cvr": _("Eight digits. Required for Danish companies; optional for foreign companies and public bodies."),
+            "country": _("Two-letter country code, e.g. DK."),
+        }
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["segments"].queryset = Segment.objects.all()
+        if user is not None and user.is_authenticated:
+            del self.fields["password1"]
+            del self.fields["password2"]
+            self.fields["contact_email"].initial = user.email
+            self.fields["contact_email"].disabled = True
+            self.fields["contact_name"].initial = user.full_name
+
+    def clean_cvr(self):
+        return cvr_clean(self.cleaned_data.get("cvr", ""))
+
+    def clean_country(self):
+        return (self.cleaned_data.get("country") or "DK").upper()
+
+    def clean_nickname(self):
+        if self.cleaned_data.get("nickname"):
+            raise ValidationError(_("Leave this field empty."))
+        return ""
+
+    def clean(self):
+        cleaned = super().clean()
+        cvr = cleaned.get("cvr", "")
+        if not cvr and cleaned.get("country") == "DK" and cleaned.get("kind") == Organisation.Kind.COMPANY:
+            self.add_error("cvr", _("A CVR number is required for Danish companies."))
+        if cvr and Organisation.objects.filter(cvr=cvr).exists():
+            # Said without naming the company: whoever types a CVR number must not learn who the member is.
+            self.add_error(
+                "cvr",
+                _(
+                    "An organisation with this CVR number is already registered. Ask your company's admin on the "
+                    "portal to invite you."
+                ),
+            )
+        elif (
+            cvr and MembershipApplication.objects.filter(cvr=cvr, status=MembershipApplication.Status.PENDING).exists()
+        ):
+            self.add_error("cvr", _("An application for this CVR number is already being processed."))
+        if "password1" in self.fields:
+            password1, password2 = cleaned.get("password1"), cleaned.get("password2")
+            if not password1:
+                self.add_error("password1", _("Choose a password for your account."))
+            elif password1 != password2:
+                self.add_error("password2", _("The two passwords differ."))
+            else:
+                try:
+                    validate_password(password1)
+                except ValidationError as error:
+                    self.add_error("password1", error)
+        return cleaned
+
+
+class DirectoryFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=200)
+    segment = forms.ChoiceField(label=_("Segment"), required=False)
+    kind = forms.ChoiceField(label=_("Kind"), required=False)
+    hub = forms.ChoiceField(label=_("Hub"), required=False)
+    size_band = forms.ChoiceField(label=_("Size"), required=False)
+    tag = forms.ChoiceField(label=_("Technology or competence"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        anything = [("", _("All"))]
+        self.fields["segment"].choices = anything + [(s.code, s.name) for s in Segment.objects.all()]
+        self.fields["kind"].choices = anything + list(Organisation.Kind.choices)
+        self.fields["hub"].choices = anything + [(h.slug, h.name) for h in Hub.objects.all()]
+        self.fields["size_band"].choices = anything + list(Organisation.SizeBand.choices)
+        self.fields["tag"].choices = anything + [(t.slug, t.name) for t in Tag.objects.all()]
+
+
+class OrganisationProfileForm(forms.ModelForm):
+    class Meta:
+        model = Organisation
+        fields = [
+            "name",
+            "website",
+            "logo",
+            "address",
+            "postcode",
+            "city",
+            "region",
+            "size_band",
+            "segments",
+            "description_da",
+            "description_en",
+            "offers_da",
+            "offers_en",
+            "offer_tags",
+            "seeks_da",
+            "seeks_en",
+            "seek_tags",
+            "listed_in_directory",
+        ]
+        widgets = {
+            "segments": forms.CheckboxSelectMultiple,
+            "offer_tags": forms.CheckboxSelectMultiple,
+            "seek_tags": forms.CheckboxSelectMultiple,
+            "logo": forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/gif,image/webp"}),
+        }
+
+    M2M_FIELDS = ("segments", "offer_tags", "seek_tags")
+
+    def split(self) -> tuple[dict, dict]:
+        """Plain fields and many-to-many fields, for the service."""
+        data = {k: v for k, v in self.cleaned_data.items() if k not in self.M2M_FIELDS}
+        if data.get("logo") is False:  # "clear" was ticked
+            data["logo"] = ""
+        return data, {k: self.cleaned_data[k] for k in self.M2M_FIELDS}
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label=_("Email"))
+    role = forms.ChoiceField(label=_("Role"), choices=OrganisationRole.Role.choices, initial="member")
+
+
+class RoleChangeForm(forms.Form):
+    role = forms.ChoiceField(choices=OrganisationRole.Role.choices)
+    grant = forms.BooleanField(required=False)
+
+
+class InvitationSignupForm(forms.Form):
+    full_name = forms.CharField(label=_("Your name"), max_length=200)
+    password1 = forms.CharField(label=_("Password"), widget=forms.PasswordInput, strip=False)
+    password2 = forms.CharField(label=_("Password again"), widget=forms.PasswordInput, strip=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        password1, password2 = cleaned.get("password1"), cleaned.get("password2")
+        if password1 and password1 != password2:
+            self.add_error("password2", _("The two passwords differ."))
+        elif password1:
+            try:
+                validate_password(password1)
+            except ValidationError as error:
+                self.add_error("password1", error)
+        return cleaned

@@ -1,0 +1,305 @@
+"""Public member pages (directory, organisation, partners, applying) and the company admin's pages.
+Views stay thin: forms check input, services write, selectors read and scope."""
+
+import csv
+from functools import partial
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.models import User
+from members import selectors, services
+from members.forms import (
+    ApplicationForm,
+    DirectoryFilterForm,
+    InvitationSignupForm,
+    InviteForm,
+    OrganisationProfileForm,
+    RoleChangeForm,
+)
+from members.models import Invitation, OrganisationRole
+
+APPLY_RATE_LIMIT = 10  # applications per IP address per hour
+
+
+def directory(request):
+    # Anonymous visitors all see the same page for the same filters, so it is cached whole (keyed by filters,
+    # page and language, and dropped whenever a member changes). Signed-in visitors get their own header.
+    cacheable = _anonymous_visit(request)
+    key = selectors.directory_cache_key(params=sorted(request.GET.lists()), language=get_language())
+    if cacheable:
+        cached, version = selectors.directory_cached_page(key=key)
+        if cached is not None:
+            return HttpResponse(cached)
+    form = DirectoryFilterForm(request.GET or None)
+    if request.GET and not form.is_valid():
+        return render(request, "members/directory.html", {"form": form, "page": None}, status=400)
+    filters = selectors.DirectoryFilters(**(form.cleaned_data if request.GET else {}))
+    page = selectors.directory_page(filters=filters, page=request.GET.get("page", 1))
+    query = request.GET.copy()
+    query.pop("page", None)
+    response = render(request, "members/directory.html", {"form": form, "page": page, "query": query.urlencode()})
+    if cacheable:
+        selectors.directory_cache_store(key=key, version=version, content=response.content)
+    return response
+
+
+def _anonymous_visit(request) -> bool:
+    """No account, no session and no pending messages: nothing on the page is the visitor's own."""
+    return (
+        not request.user.is_authenticated
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and "messages" not in request.COOKIES
+    )
+
+
+def organisation_detail(request, slug):
+    organisation = selectors.directory_organisation(slug=slug)
+    return render(request, "members/organisation_detail.html", {"organisation": organisation})
+
+
+def partners(request):
+    return render(request, "members/partners.html", {"groups": selectors.partners_by_kind()})
+
+
+def _rate_limited(request, *, key: str, limit: int) -> bool:
+    address = request.META.get("REMOTE_ADDR", "")
+    cache_key = f"members:rate:{key}:{address}"
+    cache.add(cache_key, 0, timeout=3600)
+    try:
+        return cache.incr(cache_key) > limit
+    except ValueError:
+        return False
+
+
+def apply(request):
+    form = ApplicationForm(request.POST or None, user=request.user)
+    if request.method == "POST":
+        if _rate_limited(request, key="apply", limit=APPLY_RATE_LIMIT):
+            messages.error(request, _("Too many applications from your network. Please try again later."))
+            return render(request, "members/apply.html", {"form": form}, status=429)
+        if not form.is_valid():
+            return render(request, "members/apply.html", {"form": form}, status=400)
+        data = {k: v for k, v in form.cleaned_data.items() if k in ApplicationForm.Meta.fields and k != "segments"}
+        data["language"] = get_language() if get_language() in ("da", "en") else "da"
+        services.application_submit(
+            data=data,
+            segments=form.cleaned_data["segments"],
+            password=form.cleaned_data.get("password1"),
+            user=request.user,
+            request=request,
+        )
+        return redirect("members:apply_done")
+    return render(request, "members/apply.html", {"form": form})
+
+
+def apply_done(request):
+    return render(request, "members/apply_done.html")
+
+
+# --- A company admin's pages (every lookup goes through organisation_for_admin: foreign ids are 404) ----
+
+
+@login_required
+def organisation_manage(request, pk):
+    organisation = selectors.organisation_for_admin(user=request.user, pk=pk)
+    return _manage_page(request, organisation, InviteForm())
+
+
+def _manage_page(request, organisation, invite_form, status=200):
+    return render(
+        request,
+        "members/organisation_manage.html",
+        {
+            "organisation": organisation,
+            "colleagues": selectors.organisation_colleagues(organisation=organisation),
+            "invitations": organisation.invitations.filter(status=Invitation.Status.PENDING),
+            "membership": selectors.organisation_current_membership(organisation=organisation),
+            "invite_form": invite_form,
+            "roles": OrganisationRole.Role.choices,
+        },
+        status=status,
+    )
+
+
+@login_required
+def organisation_edit(request, pk):
+    organisation = selectors.organisation_for_admin(user=request.user, pk=pk)
+    form = OrganisationProfileForm(request.POST or None, request.FILES or None, instance=organisation)
+    if request.method == "POST":
+        if not form.is_valid():
+            return render(request, "members/organisation_edit.html", {"form": form}, status=400)
+        if "preview" in request.POST:
+            # The form has filled the unsaved instance; the page shows it as the directory would, in both languages.
+            return render(
+                request,
+                "members/organisation_edit.html",
+                {"form": form, "preview": form.instance, "preview_segments": form.cleaned_data["segments"]},
+            )
+        data, m2m = form.split()
+        services.organisation_profile_update(organisation=organisation, data=data, m2m=m2m, by=request.user)
+        messages.success(request, _("The profile was saved."))
+        return redirect("members:manage", pk=organisation.pk)
+    return render(request, "members/organisation_edit.html", {"form": form})
+
+
+@login_required
+@require_POST
+def invite(request, pk):
+    organisation = selectors.organisation_for_admin(user=request.user, pk=pk)
+    form = InviteForm(request.POST)
+    if not form.is_valid():
+        return _manage_page(request, organisation, form, status=400)
+    try:
+        services.invitation_create(
+            organisation=organisation,
+            email=form.cleaned_data["email"],
+            role=form.cleaned_data["role"],
+            invited_by=request.user,
+        )
+    except services.MembersError as error:
+        form.add_error("email", str(error))
+        return _manage_page(request, organisation, form, status=400)
+    messages.success(request, _("The invitation was sent to %(email)s.") % {"email": form.cleaned_data["email"]})
+    return redirect("members:manage", pk=organisation.pk)
+
+
+@login_required
+@require_POST
+def invitation_revoke(request, pk, invitation_pk):
+    organisation = selectors.organisation_for_admin(user=request.user, pk=pk)
+    invitation = get_object_or_404(
+        Invitation, pk=invitation_pk, organisation=organisation, status=Invitation.Status.PENDING
+    )
+    services.invitation_revoke(invitation=invitation, by=request.user)
+    messages.success(request, _("The invitation was withdrawn."))
+    return redirect("members:manage", pk=organisation.pk)
+
+
+def _colleague(organisation, user_pk):
+    user = User.objects.filter(pk=user_pk, organisation_roles__organisation=organisation).first()
+    if user is None:
+        raise Http404
+    return user
+
+
+def _domain_action(request, organisation, action, success):
+    try:
+        action()
+    except services.MembersError as error:
+        messages.error(request, str(error))
+        return _manage_page(request, organisation, InviteForm(), status=409)
+    messages.success(request, success)
+    return redirect("members:manage", pk=organisation.pk)
+
+
+@login_required
+@require_POST
+def colleague_remove(request, pk, user_pk):
+    organisation = selectors.organisation_for_admin(user=request.user, pk=pk)
+    colleague = _colleague(organisation, user_pk)
+    return _domain_action(
+        request,
+        organisation,
+        partial(services.colleague_remove, organisation=organisation, user=colleague, by=request.user),
+        _("The colleague was removed from the organisation."),
+    )
+
+
+@login_required
+@require_POST
+def colleague_role(request, pk, user_pk):
+    organisation = selectors.organisation_for_admin(user=request.user, pk=pk)
+    colleague = _colleague(organisation, user_pk)
+    form = RoleChangeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose a valid role."))
+        return _manage_page(request, organisation, InviteForm(), status=400)
+    service = services.role_grant if form.cleaned_data["grant"] else services.role_revoke
+    action = partial(
+        service, organisation=organisation, user=colleague, role=form.cleaned_data["role"], by=request.user
+    )
+    return _domain_action(request, organisation, action, _("The roles were changed."))
+
+
+@login_required
+@require_POST
+def admin_hand_on(request, pk, user_pk):
+    organisation = selectors.organisation_for_admin(user=request.user, pk=pk)
+    colleague = _colleague(organisation, user_pk)
+    return _domain_action(
+        request,
+        organisation,
+        partial(
+            services.admin_hand_on,
+            organisation=organisation,
+            from_user=request.user,
+            to_user=colleague,
+            by=request.user,
+        ),
+        _("%(name)s is now the organisation's admin.") % {"name": colleague},
+    )
+
+
+@login_required
+def contacts_export(request, pk):
+    organisation = selectors.organisation_for_admin(user=request.user, pk=pk)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{organisation.slug}-colleagues.csv"'
+    writer = csv.writer(response)
+    writer.writerow([_("Name"), _("Email"), _("Roles")])
+    for colleague in selectors.organisation_colleagues(organisation=organisation):
+        writer.writerow(
+            [colleague["user"].full_name, colleague["user"].email, ", ".join(map(str, colleague["role_labels"]))]
+        )
+    return response
+
+
+# --- Invitations ----------------------------------------------------------------------------------
+
+
+def invitation(request, token):
+    try:
+        invitation = services.invitation_from_token(token=token)
+    except services.InvitationInvalid as error:
+        return render(request, "members/invitation_invalid.html", {"message": str(error)}, status=400)
+    account_exists = User.objects.filter(email__iexact=invitation.email).exists()
+    signup_form = InvitationSignupForm(request.POST or None) if not account_exists else None
+    if request.method == "POST":
+        try:
+            if request.user.is_authenticated:
+                services.invitation_accept(invitation=invitation, user=request.user)
+            elif signup_form is not None:
+                if not signup_form.is_valid():
+                    return render(
+                        request,
+                        "members/invitation.html",
+                        {"invitation": invitation, "signup_form": signup_form},
+                        status=400,
+                    )
+                user = services.invitation_accept_new_account(
+                    invitation=invitation,
+                    full_name=signup_form.cleaned_data["full_name"],
+                    password=signup_form.cleaned_data["password1"],
+                )
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            else:
+                return redirect(f"{reverse('account_login')}?next={request.path}")
+        except services.InvitationInvalid as error:
+            return render(request, "members/invitation_invalid.html", {"message": str(error)}, status=400)
+        messages.success(request, _("Welcome to %(organisation)s.") % {"organisation": invitation.organisation.name})
+        return redirect("accounts:portal")
+    return render(
+        request,
+        "members/invitation.html",
+        {"invitation": invitation, "signup_form": signup_form, "account_exists": account_exists},
+    )

@@ -1,0 +1,289 @@
+"""Sign-up, cancellation, waitlist, staff moves and event changes, through the services."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import AuditEntry
+from events import services
+from events.models import Answer, InvalidTransition, Registration
+from outbox.models import OutboxMessage
+from tests.factories import EventFactory, EventQuestionFactory, EventQuestionOptionFactory, StaffFactory
+
+pytestmark = pytest.mark.django_db
+Status = Registration.Status
+
+
+def register(event, n, **extra):
+    return services.registration_create(
+        event=event, full_name=f"Person {n}", email=f"p{n}@example.com", language="en", **extra
+    )
+
+
+def test_registration_create_confirms_while_seats_are_left():
+    event = EventFactory(capacity=2)
+    registration = register(event, 1)
+    assert registration.status == Status.CONFIRMED
+    assert registration.confirmed_at is not None
+
+
+def test_registration_create_waitlists_when_full():
+    event = EventFactory(capacity=1)
+    register(event, 1)
+    second = register(event, 2)
+    third = register(event, 3)
+    assert (second.status, third.status) == (Status.WAITLISTED, Status.WAITLISTED)
+    assert services.waitlist_position(registration=third) == 2
+
+
+def test_confirmation_mail_is_in_the_registrants_language_with_a_calendar():
+    event = EventFactory(capacity=5, title_da="Sundhedsdag", title_en="Health day")
+    services.registration_create(event=event, full_name="Ida", email="ida@example.com", language="da")
+    message = OutboxMessage.objects.get(to="ida@example.com")
+    assert message.template == "events/email/registration_confirmed"
+    assert message.subject == "Du er tilmeldt: Sundhedsdag"
+    assert message.attachments[0]["mimetype"] == "text/calendar"
+    assert "SUMMARY:Sundhedsdag" in message.attachments[0]["content"]
+
+
+def test_waitlisted_mail_tells_the_position():
+    event = EventFactory(capacity=1)
+    register(event, 1)
+    register(event, 2)
+    message = OutboxMessage.objects.get(to="p2@example.com")
+    assert message.template == "events/email/registration_waitlisted"
+    assert "number 1" in message.body_text
+
+
+def test_same_email_cannot_register_twice_in_any_case():
+    event = EventFactory()
+    services.registration_create(event=event, full_name="A", email="Ann@Example.com", language="en")
+    with pytest.raises(services.AlreadyRegistered):
+        services.registration_create(event=event, full_name="A", email="ann@example.COM", language="en")
+    assert Registration.objects.filter(event=event).count() == 1
+
+
+def test_a_cancelled_registration_does_not_block_signing_up_again():
+    event = EventFactory()
+    first = register(event, 1)
+    services.registration_cancel(registration=first)
+    again = register(event, 1)
+    assert again.status == Status.CONFIRMED
+    assert again.pk != first.pk
+
+
+def test_registration_refused_before_the_window_opens():
+    event = EventFactory(registration_opens_at=timezone.now() + timedelta(days=1))
+    with pytest.raises(services.RegistrationClosed):
+        register(event, 1)
+
+
+def test_registration_refused_after_the_event_started():
+    event = EventFactory(starts_at=timezone.now() - timedelta(hours=1))
+    with pytest.raises(services.RegistrationClosed):
+        register(event, 1)
+    assert Registration.objects.count() == 0
+
+
+def test_registration_refused_for_a_draft():
+    event = EventFactory(status="draft")
+    with pytest.raises(services.RegistrationClosed):
+        register(event, 1)
+
+
+def test_members_only_event_refuses_a_guest():
+    event = EventFactory(audience="members")
+    with pytest.raises(services.MembersOnly):
+        register(event, 1)
+
+
+def test_held_member_seats_waitlist_a_non_member():
+    event = EventFactory(capacity=3, member_reserved_seats=2, member_reserved_until=timezone.now() + timedelta(days=3))
+    assert register(event, 1).status == Status.CONFIRMED
+    assert register(event, 2).status == Status.WAITLISTED
+    assert register(event, 3, is_member=True).status == Status.CONFIRMED
+
+
+def test_held_member_seats_are_released_after_the_date():
+    event = EventFactory(capacity=2, member_reserved_seats=2, member_reserved_until=timezone.now() + timedelta(days=3))
+    waiting = register(event, 1)
+    assert waiting.status == Status.WAITLISTED
+    promoted = services.member_holds_release(now=timezone.now() + timedelta(days=4))
+    waiting.refresh_from_db()
+    assert (promoted, waiting.status) == (1, Status.CONFIRMED)
+
+
+def test_cancelling_a_confirmed_seat_promotes_the_first_waitlisted():
+    event = EventFactory(capacity=1)
+    first = register(event, 1)
+    second = register(event, 2)
+    register(event, 3)
+    promoted = services.registration_cancel(registration=first)
+    assert [r.pk for r in promoted] == [second.pk]
+    second.refresh_from_db()
+    assert second.status == Status.CONFIRMED
+    assert OutboxMessage.objects.filter(to="p2@example.com", template="events/email/registration_promoted").count() == 1
+
+
+def test_cancelling_a_waitlisted_registration_promotes_nobody():
+    event = EventFactory(capacity=1)
+    register(event, 1)
+    second = register(event, 2)
+    register(event, 3)
+    assert services.registration_cancel(registration=second) == []
+    assert Registration.objects.filter(event=event, status=Status.CONFIRMED).count() == 1
+
+
+def test_cancelling_twice_raises():
+    registration = register(EventFactory(), 1)
+    services.registration_cancel(registration=registration)
+    with pytest.raises(InvalidTransition):
+        services.registration_cancel(registration=registration)
+
+
+def test_cancel_sends_a_cancellation_mail():
+    registration = register(EventFactory(), 1)
+    services.registration_cancel(registration=registration)
+    assert (
+        OutboxMessage.objects.filter(template="events/email/registration_cancelled", to="p1@example.com").count() == 1
+    )
+
+
+def test_staff_promotion_is_logged_with_the_reason():
+    event = EventFactory(capacity=1)
+    register(event, 1)
+    waiting = register(event, 2)
+    staff = StaffFactory()
+    services.registration_promote(registration=waiting, actor=staff, reason="Speaker")
+    waiting.refresh_from_db()
+    entry = AuditEntry.objects.get(action="events.registration.promote")
+    assert (waiting.status, entry.actor, entry.data) == (Status.CONFIRMED, staff, {"reason": "Speaker"})
+
+
+def test_staff_move_to_waitlist_gives_the_seat_to_the_next_in_line():
+    event = EventFactory(capacity=1)
+    first = register(event, 1)
+    second = register(event, 2)
+    promoted = services.registration_move_to_waitlist(registration=first, actor=StaffFactory(), reason="Duplicate")
+    first.refresh_from_db()
+    assert [r.pk for r in promoted] == [second.pk]
+    assert first.status == Status.WAITLISTED
+    assert services.waitlist_position(registration=first) == 1
+
+
+def test_answers_are_stored():
+    event = EventFactory()
+    text = EventQuestionFactory(event=event, kind="text")
+    yes_no = EventQuestionFactory(event=event, kind="yes_no")
+    option = EventQuestionOptionFactory(question__event=event, question__kind="multiple")
+    registration = register(event, 1, answers={text.pk: "Vegetarian", yes_no.pk: True, option.question.pk: [option.pk]})
+    values = {a.question_id: a.display_value() for a in Answer.objects.filter(registration=registration)}
+    assert values == {text.pk: "Vegetarian", yes_no.pk: "Ja", option.question.pk: option.label}
+
+
+def test_missing_required_answer_saves_nothing():
+    event = EventFactory()
+    EventQuestionFactory(event=event, kind="text")
+    required = EventQuestionFactory(event=event, kind="text", required=True)
+    with pytest.raises(services.AnswersInvalid):
+        register(event, 1, answers={required.pk: ""})
+    assert (Registration.objects.count(), Answer.objects.count(), OutboxMessage.objects.count()) == (0, 0, 0)
+
+
+def test_an_option_of_another_question_is_refused():
+    event = EventFactory()
+    question = EventQuestionFactory(event=event, kind="single")
+    foreign = EventQuestionOptionFactory()
+    with pytest.raises(services.AnswersInvalid):
+        register(event, 1, answers={question.pk: foreign.pk})
+    assert Registration.objects.count() == 0
+
+
+def test_check_in_marks_attended_once():
+    registration = register(EventFactory(), 1)
+    staff = StaffFactory()
+    services.registration_check_in(registration=registration, actor=staff)
+    registration.refresh_from_db()
+    assert registration.attendance == Registration.Attendance.ATTENDED
+    with pytest.raises(InvalidTransition):
+        services.registration_check_in(registration=registration, actor=staff)
+
+
+def test_no_shows_are_marked_after_the_event():
+    event = EventFactory()
+    came = register(event, 1)
+    stayed_away = register(event, 2)
+    staff = StaffFactory()
+    services.registration_check_in(registration=came, actor=staff)
+    marked = services.event_no_shows_mark(event=event, actor=staff, now=event.ends_at + timedelta(hours=1))
+    stayed_away.refresh_from_db()
+    assert (marked, stayed_away.attendance) == (1, Registration.Attendance.NO_SHOW)
+
+
+def test_no_shows_are_not_marked_before_the_event_ends():
+    event = EventFactory()
+    with pytest.raises(InvalidTransition):
+        services.event_no_shows_mark(event=event, actor=StaffFactory())
+
+
+def test_event_cancel_tells_every_active_registrant():
+    event = EventFactory(capacity=1)
+    register(event, 1)
+    register(event, 2)
+    gone = register(event, 3)
+    services.registration_cancel(registration=gone)
+    told = services.event_cancel(event=event, actor=StaffFactory(), reason="Speaker ill")
+    event.refresh_from_db()
+    assert (told, event.status) == (2, "cancelled")
+    assert sorted(
+        OutboxMessage.objects.filter(template="events/email/event_cancelled").values_list("to", flat=True)
+    ) == [
+        "p1@example.com",
+        "p2@example.com",
+    ]
+
+
+def test_time_change_notifies_registrants_with_a_new_calendar_revision():
+    event = EventFactory()
+    register(event, 1)
+    before = services.event_time_and_place(event)
+    event.starts_at += timedelta(hours=1)
+    event.ends_at += timedelta(hours=1)
+    event.save()
+    result = services.event_updated(event=event, before=before, actor=StaffFactory())
+    event.refresh_from_db()
+    message = OutboxMessage.objects.get(template="events/email/event_changed")
+    assert (result["changed"], result["notified"], event.ics_sequence) == (["ends_at", "starts_at"], 1, 1)
+    assert "SEQUENCE:1" in message.attachments[0]["content"]
+
+
+def test_an_unrelated_change_notifies_nobody():
+    event = EventFactory()
+    register(event, 1)
+    before = services.event_time_and_place(event)
+    event.summary_en = "New text"
+    event.save()
+    assert services.event_updated(event=event, before=before, actor=None)["notified"] == 0
+
+
+def test_raising_the_capacity_promotes_the_waitlist():
+    event = EventFactory(capacity=1)
+    register(event, 1)
+    waiting = register(event, 2)
+    before = services.event_time_and_place(event)
+    event.capacity = 2
+    event.save()
+    assert services.event_updated(event=event, before=before, actor=None)["promoted"] == 1
+    waiting.refresh_from_db()
+    assert waiting.status == Status.CONFIRMED
+
+
+def test_token_round_trip_and_tampering():
+    registration = register(EventFactory(), 1)
+    token = services.registration_token(registration)
+    assert services.registration_from_token(token).pk == registration.pk
+    from django.core import signing
+
+    with pytest.raises(signing.BadSignature):
+        services.registration_from_token(token[:-2] + ("aa" if not token.endswith("aa") else "bb"))

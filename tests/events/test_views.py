@@ -1,0 +1,353 @@
+"""Public pages, the sign-up form and its bad input, registration links and the account section."""
+
+import json
+import re
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from events import services
+from events.models import Answer, Registration
+from outbox.models import OutboxMessage
+from tests.factories import EventFactory, EventQuestionFactory, EventRegistrationFactory, UserFactory, event_hub
+
+pytestmark = pytest.mark.django_db
+Status = Registration.Status
+
+
+def guest(**extra):
+    return {
+        "full_name": "Gitte Gæst",
+        "email": "gitte@example.com",
+        "organisation_name": "Gæst ApS",
+        "job_title": "CEO",
+        "consent": "on",
+        **extra,
+    }
+
+
+def register_url(event):
+    return f"/da/events/{event.slug}/register/"
+
+
+# --- lists ----------------------------------------------------------------------------------------------------------
+
+
+def test_upcoming_list_shows_published_upcoming_events(client):
+    EventFactory(title_da="Kommende")
+    EventFactory(title_da="Kladde", status="draft")
+    EventFactory(title_da="Forbi", starts_at=timezone.now() - timedelta(days=3))
+    response = client.get(reverse("events:list"))
+    assert [e.title for e in response.context["events"]] == ["Kommende"]
+
+
+def test_past_list_shows_past_events(client):
+    EventFactory(title_da="Kommende")
+    EventFactory(title_da="Forbi", starts_at=timezone.now() - timedelta(days=3))
+    response = client.get(reverse("events:past"))
+    assert [e.title for e in response.context["events"]] == ["Forbi"]
+
+
+def test_list_filters_by_hub_kind_and_month(client):
+    start = timezone.now() + timedelta(days=40)
+    EventFactory(title_da="Match", kind="matchmaking", hub=event_hub("aarhus"), starts_at=start)
+    EventFactory(title_da="Webinar", kind="webinar", hub=event_hub("aarhus"), starts_at=start)
+    EventFactory(title_da="Match København", kind="matchmaking", starts_at=start)
+    month = timezone.localtime(start).strftime("%Y-%m")
+    response = client.get(reverse("events:list"), {"hub": "aarhus", "kind": "matchmaking", "month": month})
+    assert [e.title for e in response.context["events"]] == ["Match"]
+
+
+def test_list_with_a_bad_filter_answers_400(client):
+    response = client.get(reverse("events:list"), {"month": "not-a-month"})
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("rows", [1, 5])
+def test_list_query_count_does_not_grow_with_rows(client, django_assert_num_queries, rows):
+    for _ in range(rows):
+        EventFactory(capacity=10)
+    event_hub("aarhus")
+    with django_assert_num_queries(3):
+        response = client.get(reverse("events:list"))
+    assert len(response.context["events"]) == rows
+
+
+def test_home_page_shows_upcoming_events(client):
+    EventFactory(title_da="På forsiden")
+    response = client.get("/da/")
+    assert "På forsiden" in response.content.decode()
+
+
+# --- detail -----------------------------------------------------------------------------------------------------------
+
+
+def test_detail_has_json_ld_event_data(client):
+    event = EventFactory(capacity=10, price_dkk=500)
+    html = client.get(event.get_absolute_url()).content.decode()
+    data = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1))
+    assert data["@type"] == "Event"
+    assert data["name"] == event.title
+    assert data["offers"] == {
+        "@type": "Offer",
+        "price": "500",
+        "priceCurrency": "DKK",
+        "url": "http://127.0.0.1:8000" + event.get_absolute_url(),
+        "availability": "https://schema.org/InStock",
+    }
+
+
+def test_detail_shows_seats_left(client):
+    event = EventFactory(capacity=10)
+    EventRegistrationFactory(event=event)
+    response = client.get(reverse("events:detail", kwargs={"slug": event.slug}), HTTP_ACCEPT_LANGUAGE="en")
+    assert response.context["seats_left"] == 9
+
+
+def test_detail_of_a_full_event_offers_the_waitlist(client):
+    event = EventFactory(capacity=1)
+    EventRegistrationFactory(event=event)
+    response = client.get(f"/en/events/{event.slug}/")
+    assert "Sign up to join the waitlist" in response.content.decode()
+
+
+def test_detail_hides_the_online_link_from_the_public(client):
+    event = EventFactory(online_url="https://meet.example/room-42")
+    assert "room-42" not in client.get(event.get_absolute_url()).content.decode()
+
+
+def test_draft_detail_is_404_for_the_public(client):
+    event = EventFactory(status="draft")
+    assert client.get(event.get_absolute_url()).status_code == 404
+
+
+def test_unknown_event_is_404(client):
+    assert client.get(reverse("events:detail", kwargs={"slug": "nope"})).status_code == 404
+
+
+# --- sign-up ----------------------------------------------------------------------------------------------------------
+
+
+def test_guest_signs_up(client):
+    event = EventFactory(capacity=5)
+    response = client.post(register_url(event), guest())
+    registration = Registration.objects.get()
+    assert response.status_code == 302
+    assert response["Location"].startswith("/da/events/registration/")
+    assert (registration.email, registration.status, registration.language) == ("gitte@example.com", "confirmed", "da")
+    assert OutboxMessage.objects.get().to == "gitte@example.com"
+
+
+def test_guest_newsletter_opt_in_is_stored_with_the_time(client):
+    event = EventFactory()
+    client.post(register_url(event), guest(newsletter_opt_in="on"))
+    registration = Registration.objects.get()
+    assert registration.newsletter_opt_in is True
+    assert registration.newsletter_opt_in_at is not None
+
+
+def test_member_signs_up_in_one_click(client, member_user):
+    event = EventFactory(audience="members")
+    client.force_login(member_user)
+    response = client.post(register_url(event), {})
+    registration = Registration.objects.get()
+    assert response.status_code == 302
+    assert (registration.user, registration.full_name, registration.is_member) == (member_user, "Mette Medlem", True)
+    assert registration.organisation_name == "Medlem ApS"
+
+
+def test_non_member_user_cannot_sign_up_for_members_only(client):
+    event = EventFactory(audience="members")
+    client.force_login(UserFactory())
+    response = client.post(register_url(event), {})
+    assert response.status_code == 403
+    assert Registration.objects.count() == 0
+
+
+def test_signing_up_twice_gives_a_friendly_400(client):
+    event = EventFactory()
+    client.post(register_url(event), guest())
+    response = client.post(register_url(event), guest(email="GITTE@example.com"))
+    assert response.status_code == 400
+    assert "allerede tilmeldt arrangementet" in response.content.decode()
+    assert Registration.objects.count() == 1
+
+
+def test_closed_registration_answers_400(client):
+    event = EventFactory(registration_closes_at=timezone.now() - timedelta(hours=1))
+    response = client.post(register_url(event), guest())
+    assert response.status_code == 400
+    assert "Tilmeldingen til dette arrangement er lukket." in response.content.decode()
+    assert response.context["form"] is None
+    assert Registration.objects.count() == 0
+
+
+def test_past_event_answers_400(client):
+    event = EventFactory(starts_at=timezone.now() - timedelta(days=2))
+    assert client.post(register_url(event), guest()).status_code == 400
+    assert Registration.objects.count() == 0
+
+
+def test_invalid_email_answers_400(client):
+    event = EventFactory()
+    response = client.post(register_url(event), guest(email="not-an-email"))
+    assert response.status_code == 400
+    assert "email" in response.context["form"].errors
+    assert Registration.objects.count() == 0
+
+
+def test_missing_consent_answers_400(client):
+    event = EventFactory()
+    data = guest()
+    del data["consent"]
+    assert client.post(register_url(event), data).status_code == 400
+    assert Registration.objects.count() == 0
+
+
+def test_missing_required_answer_answers_400_and_saves_nothing(client):
+    event = EventFactory()
+    question = EventQuestionFactory(event=event, kind="text", required=True)
+    response = client.post(register_url(event), guest())
+    assert response.status_code == 400
+    assert f"question_{question.pk}" in response.context["form"].errors
+    assert (Registration.objects.count(), Answer.objects.count(), OutboxMessage.objects.count()) == (0, 0, 0)
+
+
+def test_answers_are_saved_from_the_form(client):
+    event = EventFactory()
+    question = EventQuestionFactory(event=event, kind="yes_no", required=True)
+    client.post(register_url(event), guest(**{f"question_{question.pk}": "no"}))
+    assert Answer.objects.get().yes_no is False
+
+
+def test_oversized_fields_answer_400(client):
+    event = EventFactory()
+    response = client.post(register_url(event), guest(full_name="x" * 5000))
+    assert response.status_code == 400
+    assert Registration.objects.count() == 0
+
+
+def test_honeypot_answers_400(client):
+    event = EventFactory()
+    assert client.post(register_url(event), guest(website="http://spam.example")).status_code == 400
+    assert Registration.objects.count() == 0
+
+
+def test_too_many_signups_from_one_address_answer_429(client, settings):
+    settings.EVENTS_SIGNUP_RATE_PER_MINUTE = 2
+    event = EventFactory()
+    codes = [client.post(register_url(event), guest(email=f"g{n}@example.com")).status_code for n in range(3)]
+    assert codes == [302, 302, 429]
+    assert Registration.objects.count() == 2
+
+
+def test_get_on_the_register_url_is_405(client):
+    assert client.get(register_url(EventFactory())).status_code == 405
+
+
+# --- registration page and cancel -------------------------------------------------------------------------------------
+
+
+def test_registration_page_shows_waitlist_position(client):
+    event = EventFactory(capacity=1)
+    services.registration_create(event=event, full_name="A", email="a@example.com", language="en")
+    waiting = services.registration_create(event=event, full_name="B", email="b@example.com", language="en")
+    url = reverse("events:registration", kwargs={"token": services.registration_token(waiting)})
+    response = client.get(url)
+    assert response.context["position"] == 1
+
+
+def test_cancel_through_the_signed_link(client):
+    event = EventFactory(capacity=1)
+    first = services.registration_create(event=event, full_name="A", email="a@example.com", language="en")
+    second = services.registration_create(event=event, full_name="B", email="b@example.com", language="en")
+    token = services.registration_token(first)
+    response = client.post(reverse("events:registration_cancel", kwargs={"token": token}))
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert response.status_code == 302
+    assert (first.status, second.status) == (Status.CANCELLED, Status.CONFIRMED)
+
+
+def test_get_on_the_cancel_url_changes_nothing(client):
+    registration = services.registration_create(event=EventFactory(), full_name="A", email="a@x.dk", language="en")
+    url = reverse("events:registration_cancel", kwargs={"token": services.registration_token(registration)})
+    assert client.get(url).status_code == 405
+    registration.refresh_from_db()
+    assert registration.status == Status.CONFIRMED
+
+
+@pytest.mark.parametrize("token", ["garbage", "eyJyIjoxfQ:1abc:tampered", "a" * 300])
+def test_tampered_tokens_answer_400_with_a_message(client, token):
+    response = client.get(f"/en/events/registration/{token}/")
+    assert response.status_code == 400
+    assert "This registration link is not valid" in response.content.decode()
+
+
+def test_tampered_token_cannot_cancel(client):
+    registration = services.registration_create(event=EventFactory(), full_name="A", email="a@x.dk", language="en")
+    token = services.registration_token(registration)
+    response = client.post(f"/en/events/registration/{token}x/cancel/")
+    registration.refresh_from_db()
+    assert (response.status_code, registration.status) == (400, Status.CONFIRMED)
+
+
+def test_the_confirmation_link_opens_the_registration(client):
+    event = EventFactory()
+    client.post(register_url(event), guest())
+    body = OutboxMessage.objects.get().body_text
+    link = re.search(r"http://127\.0\.0\.1:8000(/da/events/registration/\S+/)", body).group(1)
+    assert client.get(link).context["registration"].email == "gitte@example.com"
+
+
+# --- my account ---------------------------------------------------------------------------------------------------
+
+
+def test_account_page_lists_my_registrations_with_cancel_links(client, member_user):
+    event = EventFactory(title_da="Mit arrangement")
+    registration = services.registration_create(
+        event=event, full_name="M", email=member_user.email, language="da", user=member_user, is_member=True
+    )
+    client.force_login(member_user)
+    html = client.get("/da/account/").content.decode()
+    assert "Mit arrangement" in html
+    assert services.registration_token(registration) in html
+
+
+def test_account_page_does_not_list_other_peoples_registrations(client, member_user):
+    services.registration_create(event=EventFactory(title_da="Andres"), full_name="X", email="x@x.dk", language="da")
+    client.force_login(member_user)
+    assert "Andres" not in client.get("/da/account/").content.decode()
+
+
+@pytest.mark.parametrize("rows", [1, 4])
+def test_account_section_query_count_does_not_grow_with_rows(client, member_user, django_assert_num_queries, rows):
+    for _ in range(rows):
+        services.registration_create(
+            event=EventFactory(), full_name="M", email=member_user.email, language="da", user=member_user
+        )
+    client.force_login(member_user)
+    with django_assert_num_queries(3):
+        response = client.get("/da/account/")
+    assert response.content.decode().count("Se eller afmeld") == rows
+
+
+@pytest.mark.parametrize("rows", [1, 4])
+def test_checkin_page_query_count_does_not_grow_with_rows(client, django_assert_num_queries, rows):
+    from tests.factories import StaffFactory
+
+    event = EventFactory()
+    for _ in range(rows):
+        EventRegistrationFactory(event=event)
+    client.force_login(StaffFactory())
+    with django_assert_num_queries(6):
+        response = client.get(f"/da/events/{event.slug}/check-in/")
+    assert len(response.context["registrations"]) == rows
+
+
+def test_filtering_by_hub_offers_that_hubs_calendar(client):
+    event_hub("aarhus")
+    html = client.get("/da/events/", {"hub": "aarhus"}).content.decode()
+    assert 'href="/da/events/hub/aarhus/calendar.ics"' in html

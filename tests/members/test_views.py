@@ -1,0 +1,427 @@
+"""The public member pages and the company admin's pages, with bad input and foreign ids."""
+
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from PIL import Image
+
+from accounts.models import User
+from members.models import Invitation, MembershipApplication, Organisation, OrganisationRole
+from members.services import invitation_create, invitation_token, organisation_search_refresh
+from outbox.models import OutboxMessage
+from tests.factories import (
+    PASSWORD,
+    OrganisationFactory,
+    OrganisationRoleFactory,
+    UserFactory,
+    cvr_valid,
+    member_organisation_create,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def apply_form(**overrides):
+    from hubs.models import Region
+    from members.models import Segment
+
+    data = {
+        "name": "Havbrise Health",
+        "legal_name": "Havbrise Health A/S",
+        "cvr": cvr_valid(77),
+        "kind": "company",
+        "country": "DK",
+        "size_band": "10-49",
+        "segments": [Segment.objects.get(code="medtech").pk],
+        "region": Region.objects.get(code="syddanmark").pk,
+        "city": "Odense",
+        "contact_name": "Hanne Hav",
+        "contact_email": "hanne@havbrise.example",
+        "password1": "Havbrise-2026-x",
+        "password2": "Havbrise-2026-x",
+        "accept_terms": "on",
+    }
+    return {**data, **overrides}
+
+
+# --- Applying ---------------------------------------------------------------------------------------
+
+
+def test_apply_creates_a_pending_application_and_sends_verification(client):
+    response = client.post(reverse("members:apply"), apply_form())
+    assert response.status_code == 302
+    application = MembershipApplication.objects.get()
+    assert (application.status, application.contact_email, application.language) == (
+        "pending",
+        "hanne@havbrise.example",
+        "da",
+    )
+    templates = set(OutboxMessage.objects.values_list("template", flat=True))
+    assert templates == {"members/email/application_received", "account/email/email_confirmation_signup"}
+
+
+def test_apply_with_wrong_cvr_checksum_answers_400(client):
+    response = client.post(reverse("members:apply").replace("/da/", "/en/"), apply_form(cvr="12345678"))
+    assert response.status_code == 400
+    assert response.context["form"].errors["cvr"] == [
+        "Enter a valid CVR number: eight digits with a correct check digit."
+    ]
+    assert MembershipApplication.objects.count() == 0
+    assert User.objects.count() == 0
+
+
+def test_apply_with_a_members_cvr_asks_for_an_invitation_without_naming_the_member(client):
+    member_organisation_create(name="Hemmelig Pharma", cvr=cvr_valid(77))
+    response = client.post(reverse("members:apply", kwargs={}).replace("/da/", "/en/"), apply_form())
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "Ask your company&#x27;s admin on the portal to invite you." in body
+    assert "Hemmelig Pharma" not in body
+
+
+def test_apply_without_accepting_terms_answers_400(client):
+    form = apply_form()
+    del form["accept_terms"]
+    assert client.post(reverse("members:apply"), form).status_code == 400
+    assert MembershipApplication.objects.count() == 0
+
+
+def test_apply_filled_honeypot_is_refused(client):
+    assert client.post(reverse("members:apply"), apply_form(nickname="bot")).status_code == 400
+
+
+def test_apply_is_rate_limited(client):
+    for n in range(10):
+        client.post(reverse("members:apply"), apply_form(cvr="", kind="university", contact_email=f"p{n}@x.example"))
+    assert client.post(reverse("members:apply"), apply_form()).status_code == 429
+
+
+# --- Directory and public pages -------------------------------------------------------------------
+
+
+def test_directory_lists_only_active_listed_members(client):
+    listed = member_organisation_create(name="Synlig ApS")
+    member_organisation_create(name="Skjult ApS", listed_in_directory=False)
+    OrganisationFactory(name="Ikke Medlem ApS")
+    response = client.get(reverse("members:directory"))
+    assert [o.name for o in response.context["page"]] == [listed.name]
+
+
+@pytest.mark.parametrize("rows", [1, 30])
+def test_directory_query_count_does_not_grow_with_rows(client, django_assert_num_queries, rows):
+    from members.models import Segment
+
+    for n in range(rows):
+        organisation = member_organisation_create(name=f"Firma {n:02d}")
+        organisation.segments.set(Segment.objects.all()[:2])
+    # session-less request: filters form (segments, hubs, tags), count, page, segments prefetch
+    with django_assert_num_queries(6):
+        response = client.get(reverse("members:directory"))
+    assert len(response.context["page"]) == rows
+
+
+def test_directory_filters_by_segment_and_hub(client):
+    from hubs.models import Hub
+    from members.models import Segment
+
+    aarhus = Hub.objects.get(slug="aarhus")
+    wanted = member_organisation_create(name="Medico Aarhus", hub=aarhus)
+    wanted.segments.add(Segment.objects.get(code="medtech"))
+    other = member_organisation_create(name="Biotek Aarhus", hub=aarhus)
+    other.segments.add(Segment.objects.get(code="biotech"))
+    response = client.get(reverse("members:directory"), {"segment": "medtech", "hub": "aarhus"})
+    assert [o.name for o in response.context["page"]] == ["Medico Aarhus"]
+
+
+def test_directory_free_text_search(client):
+    found = member_organisation_create(name="Robotfirma", description_da="Vi laver robotter til plejehjem")
+    member_organisation_create(name="Andet", description_da="Kemi")
+    organisation_search_refresh(organisation_ids=[o.pk for o in Organisation.objects.all()])
+    response = client.get(reverse("members:directory"), {"q": "plejehjem"})
+    assert [o.pk for o in response.context["page"]] == [found.pk]
+
+
+def test_directory_bad_filter_answers_400(client):
+    assert client.get(reverse("members:directory"), {"kind": "spaceship"}).status_code == 400
+
+
+def test_organisation_page_escapes_markup(client):
+    organisation = member_organisation_create(description_da="<script>alert(1)</script> Gode løsninger")
+    body = client.get(organisation.get_absolute_url()).content.decode()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; Gode løsninger" in body
+    assert "<script>alert(1)" not in body
+
+
+def test_organisation_page_of_a_non_member_is_404(client):
+    organisation = OrganisationFactory()
+    assert client.get(organisation.get_absolute_url()).status_code == 404
+
+
+def test_partners_page_groups_the_founding_partners_by_kind(client):
+    response = client.get(reverse("members:partners").replace("/da/", "/en/"))
+    groups = {
+        group["code"]: [p.short_name or p.name for p in group["partners"]] for group in response.context["groups"]
+    }
+    assert groups["university"] == ["KU", "DTU", "AAU", "AU", "SDU"]
+    assert len(groups) == 6
+    assert "Founding partner · since 2020" in response.content.decode()
+
+
+# --- Company admin pages --------------------------------------------------------------------------
+
+
+def logo_file(*, fmt="PNG", size=(32, 32), name="logo.png"):
+    buffer = io.BytesIO()
+    Image.new("RGB", size, "teal").save(buffer, fmt)
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
+
+
+def profile_form(organisation, **overrides):
+    data = {
+        "name": organisation.name,
+        "size_band": organisation.size_band,
+        "description_da": "Dansk tekst",
+        "description_en": "English text",
+        "listed_in_directory": "on",
+        "save": "1",
+    }
+    return {**data, **overrides}
+
+
+def test_admin_edits_the_profile_in_both_languages(client, org_admin):
+    organisation, admin = org_admin
+    client.force_login(admin)
+    response = client.post(reverse("members:edit", args=[organisation.pk]), profile_form(organisation))
+    assert response.status_code == 302
+    organisation.refresh_from_db()
+    assert (organisation.description_da, organisation.description_en) == ("Dansk tekst", "English text")
+
+
+def test_profile_preview_saves_nothing(client, org_admin):
+    organisation, admin = org_admin
+    client.force_login(admin)
+    form = profile_form(organisation, preview="1")
+    del form["save"]
+    response = client.post(reverse("members:edit", args=[organisation.pk]), form)
+    assert response.status_code == 200
+    assert "English text" in response.content.decode()
+    organisation.refresh_from_db()
+    assert organisation.description_en is None
+
+
+def test_profile_accepts_a_small_png_logo(client, org_admin):
+    organisation, admin = org_admin
+    client.force_login(admin)
+    response = client.post(
+        reverse("members:edit", args=[organisation.pk]), profile_form(organisation, logo=logo_file())
+    )
+    assert response.status_code == 302
+    organisation.refresh_from_db()
+    assert organisation.logo.name.startswith("logos/logo")
+
+
+def test_profile_refuses_a_non_image_logo(client, org_admin):
+    organisation, admin = org_admin
+    client.force_login(admin)
+    fake = SimpleUploadedFile("logo.png", b"not an image at all", content_type="image/png")
+    response = client.post(reverse("members:edit", args=[organisation.pk]), profile_form(organisation, logo=fake))
+    assert response.status_code == 400
+    assert response.context["form"].errors["logo"]
+
+
+def test_profile_refuses_an_oversized_logo(client, org_admin):
+    organisation, admin = org_admin
+    client.force_login(admin)
+    big = logo_file(fmt="BMP", size=(1000, 1000), name="logo.png")
+    response = client.post(reverse("members:edit", args=[organisation.pk]), profile_form(organisation, logo=big))
+    assert response.status_code == 400
+    assert "1 MB" in str(response.context["form"].errors["logo"])
+
+
+def test_admin_invites_a_colleague(client, org_admin):
+    organisation, admin = org_admin
+    client.force_login(admin)
+    response = client.post(
+        reverse("members:invite", args=[organisation.pk]), {"email": "ny@example.com", "role": "member"}
+    )
+    assert response.status_code == 302
+    assert Invitation.objects.get().email == "ny@example.com"
+    assert OutboxMessage.objects.get(template="members/email/invitation").to == "ny@example.com"
+
+
+@pytest.mark.parametrize(
+    ("name", "method", "data"),
+    [
+        ("members:manage", "get", None),
+        ("members:edit", "get", None),
+        ("members:edit", "post", {"name": "Hijacked", "size_band": "1-9", "save": "1"}),
+        ("members:invite", "post", {"email": "spy@example.com", "role": "admin"}),
+        ("members:export", "get", None),
+    ],
+)
+def test_foreign_organisation_urls_answer_404_and_change_nothing(client, org_admin, name, method, data):
+    organisation, _ = org_admin
+    outsider = OrganisationRoleFactory(role="admin").user
+    client.force_login(outsider)
+    response = getattr(client, method)(reverse(name, args=[organisation.pk]), data)
+    assert response.status_code == 404
+    organisation.refresh_from_db()
+    assert organisation.name == "Nordlys Medico ApS"
+    assert Invitation.objects.count() == 0
+
+
+@pytest.mark.parametrize("name", ["members:colleague_remove", "members:colleague_role", "members:hand_on"])
+def test_foreign_role_urls_answer_404_and_change_nothing(client, org_admin, name):
+    organisation, admin = org_admin
+    outsider = OrganisationRoleFactory(role="admin").user
+    client.force_login(outsider)
+    response = client.post(reverse(name, args=[organisation.pk, admin.pk]), {"role": "admin"})
+    assert response.status_code == 404
+    assert list(OrganisationRole.objects.filter(organisation=organisation).values_list("user", "role")) == [
+        (admin.pk, "admin")
+    ]
+
+
+def test_plain_member_cannot_reach_the_admin_pages(client, org_admin):
+    organisation, _ = org_admin
+    member = OrganisationRoleFactory(organisation=organisation, role="member").user
+    client.force_login(member)
+    assert client.get(reverse("members:edit", args=[organisation.pk])).status_code == 404
+
+
+def test_last_admin_removing_themselves_gets_a_clear_409(client, org_admin):
+    organisation, admin = org_admin
+    client.force_login(admin)
+    response = client.post(reverse("members:colleague_remove", args=[organisation.pk, admin.pk]))
+    assert response.status_code == 409
+    assert OrganisationRole.objects.filter(organisation=organisation, user=admin).exists()
+
+
+def test_contacts_export_is_a_csv_of_colleagues(client, org_admin):
+    organisation, admin = org_admin
+    client.force_login(admin)
+    response = client.get(reverse("members:export", args=[organisation.pk]).replace("/da/", "/en/"))
+    lines = response.content.decode().splitlines()
+    assert lines == ["Name,Email,Roles", f"{admin.full_name},{admin.email},Admin"]
+
+
+# --- Invitations ----------------------------------------------------------------------------------
+
+
+def test_invitation_accepted_by_a_newcomer_logs_them_in(client, org_admin):
+    organisation, admin = org_admin
+    invitation = invitation_create(organisation=organisation, email="ny@example.com", role="member", invited_by=admin)
+    url = reverse("members:invitation", args=[invitation_token(invitation)])
+    response = client.post(url, {"full_name": "Ny Person", "password1": PASSWORD, "password2": PASSWORD})
+    assert response.status_code == 302
+    user = User.objects.get(email="ny@example.com")
+    assert OrganisationRole.objects.filter(organisation=organisation, user=user, role="member").exists()
+    assert client.get(reverse("accounts:portal")).status_code == 200
+
+
+def test_invitation_accepted_by_a_logged_in_existing_user(client, org_admin):
+    organisation, admin = org_admin
+    existing = UserFactory(email="kendt@example.com")
+    invitation = invitation_create(
+        organisation=organisation, email="kendt@example.com", role="billing", invited_by=admin
+    )
+    client.force_login(existing)
+    response = client.post(reverse("members:invitation", args=[invitation_token(invitation)]))
+    assert response.status_code == 302
+    assert OrganisationRole.objects.get(organisation=organisation, user=existing).role == "billing"
+
+
+def test_tampered_invitation_answers_400_with_a_message(client):
+    response = client.get(reverse("members:invitation", args=["not-a-real-token"]).replace("/da/", "/en/"))
+    assert response.status_code == 400
+    assert "This invitation link is not valid." in response.content.decode()
+
+
+def test_used_invitation_answers_400(client, org_admin):
+    organisation, admin = org_admin
+    invitation = invitation_create(organisation=organisation, email="ny@example.com", role="member", invited_by=admin)
+    url = reverse("members:invitation", args=[invitation_token(invitation)])
+    client.post(url, {"full_name": "Ny Person", "password1": PASSWORD, "password2": PASSWORD})
+    client.logout()
+    assert client.get(url).status_code == 400
+
+
+# --- My account and personal data -----------------------------------------------------------------
+
+
+def test_portal_shows_my_organisations_and_renewal_date(client, org_admin):
+    organisation, admin = org_admin
+    client.force_login(admin)
+    body = client.get(reverse("accounts:portal").replace("/da/", "/en/")).content.decode()
+    membership = organisation.memberships.get()
+    assert "Nordlys Medico ApS" in body
+    assert f"Renewal date: {membership.period_end:%m/%d/%Y}" in body
+
+
+def test_personal_data_download_contains_my_roles(client, org_admin):
+    _organisation, admin = org_admin
+    client.force_login(admin)
+    data = client.get(reverse("accounts:personal_data")).json()
+    assert data["account"]["email"] == admin.email
+    assert data["members"]["organisation_roles"][0]["organisation"] == "Nordlys Medico ApS"
+
+
+def test_last_admin_cannot_delete_the_account(client, org_admin):
+    _organisation, admin = org_admin
+    client.force_login(admin)
+    response = client.post(reverse("accounts:delete"), {"password": PASSWORD})
+    assert response.status_code == 409
+    assert User.objects.filter(pk=admin.pk).exists()
+
+
+def test_account_delete_keeps_the_organisation(client, org_admin):
+    organisation, _admin = org_admin
+    member = OrganisationRoleFactory(organisation=organisation, role="member").user
+    client.force_login(member)
+    response = client.post(reverse("accounts:delete"), {"password": PASSWORD})
+    assert response.status_code == 302
+    assert not User.objects.filter(pk=member.pk).exists()
+    assert Organisation.objects.filter(pk=organisation.pk).exists()
+
+
+def test_account_delete_with_a_wrong_password_answers_400(client, org_admin):
+    organisation, _ = org_admin
+    member = OrganisationRoleFactory(organisation=organisation, role="member").user
+    client.force_login(member)
+    assert client.post(reverse("accounts:delete"), {"password": "wrong"}).status_code == 400
+    assert User.objects.filter(pk=member.pk).exists()
+
+
+def test_directory_cache_is_dropped_when_a_member_changes(client, django_capture_on_commit_callbacks):
+    from members.services import organisation_profile_update
+
+    organisation = member_organisation_create(name="Gammelt Navn")
+    assert "Gammelt Navn" in client.get(reverse("members:directory")).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        organisation_profile_update(organisation=organisation, data={"name": "Nyt Navn"}, m2m={}, by=None)
+    body = client.get(reverse("members:directory")).content.decode()
+    assert ("Nyt Navn" in body, "Gammelt Navn" in body) == (True, False)
+
+
+def test_signed_in_person_applies_without_a_new_account(client):
+    person = UserFactory(email="eksisterende@example.com")
+    client.force_login(person)
+    form = apply_form(contact_email="someone-else@example.com")
+    del form["password1"], form["password2"]
+    assert client.post(reverse("members:apply"), form).status_code == 302
+    application = MembershipApplication.objects.get()
+    assert (application.applicant, application.contact_email) == (person, "eksisterende@example.com")
+    assert User.objects.count() == 1
+
+
+def test_portal_lists_every_organisation_a_person_belongs_to(client):
+    person = UserFactory()
+    for name in ("Alfa ApS", "Beta ApS"):
+        OrganisationRoleFactory(organisation=member_organisation_create(name=name), user=person, role="member")
+    client.force_login(person)
+    organisations = [
+        item["organisation"].name for item in client.get(reverse("accounts:portal")).context["section"]["organisations"]
+    ]
+    assert organisations == ["Alfa ApS", "Beta ApS"]
