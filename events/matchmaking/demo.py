@@ -7,6 +7,7 @@ from django.utils import timezone
 from accounts.demo import DEMO_PASSWORD
 from accounts.models import User
 from accounts.services import user_create
+from events import services as event_services
 from events.matchmaking import services
 from events.matchmaking.models import MatchmakingConfig, MeetingRequest, MeetingSession, Profile
 from events.models import Event, Registration
@@ -34,26 +35,45 @@ PEOPLE = [
 ]
 
 
+SLUG = "meet-and-match-sundhedsinnovation"
+
+
 def _event(stdout) -> Event | None:
-    event = Event.objects.filter(kind=Event.Kind.MATCHMAKING).order_by("starts_at").first()
+    event = Event.objects.filter(slug=SLUG).first()
     if event is not None:
         return event
-    hub = Hub.objects.order_by("pk").first()
+    hub = Hub.objects.order_by("-is_headquarters", "ordering").first()
     if hub is None:
         stdout.write("  no hub yet: matchmaking demo skipped")
         return None
-    day = timezone.localdate() + timedelta(days=21)
+    day = timezone.localdate() + timedelta(days=28)
     starts = timezone.make_aware(datetime.combine(day, time(9, 0)))
-    return Event.objects.create(
-        slug="meet-and-match-sundhedsinnovation",
+    return event_services.event_create(
+        slug=SLUG,
         title_da="Meet and match: sundhedsinnovation",
         title_en="Meet and match: health innovation",
+        summary_da="Korte møder på tomandshånd mellem virksomheder, forskere, hospitaler og investorer.",
+        summary_en="Short one-to-one meetings between companies, researchers, hospitals and investors.",
         kind=Event.Kind.MATCHMAKING,
-        status=Event.Status.PUBLISHED,
         hub=hub,
+        venue_name_da=hub.name_da or hub.name,
+        venue_name_en=hub.name_en or hub.name,
+        venue_address=hub.address or hub.city,
         starts_at=starts,
         ends_at=starts + timedelta(hours=7),
-        venue_name="Odense Congress Center",
+        status=Event.Status.PUBLISHED,
+    )
+
+
+def _registration(*, event, user, organisation_name="") -> Registration:
+    existing = Registration.objects.filter(event=event, user=user).exclude(status=Registration.Status.CANCELLED)
+    return existing.first() or event_services.registration_create(
+        event=event,
+        full_name=user.full_name,
+        email=user.email,
+        language=user.preferred_language,
+        user=user,
+        organisation_name=organisation_name,
     )
 
 
@@ -63,18 +83,7 @@ def _participant(*, event, number, spec, tags) -> Profile:
     user = User.objects.filter(email=email).first() or user_create(
         email=email, password=DEMO_PASSWORD, full_name=name, email_verified=True
     )
-    registration, _ = Registration.objects.get_or_create(
-        event=event,
-        email=email,
-        defaults={
-            "user": user,
-            "full_name": name,
-            "organisation_name": organisation,
-            "status": Registration.Status.CONFIRMED,
-            "confirmed_at": timezone.now(),
-            "consent_at": timezone.now(),
-        },
-    )
+    registration = _registration(event=event, user=user, organisation_name=organisation)
     profile = Profile.objects.filter(registration=registration).first()
     if profile is None:
         profile = services.profile_create(registration=registration, kind=kind, languages=["da", "en"])
@@ -104,6 +113,15 @@ def seed(*, rng, stdout) -> None:
     for slug, (da, en) in TAGS.items():
         tags[slug], _ = Tag.objects.get_or_create(slug=slug, defaults={"name_da": da, "name_en": en})
     profiles = [_participant(event=event, number=n, spec=spec, tags=tags) for n, spec in enumerate(PEOPLE, 1)]
+    # The demo member login takes part too, so logging in as them shows a request to answer and an agenda.
+    member = User.objects.filter(email="member@dlsc.example").first()
+    member_profile = None
+    if member is not None:
+        registration = _registration(event=event, user=member)
+        member_profile = Profile.objects.filter(registration=registration).first() or services.profile_create(
+            registration=registration, kind=Profile.Kind.COMPANY, languages=["da", "en"]
+        )
+        member_profile.seek_tags.add(tags["clinical-validation"])
     stdout.write(
         f"  {len(profiles)} matchmaking participants at {event.slug}: match1@dlsc.example … match8@dlsc.example"
     )
@@ -126,8 +144,16 @@ def seed(*, rng, stdout) -> None:
     services.request_send(
         sender=profiles[7], recipient=profiles[4], message="Vi leder efter kapital til et pilotprojekt."
     )
+    if member_profile is not None:
+        services.request_accept(
+            request=services.request_send(
+                sender=profiles[1], recipient=member_profile, message="Vi kan hjælpe med klinisk validering."
+            ),
+            by=member,
+        )
+        services.request_send(sender=profiles[4], recipient=member_profile, message="Vi investerer i medtech.")
     past = timezone.now() - timedelta(days=10)
     services.request_send(sender=profiles[3], recipient=profiles[6], message="Kan vi mødes om telemedicin?", now=past)
     services.requests_expire()
     run = services.schedule_run(event=event, by=None, time_limit=3)
-    stdout.write(f"  {run.result.placed_count} meetings scheduled, 1 pending, 1 declined, 1 expired request")
+    stdout.write(f"  {run.result.placed_count} meetings scheduled; requests pending, declined and expired too")
