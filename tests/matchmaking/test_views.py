@@ -280,3 +280,9 @@ def test_admin_meeting_action_locks_the_selected_meeting(client, event):
         client.post(reverse("admin:events_meeting_changelist"), {"action": "lock", "_selected_action": [meeting.pk]})
     meeting.refresh_from_db()
     assert meeting.locked is True
+
+
+def test_event_page_leads_a_confirmed_participant_to_matchmaking(client, event, me):
+    with translation.override("da"):
+        response = client.get(reverse("events:detail", args=[event.slug]))
+    assert url("catalogue", event) in response.content.decode()
