@@ -220,6 +220,14 @@ OUTBOX_SWEEP_INTERVAL_SECONDS = env.int("OUTBOX_SWEEP_INTERVAL_SECONDS", default
 OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=50)
 OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=365)
 
+# --- Newsletters ----------------------------------------------------------------------------------
+NEWSLETTER_CONFIRM_MAX_AGE = env.int("NEWSLETTER_CONFIRM_MAX_AGE", default=7 * 24 * 3600)
+NEWSLETTER_BATCH_SIZE = env.int("NEWSLETTER_BATCH_SIZE", default=200)
+NEWSLETTER_LIST_ID = env("NEWSLETTER_LIST_ID", default="DLSC newsletter <newsletter.dlsc.example>")
+# The public subscription form: at most this many posts per IP address in this many seconds.
+NEWSLETTER_SUBSCRIBE_RATE = (env.int("NEWSLETTER_SUBSCRIBE_LIMIT", default=10), 3600)
+NEWSLETTER_TICK_SECONDS = env.int("NEWSLETTER_TICK_SECONDS", default=60)
+
 ANYMAIL = {"WEBHOOK_SECRET": env("ANYMAIL_WEBHOOK_SECRET", default="")}
 
 # --- Celery ---------------------------------------------------------------------------------------
@@ -264,6 +272,10 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {
         "task": "outbox.tasks.outbox_sweep_task",
         "schedule": timedelta(seconds=OUTBOX_SWEEP_INTERVAL_SECONDS),
+    },
+    "newsletters-tick": {
+        "task": "newsletters.tasks.newsletters_tick_task",
+        "schedule": timedelta(seconds=NEWSLETTER_TICK_SECONDS),
     },
     "outbox-purge-sent": {
         "task": "outbox.tasks.outbox_purge_task",

@@ -16,6 +16,8 @@ from accounts.audit import audit_record
 from events.calendars import ics_attachment
 from events.models import Answer, Event, InvalidTransition, Question, Registration
 from events.selectors import confirmed_counts, seats_left, waitlist_position
+from newsletters.models import ConsentRecord
+from newsletters.services import subscription_request
 from outbox.models import OutboxMessage
 from outbox.services import mail_enqueue
 
@@ -168,6 +170,7 @@ def registration_create(
     is_member: bool = False,
     answers: dict | None = None,
     newsletter_opt_in: bool = False,
+    ip_address: str | None = None,
     now=None,
 ) -> Registration:
     """Confirm while seats are left (counting seats held for members), otherwise waitlist; mail the outcome.
@@ -215,6 +218,15 @@ def registration_create(
         except IntegrityError as exc:
             raise AlreadyRegistered() from exc
         _answers_write(registration=registration, cleaned=cleaned_answers)
+        if newsletter_opt_in:
+            # Double opt-in: the newsletter sends its own confirmation mail; nothing is sent before it is confirmed.
+            subscription_request(
+                email=email,
+                name=registration.full_name,
+                language=language,
+                source=ConsentRecord.Source.EVENT,
+                ip_address=ip_address,
+            )
         if registration.status == Status.CONFIRMED:
             _mail_registration(registration=registration, name="registration_confirmed")
         else:

@@ -2,6 +2,7 @@
 
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
@@ -12,11 +13,11 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.ratelimit import ratelimit_consume
 from events import selectors, services
 from events.calendars import event_ics, feed_ics
 from events.forms import EventFilterForm, RegistrationForm
 from events.models import Event, InvalidTransition, Registration
-from events.ratelimit import signup_allowed
 from hubs.models import Hub
 from hubs.scoping import user_hub_scope
 from members.selectors import user_is_member, user_member_organisations, user_organisations
@@ -107,7 +108,9 @@ def event_detail(request, slug):
 @require_POST
 def event_register(request, slug):
     event = _event_or_404(request, slug)
-    if not signup_allowed(request):
+    if not ratelimit_consume(
+        request=request, action="event-signup", limit=settings.EVENTS_SIGNUP_RATE_PER_MINUTE, period=60
+    ):
         context = _detail_context(
             request, event, error=_("Too many sign-ups from your network. Please try again in a minute.")
         )
@@ -141,6 +144,7 @@ def event_register(request, slug):
             event=event,
             answers=form.answers(),
             newsletter_opt_in=form.cleaned_data["newsletter_opt_in"],
+            ip_address=request.META.get("REMOTE_ADDR") or None,
             **person,
         )
     except services.MembersOnly as exc:

@@ -8,7 +8,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
+from accounts.ratelimit import ratelimit_consume
 from members import selectors, services
 from members.forms import (
     ApplicationForm,
@@ -71,20 +71,10 @@ def partners(request):
     return render(request, "members/partners.html", {"groups": selectors.partners_by_kind()})
 
 
-def _rate_limited(request, *, key: str, limit: int) -> bool:
-    address = request.META.get("REMOTE_ADDR", "")
-    cache_key = f"members:rate:{key}:{address}"
-    cache.add(cache_key, 0, timeout=3600)
-    try:
-        return cache.incr(cache_key) > limit
-    except ValueError:
-        return False
-
-
 def apply(request):
     form = ApplicationForm(request.POST or None, user=request.user)
     if request.method == "POST":
-        if _rate_limited(request, key="apply", limit=APPLY_RATE_LIMIT):
+        if not ratelimit_consume(request=request, action="membership-apply", limit=APPLY_RATE_LIMIT, period=3600):
             messages.error(request, _("Too many applications from your network. Please try again later."))
             return render(request, "members/apply.html", {"form": form}, status=429)
         if not form.is_valid():

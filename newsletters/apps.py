@@ -1,3 +1,5 @@
+"""The newsletters app: registers its section of the account page and its webhook receiver."""
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -5,3 +7,10 @@ from django.utils.translation import gettext_lazy as _
 class NewslettersConfig(AppConfig):
     name = "newsletters"
     verbose_name = _("Newsletters")
+
+    def ready(self):
+        from accounts.portal import portal_section_register
+        from newsletters import signals  # noqa: F401 (connects the anymail tracking receiver)
+        from newsletters.views import portal_section_context
+
+        portal_section_register(order=50, template="newsletters/_portal_section.html", context=portal_section_context)

@@ -3,13 +3,22 @@
 A caller enqueues inside its own transaction; delivery is published to Celery only once that transaction
 commits, and a failed publish is left to the sweeper, so no request waits on the broker."""
 
+import base64
+import functools
 import logging
+import time
+import uuid
+from collections.abc import Callable
 from datetime import timedelta
+from email.header import Header
+from email.utils import formatdate, make_msgid, parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
-from django.db import IntegrityError, transaction
-from django.db.models import Count, Min, Q
+from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
+from django.core.mail.utils import DNS_NAME
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, F, Min, Q
 from django.template.exceptions import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -249,3 +258,173 @@ def outbox_backlog() -> dict:
         **{str(key): value for key, value in counts.items()},
         "oldest_waiting_seconds": int((timezone.now() - oldest).total_seconds()) if oldest else 0,
     }
+
+
+def message_bytes(message: OutboxMessage) -> bytes | None:
+    """The message as SMTP-ready bytes, written directly: a text part and, when there is one, an HTML part as
+    multipart/alternative, each UTF-8 in base64. Django's message() (the EmailMessage API) spends about 5 ms on a
+    newsletter and the compat32 generator still 0.5 ms, most of a bulk send's CPU; this takes a few hundredths.
+    None for what this fast path does not cover (attachments, non-ASCII addresses, a header value with a line
+    break); the caller then uses message_build(), which refuses such headers."""
+    if message.attachments or not message.to.isascii():
+        return None
+    headers = {
+        "Subject": message.subject,
+        "From": message.from_email or settings.DEFAULT_FROM_EMAIL,
+        "To": message.to,
+        "Date": formatdate(usegmt=True),
+        "Message-ID": make_msgid(domain=DNS_NAME.get_fqdn()),
+        **({"Reply-To": message.reply_to} if message.reply_to else {}),
+        "X-DLSC-Message": str(message.pk),
+        **message.headers,
+        "MIME-Version": "1.0",
+    }
+    if any("\n" in value or "\r" in value for value in headers.values()):
+        return None
+    # Each value is either ASCII well under the 998-character line limit or RFC 2047-encoded and folded already.
+    head = "".join(f"{name}: {_header_encoded(value)}\r\n" for name, value in headers.items()).encode("ascii")
+    text = _mime_part(subtype="plain", content=message.body_text)
+    if not message.body_html:
+        return head + text
+    boundary = f"=_dlsc_{uuid.uuid4().hex}".encode("ascii")
+    return b"".join(
+        [
+            head,
+            b'Content-Type: multipart/alternative; boundary="' + boundary + b'"\r\n\r\n',
+            b"--" + boundary + b"\r\n",
+            text,
+            b"\r\n--" + boundary + b"\r\n",
+            _mime_part(subtype="html", content=message.body_html),
+            b"\r\n--" + boundary + b"--\r\n",
+        ]
+    )
+
+
+def _mime_part(*, subtype: str, content: str) -> bytes:
+    encoded = base64.encodebytes(content.encode("utf-8")).replace(b"\n", b"\r\n")
+    return (
+        f'Content-Type: text/{subtype}; charset="utf-8"\r\nContent-Transfer-Encoding: base64\r\n\r\n'.encode() + encoded
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _envelope_address(from_email: str) -> str:
+    return parseaddr(from_email)[1]
+
+
+@functools.lru_cache(maxsize=1024)
+def _header_encoded(value: str) -> str:
+    # A campaign's copies share their subject and list headers: encode each distinct value once.
+    return value if value.isascii() else Header(value, "utf-8").encode(linesep="\r\n")
+
+
+def messages_deliver_batch(*, ids: list[int], proceed: Callable[[], bool] | None = None) -> dict:
+    """Like messages_deliver, for bulk mail: the batch is claimed with one locking statement, each message is
+    serialised on the fast path and marked sent right after it was accepted, in a transaction that does not wait
+    for the WAL flush (a worker killed at any point still leaves only the row on the wire to be sent twice;
+    only a crash of PostgreSQL itself could forget the last few "sent" marks, and those rows are sent again,
+    never lost). `proceed()` is asked before each send; when it says no (a campaign was paused), the rows not
+    yet sent go back to "queued" with their next_attempt_at untouched. A long batch renews its claim well before
+    the sweeper would take its rows for stuck, and drops any row that is no longer its own."""
+    counts = {"sent": 0, "failed": 0, "skipped": 0}
+    claimed, stamp = _messages_claim(ids=ids)
+    counts["skipped"] = len(ids) - len(claimed)
+    owned = {message.pk for message in claimed}
+    renewed_at = time.monotonic()
+    backend = None
+    _synchronous_commit(on=False)
+    try:
+        for position, message in enumerate(claimed):
+            if time.monotonic() - renewed_at > settings.OUTBOX_STUCK_AFTER_SECONDS / 3:
+                remaining = [pending.pk for pending in claimed[position:] if pending.pk in owned]
+                owned, stamp = _messages_claim_renew(ids=remaining, stamp=stamp)
+                renewed_at = time.monotonic()
+            if message.pk not in owned:
+                counts["skipped"] += 1
+                continue
+            if proceed is not None and not proceed():
+                remaining = [pending.pk for pending in claimed[position:] if pending.pk in owned]
+                _messages_release(ids=remaining)
+                counts["skipped"] += len(remaining)
+                break
+            try:
+                if backend is None:
+                    backend = mailers.default
+                    backend.open()
+                data = message_bytes(message) if isinstance(backend, SmtpBackend) else None
+                if data is None:
+                    backend.send_messages([message_build(message)])
+                else:
+                    envelope_from = _envelope_address(message.from_email or settings.DEFAULT_FROM_EMAIL)
+                    backend.connection.sendmail(envelope_from, [message.to], data)
+            except Exception as exc:
+                _message_fail(message=message, error=f"{type(exc).__name__}: {exc}")
+                counts["failed"] += 1
+                if backend is not None:
+                    _connection_close(backend)
+                    backend = None
+                continue
+            _message_mark_sent_quickly(message=message)
+            counts["sent"] += 1
+    finally:
+        _synchronous_commit(on=True)
+        if backend is not None:
+            _connection_close(backend)
+    return counts
+
+
+def _synchronous_commit(*, on: bool) -> None:
+    """Marking a row sent is a one-statement commit per mail; not waiting for its WAL flush makes it cheap."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit" if on else "SET synchronous_commit TO OFF")
+
+
+def _messages_claim(*, ids: list[int]) -> tuple[list[OutboxMessage], object]:
+    """Claim what is still due among `ids`; the claim time is the batch's stamp of ownership."""
+    now = timezone.now()
+    with transaction.atomic():
+        messages = list(
+            OutboxMessage.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=ids, status__in=[Status.QUEUED, Status.RETRYING], next_attempt_at__lte=now)
+            .order_by("pk")
+        )
+        for message in messages:
+            message.mark_sending(now=now)
+        # One UPDATE for the batch (every row gets the same values); bulk_update's CASE per row costs far more.
+        OutboxMessage.objects.filter(pk__in=[message.pk for message in messages]).update(
+            status=Status.SENDING, sending_started_at=now, attempts=F("attempts") + 1
+        )
+    return messages, now
+
+
+def _messages_claim_renew(*, ids: list[int], stamp) -> tuple[set[int], object]:
+    """Keep the rows this batch still owns (still sending, under its stamp) and move their claim time on."""
+    now = timezone.now()
+    with transaction.atomic():
+        owned = set(
+            OutboxMessage.objects.select_for_update()
+            .filter(pk__in=ids, status=Status.SENDING, sending_started_at=stamp)
+            .values_list("pk", flat=True)
+        )
+        OutboxMessage.objects.filter(pk__in=owned).update(sending_started_at=now)
+    return owned, now
+
+
+def _messages_release(*, ids: list[int]) -> None:
+    """Claimed but not sent: back to the queue, and the claim does not count as an attempt."""
+    OutboxMessage.objects.filter(pk__in=ids, status=Status.SENDING).update(
+        status=Status.QUEUED, sending_started_at=None, attempts=F("attempts") - 1
+    )
+
+
+def _message_mark_sent_quickly(*, message: OutboxMessage) -> None:
+    message.mark_sent(now=timezone.now())
+    # One statement through the cursor: the ORM's query building would cost as much CPU as the mail's own SMTP
+    # exchange here.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {OutboxMessage._meta.db_table} SET status = %s, sent_at = %s, last_error = '' "  # noqa: S608
+            "WHERE id = %s AND status = %s",
+            [Status.SENT, message.sent_at, message.pk, Status.SENDING],
+        )

@@ -148,6 +148,28 @@ def test_guest_newsletter_opt_in_is_stored_with_the_time(client):
     assert registration.newsletter_opt_in_at is not None
 
 
+def test_guest_newsletter_opt_in_asks_for_confirmation_and_records_consent(client):
+    from newsletters.models import ConsentRecord, Subscriber
+
+    event = EventFactory()
+    client.post(register_url(event), guest(newsletter_opt_in="on"))
+    subscriber = Subscriber.objects.get()
+    consent = ConsentRecord.objects.get(subscriber=subscriber)
+    assert (subscriber.email, subscriber.status, subscriber.language) == ("gitte@example.com", "pending", "da")
+    assert (consent.source, consent.ip_address) == ("event", "127.0.0.1")
+    assert sorted(OutboxMessage.objects.values_list("template", flat=True)) == [
+        "events/email/registration_confirmed",
+        "newsletters/email/confirm",
+    ]
+
+
+def test_guest_without_newsletter_opt_in_is_not_subscribed(client):
+    from newsletters.models import Subscriber
+
+    client.post(register_url(EventFactory()), guest())
+    assert Subscriber.objects.count() == 0
+
+
 def test_member_signs_up_in_one_click(client, member_user):
     event = EventFactory(audience="members")
     client.force_login(member_user)
@@ -322,16 +344,24 @@ def test_account_page_does_not_list_other_peoples_registrations(client, member_u
     assert "Andres" not in client.get("/da/account/").content.decode()
 
 
-@pytest.mark.parametrize("rows", [1, 4])
-def test_account_section_query_count_does_not_grow_with_rows(client, member_user, django_assert_num_queries, rows):
-    for _ in range(rows):
-        services.registration_create(
-            event=EventFactory(), full_name="M", email=member_user.email, language="da", user=member_user
-        )
+def test_account_section_query_count_does_not_grow_with_rows(client, member_user):
+    """The account page holds other apps' sections too, so the figure that matters is that one registration and
+    four cost the same number of queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     client.force_login(member_user)
-    with django_assert_num_queries(3):
-        response = client.get("/da/account/")
-    assert response.content.decode().count("Se eller afmeld") == rows
+    counts = []
+    for rows in (1, 4):
+        while Registration.objects.filter(user=member_user).count() < rows:
+            services.registration_create(
+                event=EventFactory(), full_name="M", email=member_user.email, language="da", user=member_user
+            )
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get("/da/account/")
+        assert response.content.decode().count("Se eller afmeld") == rows
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
 
 
 @pytest.mark.parametrize("rows", [1, 4])

@@ -115,6 +115,7 @@ def broker_switch(*, url: str, queue: str) -> None:
 
     pools.reset()
     app._pool = None
-    app.amqp._producer_pool = None
+    # app.amqp is a cached property that also remembers the default queue and router: drop it whole.
+    app.__dict__.pop("amqp", None)
     app.conf.broker_url = url
     app.conf.task_default_queue = queue
