@@ -1,1 +1,0 @@
-"""Browser journeys through Playwright and Debian Chromium."""
