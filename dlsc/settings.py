@@ -297,7 +297,21 @@ CELERY_BEAT_SCHEDULE = {
         "task": "members.tasks.memberships_expire_task",
         "schedule": crontab(hour=2, minute=41),
     },
+    "matchmaking-requests-expire": {
+        "task": "events.matchmaking.tasks.requests_expire_task",
+        "schedule": timedelta(minutes=10),
+    },
+    "matchmaking-agendas-day-before": {
+        "task": "events.matchmaking.tasks.agendas_send_day_before_task",
+        "schedule": crontab(hour=16, minute=0),
+    },
+    "matchmaking-feedback-requests": {
+        "task": "events.matchmaking.tasks.feedback_requests_send_task",
+        "schedule": crontab(hour=10, minute=5),
+    },
 }
+# Celery's autodiscovery finds only <app>.tasks; matchmaking's tasks live one package deeper.
+CELERY_IMPORTS = ("events.matchmaking.tasks",)
 # Public event sign-ups per client IP and minute (0 turns the limit off, e.g. for a load benchmark).
 EVENTS_SIGNUP_RATE_PER_MINUTE = env.int("EVENTS_SIGNUP_RATE_PER_MINUTE", default=10)
 # Exports of members and contacts: a cell such as "=HYPERLINK(...)" is written as text, never as a formula.

@@ -28,6 +28,7 @@ urlpatterns += i18n_patterns(
     path("hubs/", include("hubs.urls")),
     path("members/", include("members.urls")),
     path("events/", include("events.urls")),
+    path("matchmaking/", include("events.matchmaking.urls")),
     path("newsletter/", include("newsletters.urls")),
     prefix_default_language=True,
 )

@@ -434,3 +434,6 @@ class RegistrationAdmin(HubScopedAdminMixin, admin.ModelAdmin):
                 continue
             checked += 1
         self.message_user(request, _("%(count)d checked in.") % {"count": checked}, messages.SUCCESS)
+
+
+import events.matchmaking.admin  # noqa: E402,F401  (matchmaking admin lives in its own module)

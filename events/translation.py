@@ -18,3 +18,6 @@ class QuestionTranslationOptions(TranslationOptions):
 @register(QuestionOption)
 class QuestionOptionTranslationOptions(TranslationOptions):
     fields = ("label",)
+
+
+import events.matchmaking.translation  # noqa: E402,F401  (matchmaking profile texts)

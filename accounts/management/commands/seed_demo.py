@@ -7,7 +7,14 @@ import random
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-DEMO_MODULES = ["accounts.demo", "hubs.demo", "members.demo", "events.demo", "newsletters.demo"]
+DEMO_MODULES = [
+    "accounts.demo",
+    "hubs.demo",
+    "members.demo",
+    "events.demo",
+    "events.matchmaking.demo",
+    "newsletters.demo",
+]
 
 
 class Command(BaseCommand):

@@ -1,0 +1,1 @@
+"""Matchmaking at events: profiles, meeting requests, the meeting scheduler and agendas."""

@@ -1,0 +1,10 @@
+"""Which matchmaking profile texts exist in Danish and English."""
+
+from modeltranslation.translator import TranslationOptions, register
+
+from events.matchmaking.models import Profile
+
+
+@register(Profile)
+class ProfileTranslationOptions(TranslationOptions):
+    fields = ("headline", "offers", "seeks")
