@@ -40,6 +40,19 @@ def hub_staff_client(client):
     return client
 
 
+def test_the_hub_staff_group_may_run_its_hubs_events_but_not_delete_them(client):
+    from django.contrib.auth.models import Group
+
+    user = with_totp(UserFactory(is_staff=True))
+    user.groups.add(Group.objects.get(name="Hub staff"))
+    event_hub("aarhus").staff.add(user)
+    event = EventFactory(title_en="Aarhus event", hub=event_hub("aarhus"))
+    client.force_login(user)
+    assert client.get(f"{EVENTS}{event.pk}/change/").status_code == 200
+    assert client.get("/en/admin/events/profile/").status_code == 200
+    assert client.get(f"{EVENTS}{event.pk}/delete/").status_code == 403
+
+
 def sign_up(event, n, **extra):
     return services.registration_create(
         event=event, full_name=f"Person {n}", email=f"p{n}@example.com", language="en", **extra

@@ -23,3 +23,6 @@ def reference_data_load() -> None:
             content_type__app_label="members", codename__in=members_migration.HUB_STAFF_PERMISSIONS
         )
     )
+    group.permissions.add(
+        *Permission.objects.filter(content_type__app_label="events").exclude(codename__startswith="delete_")
+    )
