@@ -22,4 +22,7 @@ def logins() -> list[tuple[str, str, str]]:
     return [
         ("staff (admin, sets up TOTP at first visit)", "staff@dlsc.example", DEMO_PASSWORD),
         ("member", "member@dlsc.example", DEMO_PASSWORD),
+        ("hub staff, Aarhus (admin, TOTP at first visit)", "aarhus-staff@dlsc.example", DEMO_PASSWORD),
+        ("company admin", "admin1@demo-company.example", DEMO_PASSWORD),
+        ("matchmaking participant", "match1@dlsc.example", DEMO_PASSWORD),
     ]
