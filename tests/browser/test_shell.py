@@ -12,11 +12,29 @@ SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshot-home.png
 
 
 def test_home_page_in_danish(page, assert_accessible):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from hubs.models import Hub
+    from tests.factories import EventFactory
+
+    soon = timezone.now() + timedelta(days=9)
+    EventFactory(
+        title_da="Meet and match: sundhedsinnovation",
+        kind="matchmaking",
+        hub=Hub.objects.get(slug="odense"),
+        starts_at=soon,
+        capacity=80,
+    )
+    EventFactory(title_da="Fra forskning til forretning", kind="conference", starts_at=soon + timedelta(days=12))
+    EventFactory(title_da="Velfærdsteknologi i kommunerne", kind="workshop", starts_at=soon + timedelta(days=20))
     page.goto("/da/")
     assert page.locator("html").get_attribute("lang") == "da"
     assert page.locator("h1").inner_text() == "Mød hinanden og find match i dansk life science"
     assert page.locator(".section-head:has(#hubs-heading) a").inner_text() == "Alle hubs"
     assert page.locator(".hub-card h3 a").all_inner_texts() == ["København", "Aarhus", "Odense", "Aalborg"]
+    assert page.locator("#upcoming-heading").inner_text() == "Kommende arrangementer"
     assert_accessible(page)
     assert page.console_errors == []
     SCREENSHOT.parent.mkdir(exist_ok=True)
