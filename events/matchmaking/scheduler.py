@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ortools.sat.python import cp_model
 
@@ -476,16 +476,7 @@ def fit_late_meeting(
         placements = index.assign_tables(_all_slots(index, slot_of))
         return LateFit(placements=placements, placement=placements.get(meeting_id), moved=[])
 
-    movable = Problem(
-        participants=problem.participants,
-        slots=problem.slots,
-        tables=problem.tables,
-        meetings=meetings,
-        unavailable=problem.unavailable,
-        locked=problem.locked,
-        placed=current,
-        allow_move=True,
-    )
+    movable = replace(frozen, allow_move=True)
     index = _Index(movable)
     model = _Model(index, must_place=frozenset(mid for mid in current if mid not in problem.locked))
     moves = [1 - model.x[(mid, pos)] for mid, pos in index.previous.items() if (mid, pos) in model.x]
