@@ -116,7 +116,15 @@ def main() -> None:
     env = celery_env(
         broker_url=settings.REDIS_URL,
         queue=queue,
-        extra={"EMAIL_URL": f"smtp://127.0.0.1:{port}", "OUTBOX_DELIVER": "1", "LOG_LEVEL": "WARNING"},
+        extra={
+            "EMAIL_URL": f"smtp://127.0.0.1:{port}",
+            "OUTBOX_DELIVER": "1",
+            "LOG_LEVEL": "WARNING",
+            # As in production: with DEBUG on, every statement goes through the debug cursor and is kept in
+            # connection.queries.
+            "DEBUG": "0",
+            "SECRET_KEY": settings.SECRET_KEY,
+        },
     )
     worker = worker_start(env=env, concurrency=args.concurrency)
     topic = Topic.objects.create(slug=f"bench-{run}", name_da="Bench", name_en="Bench")
