@@ -3,7 +3,9 @@ and campaigns whose copies are fixed as outbox rows and delivered in batches by 
 
 import csv
 import io
+import itertools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -38,6 +40,9 @@ PREFERENCES_MARKER = "__DLSC_PREFERENCES_URL__"
 # A paused campaign's waiting rows are parked this far ahead, so neither a batch task nor the sweeper claims them.
 PARKED_FOR = timedelta(days=365 * 100)
 INSERT_CHUNK = 1000
+# A running batch looks at its campaign's status before every PAUSE_CHECK_EVERY-th copy: the bound on how many
+# copies one batch still sends after a pause.
+PAUSE_CHECK_EVERY = 10
 TOKEN_SLOT = "__DLSC_TOKEN__"  # noqa: S105 (a placeholder in a URL, not a secret)
 
 
@@ -646,14 +651,25 @@ def _waiting_rows(*, campaign: Campaign):
 
 
 def campaign_is_sending(*, campaign_id: int) -> bool:
-    """Asked before every copy is sent, so it is one plain statement: the ORM's query building would cost a
-    large share of a copy's CPU time."""
+    """One plain statement: the ORM's query building would cost a large share of a copy's CPU time."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT 1 FROM {Campaign._meta.db_table} WHERE id = %s AND status = %s",  # noqa: S608
             [campaign_id, Campaign.Status.SENDING],
         )
         return cursor.fetchone() is not None
+
+
+def campaign_sending_gate(*, campaign_id: int, every: int = PAUSE_CHECK_EVERY) -> Callable[[], bool]:
+    """The `proceed` of a campaign's batch: it asks the database before the batch's first copy and then before
+    every `every`-th copy, so a pause committed while a batch runs stops it after at most `every` more copies
+    (the copies between two checks); asking before every copy cost a database round trip per copy."""
+    calls = itertools.count()
+
+    def proceed() -> bool:
+        return next(calls) % every != 0 or campaign_is_sending(campaign_id=campaign_id)
+
+    return proceed
 
 
 def campaign_pause(*, campaign: Campaign, by) -> Campaign:

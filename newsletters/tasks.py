@@ -13,9 +13,9 @@ def campaign_start_task(campaign_id: int) -> int:
 
 @shared_task(acks_late=True)
 def campaign_batch_task(campaign_id: int, ids: list[int]) -> dict:
-    """Send one batch over one SMTP connection; before each send the campaign must still be sending, so a pause
-    stops a batch already under way after at most the message on the wire."""
-    counts = messages_deliver_batch(ids=ids, proceed=lambda: services.campaign_is_sending(campaign_id=campaign_id))
+    """Send one batch over one SMTP connection; the campaign must still be sending, so a pause stops a batch
+    already under way within services.PAUSE_CHECK_EVERY copies."""
+    counts = messages_deliver_batch(ids=ids, proceed=services.campaign_sending_gate(campaign_id=campaign_id))
     if counts["failed"]:
         services.deliveries_failed_process(message_ids=ids)
     services.campaign_finish_if_done(campaign_id=campaign_id)

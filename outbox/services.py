@@ -6,6 +6,7 @@ commits, and a failed publish is left to the sweeper, so no request waits on the
 import base64
 import functools
 import logging
+import smtplib
 import time
 import uuid
 from collections.abc import Callable
@@ -320,18 +321,24 @@ def _header_encoded(value: str) -> str:
 
 def messages_deliver_batch(*, ids: list[int], proceed: Callable[[], bool] | None = None) -> dict:
     """Like messages_deliver, for bulk mail: the batch is claimed with one locking statement, each message is
-    serialised on the fast path and marked sent right after it was accepted, in a transaction that does not wait
-    for the WAL flush (a worker killed at any point still leaves only the row on the wire to be sent twice;
-    only a crash of PostgreSQL itself could forget the last few "sent" marks, and those rows are sent again,
-    never lost). `proceed()` is asked before each send; when it says no (a campaign was paused), the rows not
-    yet sent go back to "queued" with their next_attempt_at untouched. A long batch renews its claim well before
-    the sweeper would take its rows for stuck, and drops any row that is no longer its own."""
+    serialised on the fast path, and a copy the server accepted is marked sent before the next copy's data goes
+    out, in a transaction that does not wait for the WAL flush (a worker killed at any point still leaves only
+    the row on the wire to be sent twice; only a crash of PostgreSQL itself could forget the last few "sent"
+    marks, and those rows are sent again, never lost). `proceed()` is asked before each copy's recipient is
+    named; when it says no (a campaign was paused), the rows not yet sent go back to "queued" with their
+    next_attempt_at untouched, and nothing more is sent. A long batch renews its claim well before the sweeper
+    would take its rows for stuck, and drops any row that is no longer its own.
+
+    The database work for a copy (marking the previous one sent, asking `proceed()`) runs while its MAIL FROM
+    command is on its way to the server and back: the command is written first and its reply read afterwards,
+    so those round trips overlap instead of adding to each copy's SMTP exchange."""
     counts = {"sent": 0, "failed": 0, "skipped": 0}
     claimed, stamp = _messages_claim(ids=ids)
     counts["skipped"] = len(ids) - len(claimed)
     owned = {message.pk for message in claimed}
     renewed_at = time.monotonic()
     backend = None
+    accepted = None  # accepted by the server, not yet marked sent
     _synchronous_commit(on=False)
     try:
         for position, message in enumerate(claimed):
@@ -342,35 +349,73 @@ def messages_deliver_batch(*, ids: list[int], proceed: Callable[[], bool] | None
             if message.pk not in owned:
                 counts["skipped"] += 1
                 continue
-            if proceed is not None and not proceed():
-                remaining = [pending.pk for pending in claimed[position:] if pending.pk in owned]
-                _messages_release(ids=remaining)
-                counts["skipped"] += len(remaining)
-                break
+            error = None
+            data = envelope_from = None
             try:
                 if backend is None:
                     backend = mailers.default
                     backend.open()
                 data = message_bytes(message) if isinstance(backend, SmtpBackend) else None
-                if data is None:
-                    backend.send_messages([message_build(message)])
-                else:
+                if data is not None:
                     envelope_from = _envelope_address(message.from_email or settings.DEFAULT_FROM_EMAIL)
-                    backend.connection.sendmail(envelope_from, [message.to], data)
+                    _smtp_mail_start(backend.connection, sender=envelope_from, size=len(data))
             except Exception as exc:
-                _message_fail(message=message, error=f"{type(exc).__name__}: {exc}")
+                error = exc
+            if accepted is not None:
+                _message_mark_sent_quickly(message=accepted)
+                counts["sent"] += 1
+                accepted = None
+            if proceed is not None and not proceed():
+                # A MAIL FROM without recipient and data delivers nothing; closing the connection drops it.
+                remaining = [pending.pk for pending in claimed[position:] if pending.pk in owned]
+                _messages_release(ids=remaining)
+                counts["skipped"] += len(remaining)
+                break
+            if error is None:
+                try:
+                    if data is None:
+                        backend.send_messages([message_build(message)])
+                    else:
+                        _smtp_mail_finish(backend.connection, sender=envelope_from, recipient=message.to, data=data)
+                except Exception as exc:
+                    error = exc
+            if error is not None:
+                _message_fail(message=message, error=f"{type(error).__name__}: {error}")
                 counts["failed"] += 1
                 if backend is not None:
                     _connection_close(backend)
                     backend = None
                 continue
-            _message_mark_sent_quickly(message=message)
+            accepted = message
+        if accepted is not None:
+            _message_mark_sent_quickly(message=accepted)
             counts["sent"] += 1
     finally:
         _synchronous_commit(on=True)
         if backend is not None:
             _connection_close(backend)
     return counts
+
+
+def _smtp_mail_start(connection: smtplib.SMTP, *, sender: str, size: int) -> None:
+    """Write MAIL FROM as smtplib's sendmail() would, without waiting for the reply."""
+    connection.ehlo_or_helo_if_needed()
+    options = f" size={size}" if connection.does_esmtp and connection.has_extn("size") else ""
+    connection.putcmd("mail", f"FROM:{smtplib.quoteaddr(sender)}{options}")
+
+
+def _smtp_mail_finish(connection: smtplib.SMTP, *, sender: str, recipient: str, data: bytes) -> None:
+    """Read the MAIL FROM reply, then name the recipient and send the data. A refusal raises what sendmail()
+    raises; the caller then closes the connection, which also ends the half-done transaction."""
+    code, reply = connection.getreply()
+    if code != 250:
+        raise smtplib.SMTPSenderRefused(code, reply, sender)
+    code, reply = connection.rcpt(recipient)
+    if code not in (250, 251):
+        raise smtplib.SMTPRecipientsRefused({recipient: (code, reply)})
+    code, reply = connection.data(data)
+    if code != 250:
+        raise smtplib.SMTPDataError(code, reply)
 
 
 def _synchronous_commit(*, on: bool) -> None:

@@ -300,3 +300,52 @@ def test_a_long_batch_skips_rows_the_sweeper_took_back_meanwhile(general, smtp_s
     counts = messages_deliver_batch(ids=ids, proceed=sweeper_takes_the_last_row)
     assert counts == {"sent": 2, "failed": 0, "skipped": 1}
     assert len(smtp_sink.messages) == 2
+
+
+def test_a_pause_during_a_batch_stops_it_within_the_check_interval(general, smtp_sink):
+    from outbox.services import messages_deliver_batch
+
+    SubscriberFactory.create_batch(25, topics=[general])
+    campaign = started(CampaignFactory(topics=[general]))
+    gate = services.campaign_sending_gate(campaign_id=campaign.pk, every=10)
+    calls = iter(range(25))
+
+    def pause_before_the_fourth_copy():
+        if next(calls) == 3:
+            services.campaign_pause(campaign=campaign, by=None)
+        return gate()
+
+    counts = messages_deliver_batch(ids=campaign_ids(campaign), proceed=pause_before_the_fourth_copy)
+    assert counts == {"sent": 10, "failed": 0, "skipped": 15}
+    assert len(smtp_sink.messages) == 10
+    assert set(OutboxMessage.objects.exclude(status="sent").values_list("status", "attempts")) == {("queued", 0)}
+
+
+def test_the_batch_task_stops_at_a_pause_within_the_check_interval(general, smtp_sink):
+    from newsletters.tasks import campaign_batch_task
+
+    SubscriberFactory.create_batch(3, topics=[general])
+    campaign = started(CampaignFactory(topics=[general]))
+    services.campaign_pause(campaign=campaign, by=None)
+    assert campaign_batch_task(campaign.pk, campaign_ids(campaign)) == {"sent": 0, "failed": 0, "skipped": 3}
+    assert smtp_sink.messages == []
+
+
+def test_resume_after_a_pause_within_a_batch_sends_nobody_a_second_copy(general, smtp_sink):
+    from outbox.services import messages_deliver_batch
+
+    SubscriberFactory.create_batch(25, topics=[general])
+    campaign = started(CampaignFactory(topics=[general]))
+    gate = services.campaign_sending_gate(campaign_id=campaign.pk, every=10)
+    calls = iter(range(25))
+
+    def pause_before_the_fourth_copy():
+        if next(calls) == 3:
+            services.campaign_pause(campaign=campaign, by=None)
+        return gate()
+
+    messages_deliver_batch(ids=campaign_ids(campaign), proceed=pause_before_the_fourth_copy)
+    services.campaign_resume(campaign=campaign, by=None)
+    assert messages_deliver_batch(ids=campaign_ids(campaign))["sent"] == 15
+    recipients = [message["To"] for message in smtp_sink.messages]
+    assert len(recipients) == len(set(recipients)) == 25
