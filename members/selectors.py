@@ -9,7 +9,7 @@ from itertools import groupby
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.cache import cache
-from django.core.paginator import Page, Paginator
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -221,8 +221,9 @@ DIRECTORY_FILTER_NAMES = [field.name for field in fields(DirectoryFilters)]
 
 class DirectoryCache:
     """What one directory request may take from the cache, read in one round trip before anything else:
-    the whole page (for anonymous visitors), the filter options, the rendered filter fields and the number of
-    matches. Everything is keyed by the raw query parameters and the language, and stored with the version."""
+    the whole page (for anonymous visitors), the filter options, the rendered filter fields, the number of
+    matches and which organisations the page lists. Everything is keyed by the raw query parameters and the
+    language, and stored with the version."""
 
     def __init__(self, *, params, language: str, whole_page: bool):
         values = [(name, params.get(name)) for name in DIRECTORY_FILTER_NAMES]
@@ -231,6 +232,7 @@ class DirectoryCache:
             "facets": f"members:directory:facets:{language}",
             "filters": "members:directory:filters:" + digest(repr((language, bool(params), values))),
             "count": "members:directory:count:" + digest(repr(values)),
+            "rows": "members:directory:rows:" + digest(repr((values, params.get("page")))),
         }
         if whole_page:
             self.keys["page"] = "members:directory:" + digest(repr((sorted(params.lists()), language)))
@@ -245,19 +247,34 @@ class DirectoryCache:
         directory_cache_write(version=self.version, items={self.keys[name]: value})
 
 
+# In the model's field order, as Model.from_db() takes them.
+DIRECTORY_ROW_FIELDS = ("id", "name", "updated_at")
+
+
 def directory_page(*, filters: DirectoryFilters, page: int | str = 1, cached: DirectoryCache) -> Page:
-    """One page of the directory. The number of matches comes from the cache when it can (a COUNT over a
-    full-text match is the dearest query here); the rows carry only what the cards' cache keys need."""
-    organisations = (
-        directory_queryset(filters=filters).select_related(None).prefetch_related(None).only("name", "updated_at")
-    )
+    """One page of the directory. The number of matches and the page's rows (just what the cards' cache keys
+    need) come from the cache when they can: a COUNT over a full-text match is the dearest query here, and the
+    same filter sets and pages come back all the time."""
+    organisations = []  # only built when the cache lacks something: building a queryset has its cost too
+    if cached.get("count") is None or cached.get("rows") is None:
+        organisations = directory_queryset(filters=filters).select_related(None).prefetch_related(None)
     paginator = Paginator(organisations, DIRECTORY_PAGE_SIZE)
     if cached.get("count") is None:
         cached.store("count", paginator.count)
     paginator.count = cached.get("count")
-    result = paginator.get_page(page)
-    result.object_list = list(result.object_list)
-    return result
+    try:
+        number = paginator.validate_number(page)
+    except PageNotAnInteger:
+        number = 1
+    except EmptyPage:
+        number = paginator.num_pages
+    if cached.get("rows") is None:
+        bottom = (number - 1) * DIRECTORY_PAGE_SIZE
+        rows = organisations.values_list(*DIRECTORY_ROW_FIELDS)[bottom : bottom + DIRECTORY_PAGE_SIZE]
+        cached.store("rows", list(rows))
+    return Page(
+        [Organisation.from_db("default", DIRECTORY_ROW_FIELDS, row) for row in cached.get("rows")], number, paginator
+    )
 
 
 def directory_cards(*, organisations: list[Organisation], cached: DirectoryCache) -> list[str]:
@@ -283,10 +300,11 @@ def directory_cards(*, organisations: list[Organisation], cached: DirectoryCache
         rendered = {
             key: render_to_string("members/_directory_card.html", {"organisation": full[organisation.pk]})
             for key, organisation in missing.items()
+            if organisation.pk in full  # not deleted since the page was read
         }
         directory_cache_write(version=cached.version, items=rendered)
         found.update(rendered)
-    return [mark_safe(found[key]) for key in keys]  # noqa: S308 (rendered by our own template above)
+    return [mark_safe(found[key]) for key in keys if key in found]  # noqa: S308 (rendered by our own template)
 
 
 def directory_facets(*, cached: DirectoryCache) -> dict[str, list[tuple[str, str]]]:
