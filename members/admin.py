@@ -460,13 +460,29 @@ class InvitationAdmin(HubScopedAdminMixin, admin.ModelAdmin):
         return False
 
 
+class DirectoryOptionAdminMixin:
+    """Segments and tags are the directory's filter options and card badges: a change drops its cached parts."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        services.directory_cache_invalidate()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        services.directory_cache_invalidate()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        services.directory_cache_invalidate()
+
+
 @admin.register(Segment)
-class SegmentAdmin(TranslationAdmin):
+class SegmentAdmin(DirectoryOptionAdminMixin, TranslationAdmin):
     list_display = ["name", "code", "ordering"]
 
 
 @admin.register(Tag)
-class TagAdmin(TranslationAdmin):
+class TagAdmin(DirectoryOptionAdminMixin, TranslationAdmin):
     list_display = ["name", "slug"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ("name_en",)}

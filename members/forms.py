@@ -6,13 +6,11 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from stdnum.dk import cvr as stdnum_cvr
 
-from hubs.models import Hub
 from members.models import (
     MembershipApplication,
     Organisation,
     OrganisationRole,
     Segment,
-    Tag,
 )
 
 
@@ -120,14 +118,15 @@ class DirectoryFilterForm(forms.Form):
     size_band = forms.ChoiceField(label=_("Size"), required=False)
     tag = forms.ChoiceField(label=_("Technology or competence"), required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, facets: dict[str, list[tuple[str, str]]], **kwargs):
+        """`facets`: the segment, hub and tag options, as members.selectors.directory_facets() gives them."""
         super().__init__(*args, **kwargs)
         anything = [("", _("All"))]
-        self.fields["segment"].choices = anything + [(s.code, s.name) for s in Segment.objects.all()]
+        self.fields["segment"].choices = anything + facets["segment"]
         self.fields["kind"].choices = anything + list(Organisation.Kind.choices)
-        self.fields["hub"].choices = anything + [(h.slug, h.name) for h in Hub.objects.all()]
+        self.fields["hub"].choices = anything + facets["hub"]
         self.fields["size_band"].choices = anything + list(Organisation.SizeBand.choices)
-        self.fields["tag"].choices = anything + [(t.slug, t.name) for t in Tag.objects.all()]
+        self.fields["tag"].choices = anything + facets["tag"]
 
 
 class OrganisationProfileForm(forms.ModelForm):

@@ -1,12 +1,15 @@
 """Reads of organisations and memberships, scoped to who asks."""
 
-from dataclasses import dataclass
+import hashlib
+import time
+from dataclasses import dataclass, fields
 from datetime import timedelta
 from itertools import groupby
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
-from django.core.paginator import Page, Paginator
+from django.core.cache import cache
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -167,8 +170,21 @@ def directory_queryset(*, filters: DirectoryFilters) -> QuerySet[Organisation]:
     return organisations.order_by("name")
 
 
-def directory_page(*, filters: DirectoryFilters, page: int | str = 1) -> Page:
-    return Paginator(directory_queryset(filters=filters), DIRECTORY_PAGE_SIZE).get_page(page)
+# What a directory card shows: a card that is not cached yet is rendered from these columns only.
+DIRECTORY_CARD_FIELDS = (
+    "slug",
+    "name",
+    "kind",
+    "city",
+    "hub",
+    "hub__name",
+    "hub__name_da",
+    "hub__name_en",
+    "description",
+    "description_da",
+    "description_en",
+    "updated_at",
+)
 
 
 DIRECTORY_CACHE_VERSION_KEY = "members:directory:version"
@@ -176,39 +192,137 @@ DIRECTORY_CACHE_SECONDS = 300
 
 
 def directory_cache_version_new() -> int:
-    """A fresh version never equals one a stored page carries, even after the version key was evicted."""
-    import time
-
+    """A fresh version never equals one a stored value carries, even after the version key was evicted."""
     return time.time_ns()
 
 
-def directory_cache_key(*, params, language: str) -> str:
-    import hashlib
-
-    raw = repr((params, language))
-    return f"members:directory:{hashlib.sha256(raw.encode()).hexdigest()}"
+def digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def directory_cached_page(*, key: str) -> tuple[bytes | None, int]:
-    """The cached page if it was stored under the current version, and that version: one cache round trip.
-    directory_cache_invalidate() moves the version on, which makes every stored page stale at once."""
-    from django.core.cache import cache
-
-    found = cache.get_many([DIRECTORY_CACHE_VERSION_KEY, key])
-    version = found.get(DIRECTORY_CACHE_VERSION_KEY)
+def directory_cache_read(*, keys: list[str], version: int | None = None) -> tuple[int, dict]:
+    """The current version and those of `keys` that were stored under it: one cache round trip.
+    directory_cache_invalidate() moves the version on, which makes every stored value stale at once."""
+    found = cache.get_many(keys if version is not None else [DIRECTORY_CACHE_VERSION_KEY, *keys])
     if version is None:
-        cache.add(DIRECTORY_CACHE_VERSION_KEY, directory_cache_version_new(), timeout=None)
-        version = cache.get(DIRECTORY_CACHE_VERSION_KEY)
-    stored = found.get(key)
-    if stored is not None and stored[0] == version:
-        return stored[1], version
-    return None, version
+        version = found.pop(DIRECTORY_CACHE_VERSION_KEY, None)
+        if version is None:
+            cache.add(DIRECTORY_CACHE_VERSION_KEY, directory_cache_version_new(), timeout=None)
+            version = cache.get(DIRECTORY_CACHE_VERSION_KEY)
+    return version, {key: stored[1] for key, stored in found.items() if stored[0] == version}
 
 
-def directory_cache_store(*, key: str, version: int, content: bytes) -> None:
-    from django.core.cache import cache
+def directory_cache_write(*, version: int, items: dict) -> None:
+    cache.set_many({key: (version, value) for key, value in items.items()}, timeout=DIRECTORY_CACHE_SECONDS)
 
-    cache.set(key, (version, content), timeout=DIRECTORY_CACHE_SECONDS)
+
+DIRECTORY_FILTER_NAMES = [field.name for field in fields(DirectoryFilters)]
+
+
+class DirectoryCache:
+    """What one directory request may take from the cache, read in one round trip before anything else:
+    the whole page (for anonymous visitors), the filter options, the rendered filter fields, the number of
+    matches and which organisations the page lists. Everything is keyed by the raw query parameters and the
+    language, and stored with the version."""
+
+    def __init__(self, *, params, language: str, whole_page: bool):
+        values = [(name, params.get(name)) for name in DIRECTORY_FILTER_NAMES]
+        self.language = language
+        self.keys = {
+            "facets": f"members:directory:facets:{language}",
+            "filters": "members:directory:filters:" + digest(repr((language, bool(params), values))),
+            "count": "members:directory:count:" + digest(repr(values)),
+            "rows": "members:directory:rows:" + digest(repr((values, params.get("page")))),
+        }
+        if whole_page:
+            self.keys["page"] = "members:directory:" + digest(repr((sorted(params.lists()), language)))
+        self.version, found = directory_cache_read(keys=list(self.keys.values()))
+        self.found = {name: found[key] for name, key in self.keys.items() if key in found}
+
+    def get(self, name: str):
+        return self.found.get(name)
+
+    def store(self, name: str, value) -> None:
+        self.found[name] = value
+        directory_cache_write(version=self.version, items={self.keys[name]: value})
+
+
+# In the model's field order, as Model.from_db() takes them.
+DIRECTORY_ROW_FIELDS = ("id", "name", "updated_at")
+
+
+def directory_page(*, filters: DirectoryFilters, page: int | str = 1, cached: DirectoryCache) -> Page:
+    """One page of the directory. The number of matches and the page's rows (just what the cards' cache keys
+    need) come from the cache when they can: a COUNT over a full-text match is the dearest query here, and the
+    same filter sets and pages come back all the time."""
+    organisations = []  # only built when the cache lacks something: building a queryset has its cost too
+    if cached.get("count") is None or cached.get("rows") is None:
+        organisations = directory_queryset(filters=filters).select_related(None).prefetch_related(None)
+    paginator = Paginator(organisations, DIRECTORY_PAGE_SIZE)
+    if cached.get("count") is None:
+        cached.store("count", paginator.count)
+    paginator.count = cached.get("count")
+    try:
+        number = paginator.validate_number(page)
+    except PageNotAnInteger:
+        number = 1
+    except EmptyPage:
+        number = paginator.num_pages
+    if cached.get("rows") is None:
+        bottom = (number - 1) * DIRECTORY_PAGE_SIZE
+        rows = organisations.values_list(*DIRECTORY_ROW_FIELDS)[bottom : bottom + DIRECTORY_PAGE_SIZE]
+        cached.store("rows", list(rows))
+    return Page(
+        [Organisation.from_db("default", DIRECTORY_ROW_FIELDS, row) for row in cached.get("rows")], number, paginator
+    )
+
+
+def directory_cards(*, organisations: list[Organisation], cached: DirectoryCache) -> list[str]:
+    """Each organisation's card as HTML, from the cache when its profile has not changed since (the key carries
+    updated_at, the stored value the directory's version, so a renamed segment or hub is seen too); the cards that
+    are missing are rendered and stored in one go, from their card fields, hub and segments fetched for them alone."""
+    from django.template.loader import render_to_string
+    from django.utils.safestring import mark_safe
+
+    keys = [f"members:directory:card:{o.pk}:{o.updated_at.timestamp()}:{cached.language}" for o in organisations]
+    _, found = directory_cache_read(keys=keys, version=cached.version)
+    missing = {key: o for o, key in zip(organisations, keys, strict=True) if key not in found}
+    if missing:
+        full = (
+            Organisation.objects.filter(pk__in=[o.pk for o in missing.values()])
+            .select_related("hub")
+            .only(*DIRECTORY_CARD_FIELDS)
+            .prefetch_related(
+                Prefetch("segments", queryset=Segment.objects.only("name", "name_da", "name_en", "ordering"))
+            )
+            .in_bulk()
+        )
+        rendered = {
+            key: render_to_string("members/_directory_card.html", {"organisation": full[organisation.pk]})
+            for key, organisation in missing.items()
+            if organisation.pk in full  # not deleted since the page was read
+        }
+        directory_cache_write(version=cached.version, items=rendered)
+        found.update(rendered)
+    return [mark_safe(found[key]) for key in keys if key in found]  # noqa: S308 (rendered by our own template)
+
+
+def directory_facets(*, cached: DirectoryCache) -> dict[str, list[tuple[str, str]]]:
+    """The segment, hub and tag options of the directory's filters in the request's language; they change
+    rarely, and any change moves the directory's cache version on."""
+    from hubs.models import Hub
+    from members.models import Tag
+
+    if cached.get("facets") is None:
+        cached.store(
+            "facets",
+            {
+                "segment": [(s.code, s.name) for s in Segment.objects.only("code", "name", "name_da", "name_en")],
+                "hub": [(h.slug, h.name) for h in Hub.objects.only("slug", "name", "name_da", "name_en")],
+                "tag": [(t.slug, t.name) for t in Tag.objects.only("slug", "name", "name_da", "name_en")],
+            },
+        )
+    return cached.get("facets")
 
 
 def directory_organisation(*, slug: str) -> Organisation:

@@ -10,7 +10,9 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -33,23 +35,31 @@ APPLY_RATE_LIMIT = 10  # applications per IP address per hour
 
 def directory(request):
     # Anonymous visitors all see the same page for the same filters, so it is cached whole (keyed by filters,
-    # page and language, and dropped whenever a member changes). Signed-in visitors get their own header.
+    # page and language, and dropped whenever a member changes). Signed-in visitors get their own header, and a
+    # render made of cached parts: filter options, filter fields, the number of matches and each card.
     cacheable = _anonymous_visit(request)
-    key = selectors.directory_cache_key(params=sorted(request.GET.lists()), language=get_language())
-    if cacheable:
-        cached, version = selectors.directory_cached_page(key=key)
-        if cached is not None:
-            return HttpResponse(cached)
-    form = DirectoryFilterForm(request.GET or None)
+    cached = selectors.DirectoryCache(params=request.GET, language=get_language(), whole_page=cacheable)
+    if cached.get("page") is not None:
+        return HttpResponse(cached.get("page"))
+    form = DirectoryFilterForm(request.GET or None, facets=selectors.directory_facets(cached=cached))
     if request.GET and not form.is_valid():
         return render(request, "members/directory.html", {"form": form, "page": None}, status=400)
     filters = selectors.DirectoryFilters(**(form.cleaned_data if request.GET else {}))
-    page = selectors.directory_page(filters=filters, page=request.GET.get("page", 1))
+    page = selectors.directory_page(filters=filters, page=request.GET.get("page", 1), cached=cached)
     query = request.GET.copy()
     query.pop("page", None)
-    response = render(request, "members/directory.html", {"form": form, "page": page, "query": query.urlencode()})
+    if cached.get("filters") is None:
+        cached.store("filters", render_to_string("members/_directory_filter_fields.html", {"form": form}))
+    context = {
+        "form": form,
+        "filter_fields": mark_safe(cached.get("filters")),  # noqa: S308 (rendered by our own template above)
+        "page": page,
+        "cards": selectors.directory_cards(organisations=page.object_list, cached=cached),
+        "query": query.urlencode(),
+    }
+    response = render(request, "members/directory.html", context)
     if cacheable:
-        selectors.directory_cache_store(key=key, version=version, content=response.content)
+        cached.store("page", response.content)
     return response
 
 

@@ -116,10 +116,84 @@ def test_directory_query_count_does_not_grow_with_rows(client, django_assert_num
     for n in range(rows):
         organisation = member_organisation_create(name=f"Firma {n:02d}")
         organisation.segments.set(Segment.objects.all()[:2])
-    # session-less request: filters form (segments, hubs, tags), count, page, segments prefetch
-    with django_assert_num_queries(6):
+    # session-less request, nothing cached: filter options (segments, hubs, tags), count, page, the cards' rows
+    # and their segments
+    with django_assert_num_queries(7):
         response = client.get(reverse("members:directory"))
     assert len(response.context["page"]) == rows
+
+
+@pytest.mark.parametrize("rows", [1, 30])
+def test_signed_in_directory_from_cached_parts_needs_no_directory_query(client, django_assert_num_queries, rows):
+    from members.models import Segment
+
+    for n in range(rows):
+        organisation = member_organisation_create(name=f"Firma {n:02d}")
+        organisation.segments.set(Segment.objects.all()[:2])
+    client.force_login(UserFactory())
+    client.get(reverse("members:directory"))
+    # session and user: options, fields, count, the page's rows and its cards come from the cache
+    with django_assert_num_queries(2):
+        response = client.get(reverse("members:directory"))
+    assert len(response.context["page"]) == rows
+
+
+def test_directory_card_is_rendered_again_after_the_organisation_changes(client, django_capture_on_commit_callbacks):
+    from members.services import organisation_profile_update
+
+    organisation = member_organisation_create(name="Kortfirma", description_da="Gammel beskrivelse")
+    client.force_login(UserFactory())
+    assert "Gammel beskrivelse" in client.get(reverse("members:directory")).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        organisation_profile_update(
+            organisation=organisation, data={"description_da": "Ny beskrivelse"}, m2m={}, by=None
+        )
+    body = client.get(reverse("members:directory")).content.decode()
+    assert ("Ny beskrivelse" in body, "Gammel beskrivelse" in body) == (True, False)
+
+
+def test_directory_card_follows_a_renamed_segment(staff_client, django_capture_on_commit_callbacks):
+    from members.models import Segment
+
+    segment = Segment.objects.get(code="medtech")
+    member_organisation_create(name="Kortfirma").segments.add(segment)
+    assert '<span class="badge">Medico</span>' in staff_client.get(reverse("members:directory")).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(
+            reverse("admin:members_segment_change", args=[segment.pk]),
+            {"name_da": "Medicoteknik", "name_en": "Medical devices", "code": "medtech", "ordering": segment.ordering},
+        )
+    assert response.status_code == 302
+    body = staff_client.get(reverse("members:directory")).content.decode()
+    assert ('<span class="badge">Medicoteknik</span>' in body, '<span class="badge">Medico</span>' in body) == (
+        True,
+        False,
+    )
+
+
+def test_directory_filter_options_follow_a_new_tag(staff_client, django_capture_on_commit_callbacks):
+    member_organisation_create(name="Kortfirma")
+    assert "billeddannelse" not in staff_client.get(reverse("members:directory")).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(
+            reverse("admin:members_tag_add"),
+            {"slug": "billeddannelse", "name_da": "Billeddannelse", "name_en": "Imaging"},
+        )
+    assert response.status_code == 302
+    body = staff_client.get(reverse("members:directory")).content.decode()
+    assert '<option value="billeddannelse">Billeddannelse</option>' in body
+
+
+def test_directory_cached_count_follows_a_new_member(client, django_capture_on_commit_callbacks):
+    from members.services import directory_cache_invalidate
+
+    member_organisation_create(name="Første")
+    client.force_login(UserFactory())
+    assert client.get(reverse("members:directory")).context["page"].paginator.count == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        member_organisation_create(name="Anden")
+        directory_cache_invalidate()  # as every service that changes members does
+    assert client.get(reverse("members:directory")).context["page"].paginator.count == 2
 
 
 def test_directory_filters_by_segment_and_hub(client):
@@ -425,3 +499,22 @@ def test_portal_lists_every_organisation_a_person_belongs_to(client):
         item["organisation"].name for item in client.get(reverse("accounts:portal")).context["section"]["organisations"]
     ]
     assert organisations == ["Alfa ApS", "Beta ApS"]
+
+
+def test_directory_card_key_carries_the_profile_change_time():
+    from django.http import QueryDict
+    from django.utils import translation
+
+    from members import selectors
+    from members.services import organisation_profile_update
+
+    organisation = member_organisation_create(name="Kortfirma", description_da="Gammel beskrivelse")
+    with translation.override("da"):
+        cached = selectors.DirectoryCache(params=QueryDict(), language="da", whole_page=False)
+        before = selectors.directory_cards(organisations=[Organisation.objects.get()], cached=cached)
+        # No commit, so the cache version stays: the card's key (its updated_at) alone tells the change apart.
+        organisation_profile_update(
+            organisation=organisation, data={"description_da": "Ny beskrivelse"}, m2m={}, by=None
+        )
+        after = selectors.directory_cards(organisations=[Organisation.objects.get()], cached=cached)
+    assert ("Gammel beskrivelse" in before[0], "Ny beskrivelse" in after[0]) == (True, True)
