@@ -126,3 +126,30 @@ def test_hub_admin_offers_only_staff_users_as_hub_staff(staff_client):
     choices = {str(user) for user in response.context["adminform"].form.fields["staff"].queryset}
     assert str(member) not in choices
     assert len(choices) == 1
+
+
+def test_renaming_a_hub_in_the_admin_refreshes_the_member_directory(staff_client, django_capture_on_commit_callbacks):
+    from django.core.cache import cache
+
+    from members.selectors import DIRECTORY_CACHE_VERSION_KEY
+
+    hub = Hub.objects.get(slug="odense")
+    cache.set(DIRECTORY_CACHE_VERSION_KEY, "before", timeout=None)
+    data = {
+        "slug": hub.slug,
+        "name_da": "Odense og Fyn",
+        "name_en": "Odense and Funen",
+        "description_da": hub.description_da,
+        "description_en": hub.description_en,
+        "address_da": hub.address_da,
+        "address_en": hub.address_en,
+        "city": hub.city,
+        "contact_email": hub.contact_email,
+        "regions": [region.pk for region in hub.regions.all()],
+        "ordering": hub.ordering,
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(f"/da/admin/hubs/hub/{hub.pk}/change/", data)
+    assert response.status_code == 302
+    assert Hub.objects.get(pk=hub.pk).name_en == "Odense and Funen"
+    assert cache.get(DIRECTORY_CACHE_VERSION_KEY) != "before"
