@@ -4,7 +4,6 @@ from allauth.account.decorators import secure_admin_login
 from anymail.webhooks.brevo import BrevoTrackingWebhookView
 from anymail.webhooks.mailjet import MailjetTrackingWebhookView
 from anymail.webhooks.postmark import PostmarkTrackingWebhookView
-from anymail.webhooks.sendgrid import SendGridTrackingWebhookView
 from anymail.webhooks.sparkpost import SparkPostTrackingWebhookView
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
@@ -27,9 +26,6 @@ urlpatterns = [
     path("webhooks/anymail/mailjet/tracking/", MailjetTrackingWebhookView.as_view(), name="mailjet_tracking_webhook"),
     path(
         "webhooks/anymail/postmark/tracking/", PostmarkTrackingWebhookView.as_view(), name="postmark_tracking_webhook"
-    ),
-    path(
-        "webhooks/anymail/sendgrid/tracking/", SendGridTrackingWebhookView.as_view(), name="sendgrid_tracking_webhook"
     ),
     path(
         "webhooks/anymail/sparkpost/tracking/",

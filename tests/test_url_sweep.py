@@ -52,7 +52,7 @@ def _walk(resolver, prefix="", namespace=""):
 
 
 def _route(route: str, name: str, entry: URLPattern) -> dict | None:
-    """One URL to sweep, or None for Django's admin internals and routes that no public request reaches."""
+    """One URL to sweep, or None for Django's own admin internals."""
     admin = route.startswith("{lang}/admin/") or "admin:" in name
     if admin and name.split(":")[-1] not in CUSTOM_ADMIN:
         return None
@@ -74,7 +74,7 @@ def _routes() -> list[dict]:
     for route, name, entry in _walk(resolver):
         route = route.replace("da/", "{lang}/", 1) if route.startswith("da/") else route
         found = _route(route, name, entry)
-        if found and "(_mime)" not in found["template"]:
+        if found:
             routes.append(found)
     return routes
 
@@ -104,11 +104,11 @@ def world(django_db_setup, django_db_blocker):
             own = member_organisation_create()
             foreign = member_organisation_create()
             owner = OrganisationRoleFactory(organisation=own, role="admin").user
-            colleague = OrganisationRoleFactory(organisation=own, role="contact").user
+            colleague = OrganisationRoleFactory(organisation=own, role="member").user
             outsider = OrganisationRoleFactory(organisation=foreign, role="admin").user
             plain = UserFactory()
             invitation = Invitation.objects.create(
-                organisation=own, email="invitee@example.com", role="contact", invited_by=owner, nonce="a" * 32
+                organisation=own, email="invitee@example.com", role="member", invited_by=owner, nonce="a" * 32
             )
             event = EventFactory()
             EventQuestionFactory(event=event, kind="text", required=True)
@@ -367,8 +367,6 @@ def _method_responses(client, url):
         ("HEAD", client.head(url)),
         ("PUT", client.put(url, "a=1")),
         ("DELETE", client.delete(url)),
-        ("OPTIONS", client.options(url)),
-        ("PATCH", client.patch(url)),
     ]
 
 
@@ -388,3 +386,10 @@ def test_hostile_bodies_and_methods_never_answer_500(world, route, case):
             for name, response in send(_client(user), url):
                 problems += _check(route, who, response, url, name)
     assert problems == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["mailgun/tracking/", "mandrill/", "postmark/inbound/", "amazon_ses/tracking/"])
+def test_webhooks_that_need_their_own_provider_keys_are_not_mounted(client, path):
+    """They answered every request with a 500 (their keys are not configured); now they are simply not there."""
+    assert client.post(f"/webhooks/anymail/{path}", "{}", content_type="application/json").status_code == 404
