@@ -232,6 +232,14 @@ def test_webhook_without_the_secret_is_refused(client, general, settings):
     assert ConsentRecord.objects.count() == 0
 
 
+def test_webhooks_are_off_while_no_secret_is_configured(client, general, settings):
+    settings.ANYMAIL = {"WEBHOOK_SECRET": ""}
+    subscriber = SubscriberFactory(email="gone@example.com", topics=[general])
+    assert webhook_post(client, postmark_event("Bounce", "gone@example.com")).status_code == 404
+    subscriber.refresh_from_db()
+    assert subscriber.status == "confirmed"
+
+
 @pytest.mark.parametrize(
     "url",
     [
