@@ -1,14 +1,11 @@
 """Fixtures shared by every test: real services (SMTP sink, Celery workers, Chromium) and clean state."""
 
-import importlib
 import os
 import uuid
 from pathlib import Path
 
 import pytest
-from django.apps import apps
 from django.core.cache import cache
-from django.utils import translation
 
 from tests.support import services
 from tests.support.smtp import SmtpSink
@@ -27,13 +24,31 @@ def _clean_state(settings):
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _reference_data_for_transactional_tests(request):
+    """A transactional test (browser, worker) empties every table when it ends, so the next one starts without the
+    regions, hubs, segments and partners that data migrations load: it gets them again before it runs."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or bool(
+        {"transactional_db", "live_server", "celery_worker"} & set(request.fixturenames)
+    )
+    if transactional:
+        from tests.support.reference_data import reference_data_load
+
+        request.getfixturevalue("transactional_db")
+        reference_data_load()
+
+
 @pytest.fixture
-def hubs_loaded():
-    """The regions and hubs that the data migration loads. A transactional test (browser, worker) empties every
-    table when it ends, and --reuse-db keeps that state for the next run, so a test that needs this reference data
-    loads it again through the migration's own idempotent loader."""
-    with translation.override("da"):
-        importlib.import_module("hubs.migrations.0002_regions_and_hubs").load(apps, None)
+def staff_client(client):
+    """A client logged in as a superuser with a second factor on record, as the admin requires."""
+    from tests.factories import StaffFactory, staff_totp_activate
+
+    staff = StaffFactory()
+    staff_totp_activate(staff)
+    client.force_login(staff)
+    client.staff = staff
+    return client
 
 
 @pytest.fixture

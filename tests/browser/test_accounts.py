@@ -51,7 +51,7 @@ def test_unverified_user_cannot_log_in_before_verifying(page):
     assert page.locator("h1").inner_text() == "Verify Your Email Address"
 
 
-def test_staff_without_mfa_is_sent_to_set_it_up_and_then_reaches_the_admin(page, assert_accessible, hubs_loaded):
+def test_staff_without_mfa_is_sent_to_set_it_up_and_then_reaches_the_admin(page, assert_accessible):
     StaffFactory(email="staff@example.com")
     log_in(page, email="staff@example.com", next_path="/da/admin/")
     # allauth asks for the password again before a second factor is added, then continues to the activation.

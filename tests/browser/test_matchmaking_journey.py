@@ -1,10 +1,9 @@
 """Browser journey: one participant asks, the other accepts, staff run the scheduler, both see it on their agenda."""
 
 import pytest
-from allauth.mfa.models import Authenticator
 from django.test import Client
 
-from tests.factories import MatchmakingEventFactory, StaffFactory, matchmaking_profile
+from tests.factories import MatchmakingEventFactory, StaffFactory, matchmaking_profile, staff_totp_activate
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -28,7 +27,7 @@ def test_request_accept_schedule_and_agenda(page, live_server, assert_accessible
     asked = matchmaking_profile(event=event, full_name="Jonas Friis")
     staff = StaffFactory()
     # The admin wants a second factor on record; the session itself comes from the test client.
-    Authenticator.objects.create(user=staff, type=Authenticator.Type.TOTP, data={"secret": "JBSWY3DPEHPK3PXP"})
+    staff_totp_activate(staff)
 
     act_as(page, live_server, asker.user)
     page.goto(f"/da/matchmaking/{event.slug}/")

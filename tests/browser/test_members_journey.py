@@ -2,33 +2,18 @@
 contact logs in, edits the profile with a preview, invites a colleague who accepts; then the directory is filtered."""
 
 import re
-import time
 from urllib.parse import urlparse
 
 import pytest
-from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 
 from members.models import MembershipApplication, Organisation, OrganisationRole
 from outbox.models import OutboxMessage
-from tests.factories import PASSWORD, StaffFactory, cvr_valid
-from tests.members.conftest import totp_activate
+from tests.factories import PASSWORD, StaffFactory, cvr_valid, staff_totp_activate, totp_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 CONTACT = "kontakt@solsikke.example"
 COLLEAGUE = "kollega@solsikke.example"
-
-
-@pytest.fixture
-def reference_data():
-    """A transactional test starts after another one's flush: load the reference data again."""
-    from tests.support.reference_data import reference_data_load
-
-    reference_data_load()
-
-
-def totp_now(secret: str) -> str:
-    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
 
 
 def mail_link(*, to: str, template: str, pattern: str) -> str:
@@ -49,7 +34,7 @@ def log_out(page, *, language: str) -> None:
 
 
 @pytest.mark.parametrize("language", ["da", "en"])
-def test_member_journey(reference_data, page, live_server, assert_accessible, language):
+def test_member_journey(page, live_server, assert_accessible, language):
     from hubs.models import Region
     from members.models import Segment
 
@@ -79,9 +64,9 @@ def test_member_journey(reference_data, page, live_server, assert_accessible, la
 
     # 2. Staff approve in the admin, logging in with a password and a TOTP code.
     staff = StaffFactory(email="signe@dlsc.example")
-    secret = totp_activate(staff)
+    secret = staff_totp_activate(staff)
     log_in(page, language=language, email=staff.email, password=PASSWORD)
-    page.fill("input[name=code]", totp_now(secret))
+    page.fill("input[name=code]", totp_code(secret))
     page.click("form button[type=submit]")
     page.goto(f"/{language}/admin/members/membershipapplication/")
     page.check("input[name=_selected_action]")

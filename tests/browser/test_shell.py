@@ -6,7 +6,7 @@ import pytest
 
 from tests.browser.journeys import csp_errors
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("hubs_loaded")]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshot-home.png"
 

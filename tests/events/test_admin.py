@@ -5,7 +5,6 @@ import io
 from datetime import timedelta
 
 import pytest
-from allauth.mfa.models import Authenticator
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 
@@ -13,27 +12,17 @@ from accounts.models import AuditEntry
 from events import services
 from events.models import Event, Registration
 from outbox.models import OutboxMessage
-from tests.factories import EventFactory, EventQuestionFactory, StaffFactory, UserFactory, event_hub
+from tests.factories import EventFactory, EventQuestionFactory, UserFactory, event_hub, staff_totp_activate
 
 pytestmark = pytest.mark.django_db
 EVENTS = "/en/admin/events/event/"
 REGISTRATIONS = "/en/admin/events/registration/"
 
 
-def with_totp(user):
-    Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": "JBSWY3DPEHPK3PXP"})
-    return user
-
-
-@pytest.fixture
-def staff_client(client):
-    client.force_login(with_totp(StaffFactory()))
-    return client
-
-
 @pytest.fixture
 def hub_staff_client(client):
-    user = with_totp(UserFactory(is_staff=True))
+    user = UserFactory(is_staff=True)
+    staff_totp_activate(user)
     user.user_permissions.set(Permission.objects.filter(content_type__app_label="events"))
     event_hub("aarhus").staff.add(user)
     client.force_login(user)
@@ -43,7 +32,8 @@ def hub_staff_client(client):
 def test_the_hub_staff_group_may_run_its_hubs_events_but_not_delete_them(client):
     from django.contrib.auth.models import Group
 
-    user = with_totp(UserFactory(is_staff=True))
+    user = UserFactory(is_staff=True)
+    staff_totp_activate(user)
     user.groups.add(Group.objects.get(name="Hub staff"))
     event_hub("aarhus").staff.add(user)
     event = EventFactory(title_en="Aarhus event", hub=event_hub("aarhus"))

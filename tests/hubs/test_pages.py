@@ -7,19 +7,11 @@ from django.apps import apps
 from django.utils import translation
 
 from hubs.models import Hub, Region
-from tests.factories import StaffFactory, UserFactory, staff_totp_activate
+from tests.factories import UserFactory
 
 load = importlib.import_module("hubs.migrations.0002_regions_and_hubs").load
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("hubs_loaded")]
-
-
-@pytest.fixture
-def staff_client(client):
-    staff = StaffFactory()
-    staff_totp_activate(staff)
-    client.force_login(staff)
-    return client
+pytestmark = pytest.mark.django_db
 
 
 def test_migration_loads_the_five_regions():

@@ -11,7 +11,7 @@ from events.matchmaking.models import Meeting, MeetingRequest
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_has_every_request_state_and_a_schedule_and_is_idempotent(hubs_loaded):
+def test_demo_has_every_request_state_and_a_schedule_and_is_idempotent():
     demo.seed(rng=random.Random(1), stdout=io.StringIO())
     demo.seed(rng=random.Random(1), stdout=io.StringIO())
     states = set(MeetingRequest.objects.values_list("status", flat=True))

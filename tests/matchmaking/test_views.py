@@ -1,7 +1,6 @@
 """Participant pages: outsiders get 404 everywhere, participants browse, ask, answer and see their agenda."""
 
 import pytest
-from allauth.mfa.models import Authenticator
 from django.urls import reverse
 from django.utils import translation
 from icalendar import Calendar
@@ -15,6 +14,7 @@ from tests.factories import (
     StaffFactory,
     UserFactory,
     matchmaking_profile,
+    staff_totp_activate,
 )
 
 pytestmark = pytest.mark.django_db
@@ -41,7 +41,7 @@ def url(name, event, *args):
 def admin_login(client):
     staff = StaffFactory()
     # The admin asks staff for a second factor first; a TOTP authenticator on record satisfies it.
-    Authenticator.objects.create(user=staff, type=Authenticator.Type.TOTP, data={"secret": "JBSWY3DPEHPK3PXP"})
+    staff_totp_activate(staff)
     client.force_login(staff)
 
 

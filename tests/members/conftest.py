@@ -1,26 +1,10 @@
 """Fixtures for the members tests: staff with a second factor, hub staff, company users."""
 
 import pytest
-from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.contrib.auth.models import Group
 
 from hubs.models import Hub
-from tests.factories import OrganisationRoleFactory, StaffFactory, UserFactory, member_organisation_create
-
-
-def totp_activate(user) -> str:
-    secret = generate_totp_secret()
-    TOTP.activate(user, secret)
-    return secret
-
-
-@pytest.fixture
-def staff_client(client):
-    staff = StaffFactory(email="staff@example.com")
-    totp_activate(staff)
-    client.force_login(staff)
-    client.staff = staff
-    return client
+from tests.factories import OrganisationRoleFactory, UserFactory, member_organisation_create, staff_totp_activate
 
 
 @pytest.fixture
@@ -28,7 +12,7 @@ def hub_staff_client(client):
     user = UserFactory(email="aarhus@example.com", is_staff=True)
     user.groups.add(Group.objects.get(name="Hub staff"))
     Hub.objects.get(slug="aarhus").staff.add(user)
-    totp_activate(user)
+    staff_totp_activate(user)
     client.force_login(user)
     client.staff = user
     return client

@@ -1,12 +1,10 @@
 """Fixtures for the newsletter tests: topics, a staff member who may use the admin, and mail delivery."""
 
 import pytest
-from allauth.mfa.models import Authenticator
-from allauth.mfa.utils import encrypt
 
 from outbox.models import OutboxMessage
 from outbox.services import messages_deliver
-from tests.factories import StaffFactory, TopicFactory
+from tests.factories import StaffFactory, TopicFactory, staff_totp_activate
 
 
 @pytest.fixture
@@ -22,7 +20,7 @@ def events_topic(db):
 @pytest.fixture
 def staff(db):
     user = StaffFactory(preferred_language="en")
-    Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": encrypt("JBSWY3DPEHPK3PXP")})
+    staff_totp_activate(user)
     return user
 
 

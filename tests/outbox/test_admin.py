@@ -2,13 +2,12 @@
 
 import pytest
 from allauth.mfa.models import Authenticator
-from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.urls import reverse
 from django.utils import translation
 
 from outbox.models import OutboxMessage
 from outbox.services import mail_enqueue_rendered
-from tests.factories import StaffFactory
+from tests.factories import StaffFactory, staff_totp_activate
 
 Status = OutboxMessage.Status
 
@@ -16,7 +15,7 @@ Status = OutboxMessage.Status
 @pytest.fixture
 def staff_client(client):
     staff = StaffFactory()
-    TOTP.activate(staff, generate_totp_secret())
+    staff_totp_activate(staff)
     assert Authenticator.objects.filter(user=staff, type=Authenticator.Type.TOTP).count() == 1
     client.force_login(staff)
     return client

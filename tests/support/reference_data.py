@@ -13,9 +13,12 @@ DATA_MIGRATIONS = [
 def reference_data_load() -> None:
     from django.apps import apps
     from django.contrib.auth.models import Group, Permission
+    from django.utils import translation
 
-    for module, function in DATA_MIGRATIONS:
-        getattr(importlib.import_module(module), function)(apps, None)
+    # The loaders write the untranslated field names too; with the real (translated) models those mean Danish.
+    with translation.override("da"):
+        for module, function in DATA_MIGRATIONS:
+            getattr(importlib.import_module(module), function)(apps, None)
     members_migration = importlib.import_module("members.migrations.0003_reference_data")
     group, _ = Group.objects.get_or_create(name="Hub staff")
     group.permissions.add(
