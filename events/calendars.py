@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from events.models import Event
 
@@ -65,3 +66,22 @@ def ics_attachment(event: Event, *, include_online_link: bool) -> dict:
         "content": event_ics(event, include_online_link=include_online_link),
         "mimetype": "text/calendar",
     }
+
+
+def agenda_ics(*, profile, items) -> str:
+    """A matchmaking participant's meetings: each with its time, table and counterpart."""
+    host = urlparse(settings.SITE_URL).hostname or "dlsc.example"
+    calendar = icalendar.Calendar.new(prodid="-//Danish Life Science Cluster//DLSC portal//EN", method="PUBLISH")
+    for item in items:
+        calendar.add_component(
+            icalendar.Event.new(
+                uid=f"meeting-{item.meeting.pk}@{host}",
+                summary=_("Meeting with %(name)s") % {"name": item.counterpart},
+                start=timezone.localtime(item.slot.starts_at, COPENHAGEN),
+                end=timezone.localtime(item.slot.ends_at, COPENHAGEN),
+                stamp=timezone.now(),
+                location=_("%(event)s, table %(table)s") % {"event": profile.event.title, "table": item.table},
+            )
+        )
+    calendar.add_missing_timezones()
+    return calendar.to_ical().decode()

@@ -62,9 +62,6 @@ class RegistrationForm(forms.Form):
             raise forms.ValidationError(_("Leave this field empty."))
         return ""
 
-    def question_fields(self):
-        return [self[self.question_field_name(question)] for question in self.questions]
-
     def answers(self) -> dict:
         return {question.pk: self.cleaned_data.get(self.question_field_name(question)) for question in self.questions}
 

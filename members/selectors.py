@@ -63,12 +63,6 @@ def user_is_member(*, user) -> bool:
     return user_member_organisations(user=user).exists()
 
 
-def user_is_organisation_admin(*, user, organisation) -> bool:
-    return OrganisationRole.objects.filter(
-        organisation=organisation, user=user, role=OrganisationRole.Role.ADMIN
-    ).exists()
-
-
 def organisation_for_admin(*, user, pk: int) -> Organisation:
     """An organisation the user administers, or 404 (never 403: a foreign id looks like a missing one)."""
     organisation = (

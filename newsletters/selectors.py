@@ -1,12 +1,8 @@
-"""Reads for the newsletter pages: offered topics and the public archive."""
+"""Reads for the newsletter pages: the public archive."""
 
 from django.db.models import QuerySet
 
-from newsletters.models import Campaign, Topic
-
-
-def topics_offered() -> QuerySet[Topic]:
-    return Topic.objects.filter(is_active=True)
+from newsletters.models import Campaign
 
 
 def archive_campaigns() -> QuerySet[Campaign]:

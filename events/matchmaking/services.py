@@ -9,8 +9,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from accounts.audit import audit_record
+from events.calendars import agenda_ics
 from events.matchmaking import scheduler
-from events.matchmaking.calendar import agenda_ical
 from events.matchmaking.models import (
     MatchmakingConfig,
     Meeting,
@@ -49,7 +49,7 @@ def _mail(*, template: str, profile: Profile, context: dict, dedupe_key: str | N
 
 def _agenda_attachment(profile: Profile, meetings) -> list[dict]:
     with translation.override(_language(profile)):
-        content = agenda_ical(profile=profile, items=meetings).decode()
+        content = agenda_ics(profile=profile, items=meetings)
     return [{"filename": f"agenda-{profile.event.slug}.ics", "content": content, "mimetype": "text/calendar"}]
 
 

@@ -7,8 +7,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from events.calendars import agenda_ics as agenda_calendar
 from events.matchmaking import selectors, services
-from events.matchmaking.calendar import agenda_ical
 from events.matchmaking.forms import AvailabilityForm, CatalogueFilterForm, FeedbackForm, ProfileForm, RequestForm
 from events.matchmaking.models import Meeting, MeetingRequest, Profile, Slot
 
@@ -153,7 +153,7 @@ def agenda_page(request, slug):
 @login_required
 def agenda_ics(request, slug):
     me = _participant(request, slug)
-    calendar = agenda_ical(profile=me, items=selectors.agenda(profile=me))
+    calendar = agenda_calendar(profile=me, items=selectors.agenda(profile=me))
     response = HttpResponse(calendar, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="agenda-{me.event.slug}.ics"'
     return response
