@@ -19,6 +19,8 @@ def _clean_state(settings):
     """Rate limits and cached values must not leak between tests; mail is not published to a broker unless a
     test starts a worker for it."""
     settings.OUTBOX_DELIVER = False
+    # A fast hasher: every factory user would otherwise pay PBKDF2's full iteration count.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     cache.clear()
     yield
     cache.clear()
