@@ -1,11 +1,8 @@
 """Events, their sign-up questions and registrations in the admin, scoped to the hubs a staff member runs.
 Admin actions collect what they need (a reason, a message) and call the services."""
 
-import csv
-
 from django.contrib import admin, messages
 from django.db.models import Count, Q
-from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -14,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from modeltranslation.admin import TranslationAdmin, TranslationStackedInline, TranslationTabularInline
 
+from common import exports
 from events import selectors, services
 from events.forms import CancelEventForm, ParticipantsEmailForm, ReasonForm
 from events.models import Answer, Event, InvalidTransition, Question, QuestionOption, Registration
@@ -25,12 +23,6 @@ CHART_WIDTH, CHART_HEIGHT = 600, 160
 
 def status_badge(obj):
     return format_html('<span class="status-badge status-{}">{}</span>', obj.status, obj.get_status_display())
-
-
-def csv_safe(value) -> str:
-    """Spreadsheets run cells that start with these characters as formulas; a leading quote keeps them text."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def action_form(modeladmin, request, queryset, *, form_class, title: str, action: str):
@@ -185,49 +177,45 @@ class EventAdmin(HubScopedAdminMixin, TranslationAdmin):
 
     @admin.action(description=_("Export participants (CSV)"))
     def export_participants(self, request, queryset):
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="participants-{timezone.localdate():%Y-%m-%d}.csv"'
-        response.write("\ufeff")  # so that Excel reads the file as UTF-8
-        writer = csv.writer(response)
         events = list(queryset.prefetch_related("questions"))
         questions = [question for event in events for question in event.questions.all()]
-        writer.writerow(
-            [
-                _("event"),
-                _("status"),
-                _("name"),
-                _("email"),
-                _("organisation"),
-                _("role"),
-                _("member"),
-                _("registered"),
-                _("attendance"),
-                _("newsletter opt-in"),
-                *[question.label for question in questions],
-            ]
+        header = [
+            _("event"),
+            _("status"),
+            _("name"),
+            _("email"),
+            _("organisation"),
+            _("role"),
+            _("member"),
+            _("registered"),
+            _("attendance"),
+            _("newsletter opt-in"),
+            *[question.label for question in questions],
+        ]
+        return exports.csv_response(
+            filename=f"participants-{timezone.localdate():%Y-%m-%d}.csv",
+            header=header,
+            rows=self._participant_rows(events=events, questions=questions),
         )
+
+    @staticmethod
+    def _participant_rows(*, events, questions):
         for event in events:
             for registration in selectors.export_registrations(event=event):
                 answers = {answer.question_id: answer.display_value() for answer in registration.answers.all()}
-                writer.writerow(
-                    [
-                        csv_safe(value)
-                        for value in [
-                            event.title,
-                            registration.get_status_display(),
-                            registration.full_name,
-                            registration.email,
-                            registration.organisation_name,
-                            registration.job_title,
-                            _("yes") if registration.is_member else _("no"),
-                            timezone.localtime(registration.created_at).strftime("%Y-%m-%d %H:%M"),
-                            registration.get_attendance_display(),
-                            _("yes") if registration.newsletter_opt_in else _("no"),
-                            *[answers.get(question.pk, "") for question in questions],
-                        ]
-                    ]
-                )
-        return response
+                yield [
+                    event.title,
+                    registration.get_status_display(),
+                    registration.full_name,
+                    registration.email,
+                    registration.organisation_name,
+                    registration.job_title,
+                    _("yes") if registration.is_member else _("no"),
+                    timezone.localtime(registration.created_at).strftime("%Y-%m-%d %H:%M"),
+                    registration.get_attendance_display(),
+                    _("yes") if registration.newsletter_opt_in else _("no"),
+                    *[answers.get(question.pk, "") for question in questions],
+                ]
 
     @admin.action(description=_("Email participants"))
     def email_participants(self, request, queryset):

@@ -11,10 +11,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from import_export import fields, resources
-from import_export.formats import base_formats
 from modeltranslation.admin import TranslationAdmin
 
 from accounts.audit import audit_record
+from common import exports
 from hubs.scoping import HubScopedAdminMixin
 from members import services
 from members.models import (
@@ -76,12 +76,9 @@ class ContactResource(resources.ModelResource):
 
 
 def _export_response(dataset, *, fmt: str, name: str) -> HttpResponse:
-    """Through import-export's formats, which neutralise cells that a spreadsheet would run as formulas."""
+    """Through the shared writer, which keeps cells a spreadsheet would run as formulas as text."""
     stamp = timezone.localdate().isoformat()
-    file_format = base_formats.XLSX() if fmt == "xlsx" else base_formats.CSV()
-    response = HttpResponse(file_format.export_data(dataset), content_type=file_format.get_content_type())
-    response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.{fmt}"'
-    return response
+    return exports.export_response(fmt=fmt, filename=f"{name}-{stamp}.{fmt}", header=dataset.headers, rows=dataset)
 
 
 def _audit_export(request, *, what: str, count: int) -> None:

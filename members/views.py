@@ -1,7 +1,6 @@
 """Public member pages (directory, organisation, partners, applying) and the company admin's pages.
 Views stay thin: forms check input, services write, selectors read and scope."""
 
-import csv
 from functools import partial
 
 from django.conf import settings
@@ -19,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import User
 from accounts.ratelimit import ratelimit_consume
+from common import exports
 from members import selectors, services
 from members.forms import (
     ApplicationForm,
@@ -253,15 +253,14 @@ def admin_hand_on(request, pk, user_pk):
 @login_required
 def contacts_export(request, pk):
     organisation = selectors.organisation_for_admin(user=request.user, pk=pk)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{organisation.slug}-colleagues.csv"'
-    writer = csv.writer(response)
-    writer.writerow([_("Name"), _("Email"), _("Roles")])
-    for colleague in selectors.organisation_colleagues(organisation=organisation):
-        writer.writerow(
+    return exports.csv_response(
+        filename=f"{organisation.slug}-colleagues.csv",
+        header=[_("Name"), _("Email"), _("Roles")],
+        rows=(
             [colleague["user"].full_name, colleague["user"].email, ", ".join(map(str, colleague["role_labels"]))]
-        )
-    return response
+            for colleague in selectors.organisation_colleagues(organisation=organisation)
+        ),
+    )
 
 
 # --- Invitations ----------------------------------------------------------------------------------

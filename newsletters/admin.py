@@ -4,7 +4,7 @@ test send, scheduling, send now, pause and resume, and a progress bar."""
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 from modeltranslation.admin import TranslationAdmin
 
+from common import exports
 from hubs.scoping import HubScopedAdminMixin
 from newsletters import services
 from newsletters.forms import CampaignScheduleForm, ImportForm
@@ -103,9 +104,11 @@ class SubscriberAdmin(admin.ModelAdmin):
         subscriber = self.get_object(request, str(pk))
         if subscriber is None:
             raise Http404
-        response = HttpResponse(services.consent_export(subscriber=subscriber), content_type="text/csv")
-        response["Content-Disposition"] = f'attachment; filename="consent-{subscriber.pk}.csv"'
-        return response
+        return exports.csv_response(
+            filename=f"consent-{subscriber.pk}.csv",
+            header=services.CONSENT_EXPORT_FIELDS,
+            rows=services.consent_export_rows(subscriber=subscriber),
+        )
 
     def import_view(self, request):
         if not self.has_change_permission(request):

@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from accounts.audit import audit_record
+from common import exports
 from newsletters.consent import CONSENT_TEXT_VERSION
 from newsletters.models import Campaign, ConsentRecord, Delivery, Subscriber, Topic
 from outbox.models import OutboxMessage
@@ -158,28 +159,29 @@ CONSENT_EXPORT_FIELDS = [
 ]
 
 
+def consent_export_rows(*, subscriber: Subscriber) -> list[list]:
+    """The whole ledger of one subscriber, oldest first, one row per CONSENT_EXPORT_FIELDS."""
+    return [
+        [
+            subscriber.email,
+            record.occurred_at.isoformat(),
+            record.recorded_at.isoformat(),
+            record.action,
+            record.source,
+            record.ip_address or "",
+            record.consent_text_version,
+            " ".join(record.topics),
+            record.language,
+            record.actor.email if record.actor else "",
+            record.note,
+        ]
+        for record in subscriber.consent_records.select_related("actor").order_by("occurred_at", "pk")
+    ]
+
+
 def consent_export(*, subscriber: Subscriber) -> str:
-    """The whole ledger of one subscriber as CSV, oldest first, for staff answering an access request."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CONSENT_EXPORT_FIELDS)
-    for record in subscriber.consent_records.select_related("actor").order_by("occurred_at", "pk"):
-        writer.writerow(
-            [
-                subscriber.email,
-                record.occurred_at.isoformat(),
-                record.recorded_at.isoformat(),
-                record.action,
-                record.source,
-                record.ip_address or "",
-                record.consent_text_version,
-                " ".join(record.topics),
-                record.language,
-                record.actor.email if record.actor else "",
-                record.note,
-            ]
-        )
-    return out.getvalue()
+    """The ledger as CSV text, for staff answering an access request."""
+    return exports.csv_text(header=CONSENT_EXPORT_FIELDS, rows=consent_export_rows(subscriber=subscriber))
 
 
 # --- Opt-in, confirmation, preferences, opt-out ---------------------------------------------------

@@ -83,7 +83,7 @@ def test_export_members_as_csv(staff_client):
     response = staff_client.post(
         changelist("organisation"), {"action": "export_csv", "_selected_action": [organisation.pk]}
     )
-    lines = response.content.decode().splitlines()
+    lines = response.content.decode("utf-8-sig").splitlines()
     assert lines[0].startswith("id,name,legal_name,cvr,kind,size_band")
     assert f"{organisation.pk},Eksport ApS,Eksport ApS,{organisation.cvr}," in lines[1]
 
@@ -216,8 +216,8 @@ def test_export_writes_formulas_as_text(staff_client):
     response = staff_client.post(
         changelist("organisation"), {"action": "export_csv", "_selected_action": [organisation.pk]}
     )
-    assert "=HYPERLINK" not in response.content.decode()
-    assert 'HYPERLINK(""http://evil.example"")' in response.content.decode()
+    assert '"\'=HYPERLINK(""http://evil.example"")"' in response.content.decode("utf-8-sig")
+    assert ',"=HYPERLINK' not in response.content.decode("utf-8-sig")
 
 
 def test_hub_staff_changes_their_own_hubs_organisation(hub_staff_client):

@@ -377,7 +377,7 @@ def test_contacts_export_is_a_csv_of_colleagues(client, org_admin):
     organisation, admin = org_admin
     client.force_login(admin)
     response = client.get(reverse("members:export", args=[organisation.pk]).replace("/da/", "/en/"))
-    lines = response.content.decode().splitlines()
+    lines = response.content.decode("utf-8-sig").splitlines()
     assert lines == ["Name,Email,Roles", f"{admin.full_name},{admin.email},Admin"]
 
 

@@ -71,7 +71,7 @@ def test_consent_ledger_exports_one_subscriber_as_csv(staff_client, general):
     services.subscriber_unsubscribe(subscriber=subscriber, source="email_link", ip_address="192.0.2.1")
     response = staff_client.get(f"/en/admin/newsletters/subscriber/{subscriber.pk}/consent.csv")
     assert response.status_code == 200
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert [(row["email"], row["action"], row["ip_address"]) for row in rows] == [
         ("ada@example.com", "opt_out", "192.0.2.1")
     ]
