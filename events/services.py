@@ -1,7 +1,7 @@
 """Writes on events and registrations. Seats change only here, inside one transaction holding a row lock on the
 event, so concurrent sign-ups, cancellations and promotions are serialised per event and never overbook."""
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from django.conf import settings
 from django.core import signing
@@ -19,13 +19,22 @@ from events.selectors import confirmed_counts, seats_left, waitlist_position
 from newsletters.models import ConsentRecord
 from newsletters.services import subscription_request
 from outbox.models import OutboxMessage
-from outbox.services import mail_enqueue
+from outbox.services import mail_enqueue, mail_withdraw
 
 Status = Registration.Status
 LINK_SIGNING_SALT = "events.registration"
 # Changing any of these after publication tells every registrant, with a fresh calendar entry.
 TIME_AND_PLACE_FIELDS = ("starts_at", "ends_at", "venue_name_da", "venue_name_en", "venue_address", "online_url")
 REMINDER_KEY_PREFIX = "event-reminder:"
+
+
+def _start_stamp(starts_at) -> str:
+    return f"{starts_at.astimezone(UTC):%Y%m%dT%H%MZ}"
+
+
+def reminder_key_prefix(*, registration_pk: int, starts_at) -> str:
+    """A reminder is owed once per person, start time and offset: when the event moves, it is owed again."""
+    return f"{REMINDER_KEY_PREFIX}{registration_pk}:{_start_stamp(starts_at)}:"
 
 
 class RegistrationError(Exception):
@@ -376,6 +385,8 @@ def event_updated(*, event: Event, before: dict, actor, now=None) -> dict:
         event = _event_lock(event)
         changed = sorted(field for field, value in before.items() if getattr(event, field) != value)
         notified = 0
+        if "starts_at" in changed:
+            _reminders_withdraw(event=event, starts_at=before["starts_at"])
         if changed and event.status == Event.Status.PUBLISHED:
             event.ics_sequence += 1
             event.save(update_fields=["ics_sequence"])
@@ -388,6 +399,14 @@ def event_updated(*, event: Event, before: dict, actor, now=None) -> dict:
                 notified += 1
         promoted = _waitlist_fill(event=event, now=now)
     return {"changed": changed, "notified": notified, "promoted": len(promoted)}
+
+
+def _reminders_withdraw(*, event: Event, starts_at) -> int:
+    """Reminders written for a start the event no longer has, and not yet sent, are not sent."""
+    pks = event.registrations.values_list("pk", flat=True)
+    return mail_withdraw(
+        dedupe_key_prefixes=[reminder_key_prefix(registration_pk=pk, starts_at=starts_at) for pk in pks]
+    )
 
 
 def event_cancel(*, event: Event, actor, reason: str = "", now=None) -> int:
@@ -427,7 +446,8 @@ def event_participants_email(*, event: Event, actor, subject: str, message: str,
 
 
 def reminders_send_due(*, now=None) -> int:
-    """Write each reminder that is due into the outbox, once per registration and offset.
+    """Write each reminder that is due into the outbox, once per registration, offset and start time (a
+    postponed event reminds everyone again before its new start).
 
     For each upcoming event only the latest reminder moment that has passed is due (a worker that was down for a
     week sends the one-day reminder, not both); only confirmed registrations made before that moment get it. The
@@ -445,7 +465,7 @@ def reminders_send_due(*, now=None) -> int:
             dedupe_key=Concat(
                 Value(REMINDER_KEY_PREFIX),
                 Cast(OuterRef("pk"), CharField()),
-                Value(f":{hours}"),
+                Value(f":{_start_stamp(event.starts_at)}:{hours}"),
                 output_field=CharField(),
             )
         )
@@ -456,7 +476,8 @@ def reminders_send_due(*, now=None) -> int:
                 registration = Registration.objects.select_for_update().select_related("event").filter(pk=pk).first()
                 if registration is None or registration.status != Status.CONFIRMED:
                     continue
-                key = f"{REMINDER_KEY_PREFIX}{registration.pk}:{hours}"
+                prefix = reminder_key_prefix(registration_pk=registration.pk, starts_at=registration.event.starts_at)
+                key = f"{prefix}{hours}"
                 # A run that held this lock before us has committed its row; skip rendering a mail owed no more.
                 if OutboxMessage.objects.filter(dedupe_key=key).exists():
                     continue

@@ -247,6 +247,24 @@ def message_resend(*, message: OutboxMessage) -> OutboxMessage:
     return message
 
 
+def mail_withdraw(*, dedupe_key_prefixes: list[str]) -> int:
+    """Take back mail not yet on the wire whose dedupe key starts with one of the prefixes (a reminder for a time
+    the event no longer has); a row a worker is sending right now is left to finish. Returns how many went."""
+    if not dedupe_key_prefixes:
+        return 0
+    matches = Q()
+    for prefix in dedupe_key_prefixes:
+        matches |= Q(dedupe_key__startswith=prefix)
+    with transaction.atomic():
+        waiting = (
+            OutboxMessage.objects.select_for_update(skip_locked=True)
+            .filter(matches, status__in=[Status.QUEUED, Status.RETRYING])
+            .values_list("pk", flat=True)
+        )
+        deleted, _ = OutboxMessage.objects.filter(pk__in=list(waiting)).delete()
+    return deleted
+
+
 def outbox_backlog() -> dict:
     """Figures for /healthz and the admin: what is waiting and how old the oldest waiting row is."""
     rows = OutboxMessage.objects.exclude(status=Status.SENT).values("status").annotate(n=Count("pk"))
