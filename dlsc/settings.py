@@ -219,6 +219,10 @@ OUTBOX_STUCK_AFTER_SECONDS = env.int("OUTBOX_STUCK_AFTER_SECONDS", default=300)
 OUTBOX_SWEEP_INTERVAL_SECONDS = env.int("OUTBOX_SWEEP_INTERVAL_SECONDS", default=60)
 OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=50)
 OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=365)
+# Retention (events.retention, run nightly by beat): guests' details are anonymised this long after the event,
+# and newsletter sign-ups nobody confirmed are deleted after this many days.
+EVENTS_GUEST_RETENTION_DAYS = env.int("EVENTS_GUEST_RETENTION_DAYS", default=365)
+NEWSLETTER_UNCONFIRMED_RETENTION_DAYS = env.int("NEWSLETTER_UNCONFIRMED_RETENTION_DAYS", default=30)
 
 # --- Newsletters ----------------------------------------------------------------------------------
 NEWSLETTER_CONFIRM_MAX_AGE = env.int("NEWSLETTER_CONFIRM_MAX_AGE", default=7 * 24 * 3600)
@@ -277,8 +281,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "newsletters.tasks.newsletters_tick_task",
         "schedule": timedelta(seconds=NEWSLETTER_TICK_SECONDS),
     },
-    "outbox-purge-sent": {
-        "task": "outbox.tasks.outbox_purge_task",
+    "retention-run": {
+        "task": "events.tasks.retention_run_task",
         "schedule": crontab(hour=3, minute=17),
     },
     "events-reminders": {

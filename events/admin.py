@@ -2,9 +2,10 @@
 Admin actions collect what they need (a reason, a message) and call the services."""
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -12,7 +13,7 @@ from django.utils.translation import ngettext
 from modeltranslation.admin import TranslationAdmin, TranslationStackedInline, TranslationTabularInline
 
 from common import exports
-from events import selectors, services
+from events import retention, selectors, services
 from events.forms import CancelEventForm, ParticipantsEmailForm, ReasonForm
 from events.models import Answer, Event, InvalidTransition, Question, QuestionOption, Registration
 from hubs.scoping import HubScopedAdminMixin
@@ -347,6 +348,7 @@ class RegistrationAdmin(HubScopedAdminMixin, admin.ModelAdmin):
         "consent_at",
         "newsletter_opt_in_at",
         "created_at",
+        "anonymised_at",
     ]
     inlines = [AnswerInline]
     actions = ["promote", "move_to_waitlist", "cancel_registrations", "check_in"]
@@ -354,6 +356,24 @@ class RegistrationAdmin(HubScopedAdminMixin, admin.ModelAdmin):
     def has_add_permission(self, request):
         # People sign up through the public form or are added by the services; a bare row would skip the seat lock.
         return False
+
+    def get_urls(self):
+        return [
+            path("retention/", self.admin_site.admin_view(self.retention_view), name="events_registration_retention"),
+            *super().get_urls(),
+        ]
+
+    def retention_view(self, request):
+        """What the next retention run will anonymise or delete. Retention spans every hub: superusers only."""
+        if not request.user.is_superuser:
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Retention: what the next run will remove"),
+            "opts": self.model._meta,
+            "preview": retention.retention_preview(),
+        }
+        return TemplateResponse(request, "admin/events/retention.html", context)
 
     @admin.display(description=_("status"), ordering="status")
     def status_column(self, obj):

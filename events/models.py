@@ -263,6 +263,8 @@ class Registration(models.Model):
     newsletter_opt_in = models.BooleanField(_("newsletter opt-in"), default=False)
     newsletter_opt_in_at = models.DateTimeField(_("newsletter opt-in time"), null=True, blank=True)
     created_at = models.DateTimeField(_("registered"), default=timezone.now, db_index=True)
+    # Set when retention removed a guest's name, email, role and answers; the row stays for the statistics.
+    anonymised_at = models.DateTimeField(_("anonymised"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("registration")

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from events import services
+from events import retention, services
 
 
 @shared_task(acks_late=True)
@@ -13,3 +13,8 @@ def event_reminders_task() -> int:
 @shared_task(acks_late=True)
 def member_holds_release_task() -> int:
     return services.member_holds_release()
+
+
+@shared_task(acks_late=True)
+def retention_run_task() -> dict:
+    return retention.retention_run()

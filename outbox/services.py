@@ -265,6 +265,22 @@ def mail_withdraw(*, dedupe_key_prefixes: list[str]) -> int:
     return deleted
 
 
+def _sent_bodies_due(*, now):
+    cutoff = now - timedelta(days=settings.OUTBOX_RETENTION_DAYS)
+    kept = ~Q(body_text="") | ~Q(body_html="") | ~Q(attachments=[])
+    return OutboxMessage.objects.filter(kept, status=Status.SENT, sent_at__lt=cutoff)
+
+
+def sent_mail_bodies_due_count(*, now) -> int:
+    return _sent_bodies_due(now=now).count()
+
+
+def sent_mail_bodies_empty(*, now) -> int:
+    """Sent mail older than OUTBOX_RETENTION_DAYS loses its text, HTML and attachments. The row stays, so its
+    dedupe key still holds and every count of mail sent stays right. Returns how many rows were emptied."""
+    return _sent_bodies_due(now=now).update(body_text="", body_html="", attachments=[])
+
+
 def outbox_backlog() -> dict:
     """Figures for /healthz and the admin: what is waiting and how old the oldest waiting row is."""
     rows = OutboxMessage.objects.exclude(status=Status.SENT).values("status").annotate(n=Count("pk"))

@@ -267,17 +267,18 @@ def test_outbox_backlog_counts_every_unsent_status():
 
 
 @pytest.mark.django_db
-def test_the_purge_removes_sent_mail_older_than_the_retention_and_keeps_the_rest(settings):
-    from outbox.tasks import outbox_purge_task
-
+def test_sent_mail_older_than_the_retention_loses_its_bodies_and_the_rest_is_kept_whole(settings):
     settings.OUTBOX_RETENTION_DAYS = 365
     now = timezone.now()
     ages = {"old-sent": (Status.SENT, 366), "young-sent": (Status.SENT, 364), "old-failed": (Status.FAILED, 400)}
     for to, (status, days) in ages.items():
         message = _plain(to=f"{to}@example.com")
         OutboxMessage.objects.filter(pk=message.pk).update(status=status, sent_at=now - timedelta(days=days))
-    assert outbox_purge_task() == 1
-    assert sorted(OutboxMessage.objects.values_list("to", flat=True)) == [
-        "old-failed@example.com",
-        "young-sent@example.com",
+    assert services.sent_mail_bodies_due_count(now=now) == 1
+    assert services.sent_mail_bodies_empty(now=now) == 1
+    assert services.sent_mail_bodies_empty(now=now) == 0
+    assert sorted(OutboxMessage.objects.values_list("to", "status", "body_text")) == [
+        ("old-failed@example.com", "failed", "Body\n"),
+        ("old-sent@example.com", "sent", ""),
+        ("young-sent@example.com", "sent", "Body\n"),
     ]
