@@ -33,6 +33,7 @@ LANGUAGES = ("da", "en")
 CUSTOM_ADMIN = {
     "matchmaking_grid",
     "matchmaking_report",
+    "events_registration_retention",
     "newsletters_subscriber_consent",
     "newsletters_subscriber_import",
     "newsletters_campaign_preview",
