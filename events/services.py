@@ -402,7 +402,8 @@ def event_updated(*, event: Event, before: dict, actor, now=None) -> dict:
 
 
 def _reminders_withdraw(*, event: Event, starts_at) -> int:
-    """Reminders written for a start the event no longer has, and not yet sent, are not sent."""
+    """Reminders written for a start the event no longer has (or for an event now cancelled), and not yet sent,
+    are not sent."""
     pks = event.registrations.values_list("pk", flat=True)
     return mail_withdraw(
         dedupe_key_prefixes=[reminder_key_prefix(registration_pk=pk, starts_at=starts_at) for pk in pks]
@@ -418,6 +419,7 @@ def event_cancel(*, event: Event, actor, reason: str = "", now=None) -> int:
         event.ics_sequence += 1
         event.save(update_fields=["status", "cancelled_at", "cancellation_reason", "ics_sequence"])
         audit_record(actor=actor, action="events.event.cancel", target=event, data={"reason": reason})
+        _reminders_withdraw(event=event, starts_at=event.starts_at)
         registrations = list(event.registrations.filter(status__in=[Status.CONFIRMED, Status.WAITLISTED]))
         for registration in registrations:
             registration.event = event

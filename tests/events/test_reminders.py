@@ -149,3 +149,9 @@ def test_a_reminder_still_queued_for_the_old_start_is_withdrawn_when_the_event_m
     reminders().filter(pk=sent.pk).update(status=OutboxMessage.Status.SENT)
     _postpone(event, to=NEW_START)
     assert list(reminders().values_list("to", "status")) == [("r0@example.com", "sent")]
+
+
+def test_a_reminder_still_queued_when_the_event_is_cancelled_is_withdrawn():
+    event = _postponed_after_its_one_day_reminder()
+    services.event_cancel(event=event, actor=None)
+    assert reminders().count() == 0

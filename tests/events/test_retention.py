@@ -5,6 +5,8 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -240,3 +242,18 @@ def test_hub_staff_may_not_see_the_retention_page(client, due):
     event_hub("aarhus").staff.add(user)
     client.force_login(user)
     assert client.get(RETENTION_PAGE).status_code == 403
+
+
+def test_the_retention_page_query_count_does_not_grow_with_its_rows(
+    staff_client, settings, django_assert_max_num_queries
+):
+    settings.EVENTS_GUEST_RETENTION_DAYS = 365
+    event = _event_ended(400)
+    EventRegistrationFactory(event=event)
+    with CaptureQueriesContext(connection) as one:
+        staff_client.get(RETENTION_PAGE)
+    for _ in range(2):
+        EventRegistrationFactory(event=_event_ended(400))
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        response = staff_client.get(RETENTION_PAGE)
+    assert response.context["preview"]["guest_registration_count"] == 3
