@@ -38,6 +38,7 @@ CUSTOM_ADMIN = {
     "newsletters_campaign_preview",
     "newsletters_campaign_schedule",
     "newsletters_campaign_control",
+    "newsletters_campaign_send",
 }
 COMMON_FIELDS = ["email", "name", "full_name", "message", "q", "password", "password1", "password2", "token"]
 
