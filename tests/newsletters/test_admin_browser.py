@@ -6,27 +6,14 @@ import pytest
 
 from newsletters.models import Campaign
 from outbox.models import OutboxMessage
-from tests.browser.journeys import log_in
+from tests.browser.journeys import staff_log_in
 from tests.factories import (
     CampaignFactory,
-    StaffFactory,
     SubscriberFactory,
     TopicFactory,
-    staff_totp_activate,
-    totp_code,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def staff_log_in(page, *, language: str = "da"):
-    staff = StaffFactory(email="signe@dlsc.example", preferred_language=language)
-    secret = staff_totp_activate(staff)
-    log_in(page, language=language, email=staff.email)
-    page.fill("input[name=code]", totp_code(secret))
-    page.click("form button[type=submit]")
-    page.wait_for_url(re.compile(rf"/{language}/(account|admin)/"))
-    return staff
 
 
 @pytest.fixture
