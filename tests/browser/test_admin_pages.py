@@ -50,7 +50,7 @@ def test_key_columns_of_events_registrations_and_outbox_fit_in_1280_px(page, lan
     assert page.console_errors == []
 
 
-def test_outbox_message_page_shows_the_rendered_mail_in_a_sandboxed_frame_and_its_text_part(page):
+def test_outbox_message_page_shows_the_rendered_mail_in_a_sandboxed_frame_and_its_text_part(page, assert_accessible):
     message = mail_enqueue_rendered(
         template="newsletters/email/campaign",
         to="reader@example.com",
@@ -71,4 +71,5 @@ def test_outbox_message_page_shows_the_rendered_mail_in_a_sandboxed_frame_and_it
     assert page.locator("pre.mail-text").inner_text() == "Hej læser\n\nNyt fra DLSC.\n"
     # The page shows the mail, not its source.
     assert "<strong>" not in page.locator("#content-main").inner_text()
+    assert_accessible(page)
     assert page.console_errors == []

@@ -88,7 +88,7 @@ def test_staff_test_send_reaches_their_outbox_without_blanking_the_form(page, to
 
 
 @pytest.mark.parametrize("language", ["da", "en"])
-def test_send_now_asks_for_confirmation_with_count_topics_and_subjects(page, topics, language):
+def test_send_now_asks_for_confirmation_with_count_topics_and_subjects(page, assert_accessible, topics, language):
     SubscriberFactory.create_batch(2, topics=[topics["general"]])
     SubscriberFactory(topics=[topics["general"], topics["events"]])
     SubscriberFactory(topics=[topics["events"]], status="unsubscribed")
@@ -101,6 +101,7 @@ def test_send_now_asks_for_confirmation_with_count_topics_and_subjects(page, top
     page.get_by_role("link", name={"da": "Send nu", "en": "Send now"}[language], exact=True).click()
     page.wait_for_url(f"**/{language}/admin/newsletters/campaign/{campaign.pk}/send/")
 
+    assert_accessible(page)
     summary = page.locator("#send-confirmation")
     assert summary.locator("[data-recipient-count]").inner_text() == "3"
     assert summary.locator(".campaign-topics li").all_inner_texts() == [
