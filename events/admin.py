@@ -72,7 +72,8 @@ class RegistrationInline(admin.TabularInline):
 @admin.register(Event)
 class EventAdmin(HubScopedAdminMixin, TranslationAdmin):
     hub_lookup = "hub"
-    list_display = ["title", "starts_at", "hub", "kind", "audience", "status_column", "seats_column"]
+    # What staff check first (status, seats) comes before what the filters also show (hub, kind, audience).
+    list_display = ["title", "starts_at", "status_column", "seats_column", "hub", "kind"]
     list_filter = ["status", "kind", "audience", "hub"]
     search_fields = ["title", "slug", "venue_name"]
     date_hierarchy = "starts_at"
@@ -333,7 +334,8 @@ class AnswerInline(admin.TabularInline):
 @admin.register(Registration)
 class RegistrationAdmin(HubScopedAdminMixin, admin.ModelAdmin):
     hub_lookup = "event__hub"
-    list_display = ["full_name", "email", "event", "status_column", "is_member", "attendance", "created_at"]
+    # Status and attendance right after who and where, so that they stay in view at 1280 px.
+    list_display = ["full_name", "event", "status_column", "attendance", "email"]
     list_filter = ["status", "attendance", "is_member", "event__hub"]
     search_fields = ["full_name", "email", "organisation_name", "event__title"]
     list_select_related = ["event", "event__hub"]

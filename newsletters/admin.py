@@ -1,6 +1,7 @@
 """The newsletter back office: topics, subscribers with their consent ledger, import, and campaigns with preview,
 test send, scheduling, send now, pause and resume, and a progress bar."""
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
@@ -16,8 +17,8 @@ from modeltranslation.admin import TranslationAdmin
 
 from common import exports
 from hubs.scoping import HubScopedAdminMixin
-from newsletters import services
-from newsletters.forms import CampaignScheduleForm, ImportForm
+from newsletters import selectors, services
+from newsletters.forms import CampaignScheduleForm, CampaignSendForm, ImportForm
 from newsletters.models import Campaign, ConsentRecord, InvalidTransition, Subscriber, Topic
 from outbox.models import OutboxMessage
 
@@ -253,6 +254,7 @@ class CampaignAdmin(HubScopedAdminMixin, TranslationAdmin):
                 name="newsletters_campaign_preview",
             ),
             path("<int:pk>/schedule/", view(self.schedule_view), name="newsletters_campaign_schedule"),
+            path("<int:pk>/send/", view(self.send_view), name="newsletters_campaign_send"),
             path("<int:pk>/control/<str:operation>/", view(self.control_view), name="newsletters_campaign_control"),
             *super().get_urls(),
         ]
@@ -307,10 +309,44 @@ class CampaignAdmin(HubScopedAdminMixin, TranslationAdmin):
         }
         return TemplateResponse(request, "admin/newsletters/campaign/schedule.html", context, status=status)
 
+    def send_view(self, request, pk):
+        """ "Send now" asks first: the page shows whom the campaign reaches and what they read, and only its
+        confirm button (a POST carrying the count that was shown) starts the sending."""
+        campaign = self._campaign(request, pk)
+        if not self.has_change_permission(request, campaign):
+            raise PermissionDenied
+        if campaign.status not in (Campaign.Status.DRAFT, Campaign.Status.SCHEDULED):
+            self._refuse(request, campaign)
+            return redirect("admin:newsletters_campaign_change", campaign.pk)
+        expected = selectors.campaign_recipient_count(campaign=campaign)
+        form = CampaignSendForm(request.POST if request.method == "POST" else None, expected=expected)
+        status = 200
+        if request.method == "POST":
+            if form.is_valid():
+                self._send_now(request, campaign)
+                return redirect("admin:newsletters_campaign_change", campaign.pk)
+            status = 400
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Send “%(subject)s” now?") % {"subject": campaign.subject},
+            "form": form,
+            "campaign": campaign,
+            "recipient_count": expected,
+            "topics": list(campaign.topics.all()),
+            "contents": [
+                {"code": code, "name": name, **services.campaign_content(campaign=campaign, language=code)}
+                for code, name in settings.LANGUAGES
+            ],
+            "opts": self.model._meta,
+            "original": campaign,
+        }
+        return TemplateResponse(request, "admin/newsletters/campaign/send.html", context, status=status)
+
     def control_view(self, request, pk, operation):
+        if operation == "send":
+            return require_POST(self.send_view)(request, pk=pk)
         operations = {
             "test": self._send_test,
-            "send": self._send_now,
             "pause": self._pause,
             "resume": self._resume,
             "unschedule": self._unschedule,
@@ -342,16 +378,19 @@ class CampaignAdmin(HubScopedAdminMixin, TranslationAdmin):
             },
         )
 
+    def _refuse(self, request, campaign):
+        self.message_user(
+            request,
+            _("“%(subject)s” is %(status)s: that is not possible now.")
+            % {"subject": campaign.subject, "status": campaign.get_status_display()},
+            messages.ERROR,
+        )
+
     def _transition(self, request, campaign, service, done_message):
         try:
             service(campaign=campaign, by=request.user)
         except InvalidTransition:
-            self.message_user(
-                request,
-                _("“%(subject)s” is %(status)s: that is not possible now.")
-                % {"subject": campaign.subject, "status": campaign.get_status_display()},
-                messages.ERROR,
-            )
+            self._refuse(request, campaign)
             return
         self.message_user(request, done_message % {"subject": campaign.subject}, messages.SUCCESS)
 
@@ -373,7 +412,12 @@ class CampaignAdmin(HubScopedAdminMixin, TranslationAdmin):
 
     @admin.action(description=gettext_lazy("Send now"), permissions=["change"])
     def send_now(self, request, queryset):
-        self._each(request, queryset, self._send_now)
+        """Sending is confirmed one campaign at a time, on the page that shows its recipients."""
+        campaigns = list(queryset[:2])
+        if len(campaigns) != 1:
+            self.message_user(request, _("Choose one campaign to send at a time."), messages.WARNING)
+            return None
+        return redirect("admin:newsletters_campaign_send", campaigns[0].pk)
 
     @admin.action(description=gettext_lazy("Pause sending"), permissions=["change"])
     def pause(self, request, queryset):

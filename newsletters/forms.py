@@ -93,3 +93,23 @@ class CampaignScheduleForm(forms.Form):
         if value <= timezone.now():
             raise forms.ValidationError(_("Choose a time in the future."))
         return value
+
+
+class CampaignSendForm(forms.Form):
+    """The confirmation of "Send now": it carries the recipient count the staff member saw, so that a list that
+    changed in the meantime is shown again instead of sent to people nobody counted."""
+
+    recipient_count = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+
+    def __init__(self, *args, expected: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.expected = expected
+        self.fields["recipient_count"].initial = expected
+
+    def clean_recipient_count(self):
+        value = self.cleaned_data["recipient_count"]
+        if value != self.expected:
+            raise forms.ValidationError(
+                _("The number of recipients has changed since the page was shown. Check the new number and confirm.")
+            )
+        return value

@@ -24,6 +24,7 @@ from accounts.audit import audit_record
 from common import exports
 from newsletters.consent import CONSENT_TEXT_VERSION
 from newsletters.models import Campaign, ConsentRecord, Delivery, Subscriber, Topic
+from newsletters.selectors import campaign_audience
 from outbox.models import OutboxMessage
 from outbox.services import mail_enqueue, mail_enqueue_rendered, mail_render
 
@@ -548,12 +549,7 @@ def _publish_start(*, campaign_id: int) -> None:
 
 
 def campaign_recipients(*, campaign: Campaign):
-    return (
-        Subscriber.objects.filter(status=Subscriber.Status.CONFIRMED, topics__in=campaign.topics.all())
-        .distinct()
-        .order_by("pk")
-        .values_list("pk", "email", "language")
-    )
+    return campaign_audience(campaign=campaign).order_by("pk").values_list("pk", "email", "language")
 
 
 def campaign_start(*, campaign_id: int) -> int:

@@ -1,22 +1,56 @@
-"""Staff read every mail the system sends and can send a failed one again."""
+"""Staff read every mail the system sends, rendered as the recipient sees it, and can send a failed one again."""
 
+from urllib.parse import urlsplit
+
+from django.conf import settings
 from django.contrib import admin, messages
+from django.http import Http404, HttpResponse
+from django.urls import path, reverse
+from django.utils.csp import CSP, build_policy
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from outbox import services
 from outbox.models import OutboxMessage
 
+# Shown first on a mail's page, with the HTML part rendered and the text part; the rest of the row follows.
+LEADING_FIELDS = ["to", "subject", "status", "html_part", "text_part"]
+
+
+def mail_frame_policy() -> dict:
+    """The CSP of a mail's HTML part, shown in a frame: mails carry inline styles and their own images, never a
+    script, a form or a font from elsewhere, and only the admin itself may frame them."""
+    site = urlsplit(settings.SITE_URL)
+    return {
+        "default-src": [CSP.NONE],
+        "img-src": [CSP.SELF, "data:", f"{site.scheme}://{site.netloc}"],
+        "style-src": [CSP.UNSAFE_INLINE],
+        "frame-ancestors": [CSP.SELF],
+        "form-action": [CSP.NONE],
+        "base-uri": [CSP.NONE],
+    }
+
 
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "to", "subject", "language", "status_badge", "attempts", "sent_at"]
+    # Status before recipient and subject, so that it stays in view at 1280 px.
+    list_display = ["created_at", "status_badge", "to", "subject", "attempts", "language"]
     list_filter = ["status", "language", "template"]
     search_fields = ["to", "subject", "template"]
     date_hierarchy = "created_at"
     actions = ["resend"]
-    readonly_fields = [field.name for field in OutboxMessage._meta.fields]
+    # The bodies are shown through html_part and text_part, never as HTML source.
+    readonly_fields = [
+        *LEADING_FIELDS,
+        *(
+            field.name
+            for field in OutboxMessage._meta.fields
+            if field.name not in {*LEADING_FIELDS, "id", "body_html", "body_text"}
+        ),
+    ]
+    fields = readonly_fields
 
     def has_add_permission(self, request):
         return False
@@ -24,9 +58,43 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/html/",
+                self.admin_site.admin_view(xframe_options_sameorigin(self.html_view)),
+                name="outbox_outboxmessage_html",
+            ),
+            *super().get_urls(),
+        ]
+
+    def html_view(self, request, pk):
+        """The HTML part alone, for the frame on the mail's page, under a CSP of its own that the site's policy
+        never has to weaken for: the frame is sandboxed as well, so nothing in a mail runs."""
+        message = self.get_object(request, str(pk))
+        if message is None or not message.body_html:
+            raise Http404
+        response = HttpResponse(message.body_html, content_type="text/html; charset=utf-8")
+        response.headers[str(CSP.HEADER_ENFORCE)] = build_policy(mail_frame_policy())
+        return response
+
     @admin.display(description=_("status"), ordering="status")
     def status_badge(self, obj):
         return format_html('<span class="status-badge status-{}">{}</span>', obj.status, obj.get_status_display())
+
+    @admin.display(description=_("HTML part"))
+    def html_part(self, obj):
+        if not obj.body_html:
+            return _("This mail has no HTML part.")
+        return format_html(
+            '<iframe class="mail-html" src="{}" sandbox title="{}"></iframe>',
+            reverse("admin:outbox_outboxmessage_html", args=[obj.pk]),
+            _("HTML part of the mail"),
+        )
+
+    @admin.display(description=_("Plain-text part"))
+    def text_part(self, obj):
+        return format_html('<pre class="mail-text">{}</pre>', obj.body_text)
 
     @admin.action(description=_("Send the selected mails again"), permissions=["view"])
     def resend(self, request, queryset):

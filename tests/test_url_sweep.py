@@ -39,6 +39,8 @@ CUSTOM_ADMIN = {
     "newsletters_campaign_preview",
     "newsletters_campaign_schedule",
     "newsletters_campaign_control",
+    "newsletters_campaign_send",
+    "outbox_outboxmessage_html",
 }
 COMMON_FIELDS = ["email", "name", "full_name", "message", "q", "password", "password1", "password2", "token"]
 

@@ -19,3 +19,16 @@ def submit(page) -> None:
 def csp_errors(page) -> list[str]:
     """Console errors that Chromium logs when the Content Security Policy blocks something."""
     return [text for text in page.console_errors if "Content Security Policy" in text]
+
+
+def staff_log_in(page, *, email: str = "signe@dlsc.example", language: str = "da"):
+    """A superuser with an authenticator app logs in with password and TOTP code, as the admin requires."""
+    from tests.factories import StaffFactory, staff_totp_activate, totp_code
+
+    staff = StaffFactory(email=email, preferred_language=language)
+    secret = staff_totp_activate(staff)
+    log_in(page, language=language, email=staff.email)
+    page.fill("input[name=code]", totp_code(secret))
+    page.click("form button[type=submit]")
+    page.wait_for_load_state()
+    return staff

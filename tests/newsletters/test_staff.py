@@ -104,10 +104,69 @@ def test_admin_sends_a_test_copy_to_the_staff_member(staff_client, staff, genera
 
 def test_admin_send_now_schedules_for_now(staff_client, general):
     campaign = CampaignFactory(topics=[general])
-    staff_client.post(f"/en/admin/newsletters/campaign/{campaign.pk}/control/send/")
+    staff_client.post(f"/en/admin/newsletters/campaign/{campaign.pk}/control/send/", {"recipient_count": "0"})
     campaign.refresh_from_db()
     assert campaign.status == "scheduled"
     assert campaign.scheduled_at <= timezone.now()
+
+
+def test_admin_send_now_shows_the_confirmation_and_sends_nothing(staff_client, general, events_topic):
+    SubscriberFactory.create_batch(2, topics=[general, events_topic])
+    SubscriberFactory(topics=[general], status="unsubscribed")
+    campaign = CampaignFactory(topics=[general, events_topic], subject_da="Dansk emne", subject_en="English subject")
+    response = staff_client.get(f"/en/admin/newsletters/campaign/{campaign.pk}/send/")
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "<strong data-recipient-count>2</strong> confirmed subscribers" in content
+    assert '<span lang="da">Arrangementer</span> / <span lang="en">Events</span>' in content
+    assert '<span class="campaign-subject" lang="da">Dansk emne</span>' in content
+    assert '<span class="campaign-subject" lang="en">English subject</span>' in content
+    assert "Yes, send to 2 recipients" in content
+    assert Campaign.objects.get(pk=campaign.pk).status == "draft"
+
+
+@pytest.mark.parametrize("posted", [{}, {"recipient_count": "x"}, {"recipient_count": "1"}, {"recipient_count": "-1"}])
+def test_admin_send_now_without_the_shown_count_is_a_400_and_sends_nothing(staff_client, general, posted):
+    SubscriberFactory.create_batch(2, topics=[general])
+    campaign = CampaignFactory(topics=[general])
+    pages = {
+        f"/en/admin/newsletters/campaign/{campaign.pk}/send/": "Yes, send to 2 recipients",
+        f"/da/admin/newsletters/campaign/{campaign.pk}/control/send/": "Ja, send til 2 modtagere",
+    }
+    for url, button in pages.items():
+        response = staff_client.post(url, posted)
+        assert response.status_code == 400
+        assert button in response.content.decode()
+        assert 'class="errornote"' in response.content.decode()
+    assert Campaign.objects.get(pk=campaign.pk).status == "draft"
+
+
+def test_admin_send_now_with_the_shown_count_sends(staff_client, general):
+    SubscriberFactory.create_batch(2, topics=[general])
+    campaign = CampaignFactory(topics=[general])
+    response = staff_client.post(f"/en/admin/newsletters/campaign/{campaign.pk}/send/", {"recipient_count": "2"})
+    assert response.status_code == 302
+    assert Campaign.objects.get(pk=campaign.pk).status == "scheduled"
+
+
+def test_admin_send_now_of_a_sent_campaign_is_refused_with_a_message(staff_client, general):
+    campaign = CampaignFactory(topics=[general], status="sent")
+    response = staff_client.get(f"/en/admin/newsletters/campaign/{campaign.pk}/send/", follow=True)
+    assert "that is not possible now" in response.content.decode()
+    assert Campaign.objects.get(pk=campaign.pk).status == "sent"
+
+
+def test_admin_send_now_action_leads_to_the_confirmation(staff_client, general):
+    campaign = CampaignFactory(topics=[general])
+    other = CampaignFactory(topics=[general])
+    data = {"action": "send_now", "_selected_action": [campaign.pk]}
+    response = staff_client.post("/en/admin/newsletters/campaign/", data)
+    assert response["Location"] == f"/en/admin/newsletters/campaign/{campaign.pk}/send/"
+    response = staff_client.post(
+        "/en/admin/newsletters/campaign/", {**data, "_selected_action": [campaign.pk, other.pk]}
+    )
+    assert response.status_code == 302
+    assert list(Campaign.objects.values_list("status", flat=True)) == ["draft", "draft"]
 
 
 def test_admin_schedules_a_campaign(staff_client, general):

@@ -7,7 +7,7 @@ from django.utils import translation
 
 from outbox.models import OutboxMessage
 from outbox.services import mail_enqueue_rendered
-from tests.factories import StaffFactory, staff_totp_activate
+from tests.factories import StaffFactory, UserFactory, staff_totp_activate
 
 Status = OutboxMessage.Status
 
@@ -86,3 +86,62 @@ def test_staff_without_a_second_factor_are_sent_to_set_one_up(client):
     response = client.get(_changelist())
     assert response.status_code == 302
     assert response["Location"] == "/en/accounts/2fa/totp/activate/"
+
+
+def _html_mail() -> OutboxMessage:
+    return mail_enqueue_rendered(
+        template="outbox_test/html",
+        to="reader@example.com",
+        language="da",
+        subject="Nyt",
+        body_text="Hej\n",
+        body_html='<p style="color: #123">Hej <img src="data:image/png;base64,AA=="></p>',
+    )
+
+
+@pytest.mark.django_db
+def test_the_html_part_is_served_for_a_frame_under_its_own_strict_policy(staff_client, settings):
+    settings.SITE_URL = "https://dlsc.example"
+    message = _html_mail()
+    response = staff_client.get(f"/en/admin/outbox/outboxmessage/{message.pk}/html/")
+    assert response.status_code == 200
+    assert response.content.decode() == message.body_html
+    assert response["Content-Security-Policy"] == (
+        "default-src 'none'; img-src 'self' data: https://dlsc.example; style-src 'unsafe-inline'; "
+        "frame-ancestors 'self'; form-action 'none'; base-uri 'none'"
+    )
+    assert response["X-Frame-Options"] == "SAMEORIGIN"
+
+
+@pytest.mark.django_db
+def test_the_mail_page_frames_the_html_part_and_keeps_the_site_policy(staff_client):
+    message = _html_mail()
+    response = staff_client.get(f"/en/admin/outbox/outboxmessage/{message.pk}/change/")
+    content = response.content.decode()
+    assert (
+        f'<iframe class="mail-html" src="/en/admin/outbox/outboxmessage/{message.pk}/html/" sandbox '
+        'title="HTML part of the mail"></iframe>'
+    ) in content
+    assert '<pre class="mail-text">Hej\n</pre>' in content
+    assert "&lt;p style=" not in content
+    assert response["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
+
+
+@pytest.mark.django_db
+def test_a_mail_without_html_has_no_frame_and_its_html_url_is_a_404(staff_client):
+    message = _mail("plain@example.com", Status.SENT)
+    content = staff_client.get(f"/en/admin/outbox/outboxmessage/{message.pk}/change/").content.decode()
+    assert "This mail has no HTML part." in content
+    assert "<iframe" not in content
+    assert staff_client.get(f"/en/admin/outbox/outboxmessage/{message.pk}/html/").status_code == 404
+    assert staff_client.get("/en/admin/outbox/outboxmessage/999999/html/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_html_part_is_for_staff_only(client):
+    message = _html_mail()
+    client.force_login(UserFactory())
+    response = client.get(f"/en/admin/outbox/outboxmessage/{message.pk}/html/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/en/admin/login/")

@@ -1,0 +1,75 @@
+"""Admin pages as staff see them at 1280 px: the key columns of the busiest change lists stay in the viewport, and a
+mail in the outbox is shown rendered in a sandboxed frame beside its text part."""
+
+import pytest
+
+from outbox.services import mail_enqueue_rendered
+from tests.browser.journeys import staff_log_in
+from tests.factories import EventFactory, EventRegistrationFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+LONG_TITLE_DA = "Matchmaking: medtech møder hospitalerne og kommunerne om velfærdsteknologi i hele Region Hovedstaden"
+
+
+def right_edges(page, column: str) -> list[float]:
+    """The right edge of the column's header and of each of its cells."""
+    boxes = [page.locator(f"th.column-{column}").bounding_box()]
+    boxes += [cell.bounding_box() for cell in page.locator(f"td.field-{column}").all()]
+    assert boxes and None not in boxes, f"column {column} is not shown"
+    return [box["x"] + box["width"] for box in boxes]
+
+
+def assert_within_viewport(page, columns: list[str]) -> None:
+    for column in columns:
+        assert max(right_edges(page, column)) <= 1280, column
+
+
+@pytest.mark.parametrize("language", ["da", "en"])
+def test_key_columns_of_events_registrations_and_outbox_fit_in_1280_px(page, language):
+    event = EventFactory(title_da=LONG_TITLE_DA, title_en=LONG_TITLE_DA, capacity=120)
+    EventRegistrationFactory(
+        event=event, full_name="Maria Christina Frederiksen-Østergaard", email="copenhagen-network-0@demo.dlsc.example"
+    )
+    EventRegistrationFactory(event=event, status="waitlisted", confirmed_at=None)
+    mail_enqueue_rendered(
+        template="events/email/registration_confirmed",
+        to="copenhagen-network-meeting-upcoming-0@demo.dlsc.example",
+        language="da",
+        subject="Du er tilmeldt: " + LONG_TITLE_DA,
+        body_text="Hej\n",
+    )
+    staff_log_in(page, language=language)
+
+    page.goto(f"/{language}/admin/events/event/")
+    assert_within_viewport(page, ["title", "starts_at", "status_column", "seats_column"])
+    page.goto(f"/{language}/admin/events/registration/")
+    assert_within_viewport(page, ["full_name", "event", "status_column", "attendance"])
+    page.goto(f"/{language}/admin/outbox/outboxmessage/")
+    assert_within_viewport(page, ["created_at", "to", "subject", "status_badge"])
+    assert page.console_errors == []
+
+
+def test_outbox_message_page_shows_the_rendered_mail_in_a_sandboxed_frame_and_its_text_part(page, assert_accessible):
+    message = mail_enqueue_rendered(
+        template="newsletters/email/campaign",
+        to="reader@example.com",
+        language="da",
+        subject="Nyt fra DLSC",
+        body_text="Hej læser\n\nNyt fra DLSC.\n",
+        body_html="<html><body><h1>Hej læser</h1><p>Nyt fra <strong>DLSC</strong>.</p></body></html>",
+    )
+    staff_log_in(page)
+    page.goto(f"/da/admin/outbox/outboxmessage/{message.pk}/change/")
+
+    frame = page.locator("iframe.mail-html")
+    assert frame.get_attribute("sandbox") == ""
+    assert frame.get_attribute("title") == "HTML-del af mailen"
+    document = page.frame_locator("iframe.mail-html")
+    assert document.locator("h1").inner_text() == "Hej læser"
+    assert document.locator("strong").inner_text() == "DLSC"
+    assert page.locator("pre.mail-text").inner_text() == "Hej læser\n\nNyt fra DLSC.\n"
+    # The page shows the mail, not its source.
+    assert "<strong>" not in page.locator("#content-main").inner_text()
+    assert_accessible(page)
+    assert page.console_errors == []
