@@ -21,12 +21,11 @@ from events.matchmaking.models import (
     Slot,
     Unavailability,
 )
-from events.matchmaking.selectors import agenda
+from events.matchmaking.selectors import FEEDBACK_OPEN_FOR, agenda
 from events.models import InvalidTransition, Registration
 from outbox.services import mail_enqueue
 
 EMAIL = "events/matchmaking/email/"
-FEEDBACK_OPEN_FOR = timedelta(days=14)
 
 
 class MatchmakingError(Exception):

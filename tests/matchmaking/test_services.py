@@ -296,7 +296,7 @@ def test_requests_sent_before_the_event_expire_when_it_ends(event):
 
 def test_no_request_can_be_sent_after_the_event(event):
     a, b = matchmaking_profile(event=event), matchmaking_profile(event=event)
-    with pytest.raises(services.MatchmakingError, match="The event is over"):
+    with pytest.raises(services.MatchmakingError, match="Arrangementet er slut"):
         services.request_send(sender=a, recipient=b, message="Let us talk about validation.", now=event.ends_at)
     assert MeetingRequest.objects.count() == 0
 
@@ -321,7 +321,7 @@ def placed(event):
 
 def test_feedback_is_refused_before_the_meeting_slot_has_ended(event):
     slot, a, meeting = placed(event)
-    with pytest.raises(services.MatchmakingError, match="after the meeting"):
+    with pytest.raises(services.MatchmakingError, match="efter mødet"):
         services.feedback_submit(meeting=meeting, profile=a, happened=True, now=slot.ends_at - timedelta(minutes=1))
     assert meeting.feedback.count() == 0
 
@@ -338,6 +338,6 @@ def test_feedback_can_be_changed_for_14_days_after_the_meeting(event):
 def test_feedback_closes_14_days_after_the_meeting(event):
     slot, a, meeting = placed(event)
     services.feedback_submit(meeting=meeting, profile=a, happened=False, now=slot.ends_at)
-    with pytest.raises(services.MatchmakingError, match="closed"):
+    with pytest.raises(services.MatchmakingError, match="er lukket"):
         services.feedback_submit(meeting=meeting, profile=a, happened=True, now=slot.ends_at + timedelta(days=14))
     assert list(meeting.feedback.values_list("happened", flat=True)) == [False]

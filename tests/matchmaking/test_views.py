@@ -1,12 +1,14 @@
 """Participant pages: outsiders get 404 everywhere, participants browse, ask, answer and see their agenda."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from icalendar import Calendar
 
 from events.matchmaking import services
-from events.matchmaking.models import Meeting, MeetingRequest
+from events.matchmaking.models import Meeting, MeetingRequest, Slot
 from members.models import Tag
 from tests.factories import (
     MatchmakingEventFactory,
@@ -157,13 +159,45 @@ def test_agenda_shows_the_placed_meeting_and_the_ics_holds_it(client, event, me)
     ) == ([meeting.pk], meeting.slot.starts_at, f"Møde med {other}")
 
 
-def test_feedback_is_saved_once(client, event, me):
+def meeting_just_held(meeting):
+    ended = timezone.now() - timedelta(minutes=5)
+    Slot.objects.filter(pk=meeting.slot_id).update(starts_at=ended - timedelta(minutes=30), ends_at=ended)
+
+
+def test_feedback_after_the_meeting_is_saved_and_can_be_changed(client, event, me):
     other = matchmaking_profile(event=event)
     meeting = placed_meeting(event, other, me)
-    data = {"happened": "yes", "result": "follow_up", "comment": ""}
-    first = client.post(url("feedback", event, meeting.pk), data)
-    second = client.post(url("feedback", event, meeting.pk), data)
-    assert (first.status_code, second.status_code, meeting.feedback.get().result) == (302, 400, "follow_up")
+    meeting_just_held(meeting)
+    first = client.post(url("feedback", event, meeting.pk), {"happened": "no", "result": "", "comment": ""})
+    second = client.post(url("feedback", event, meeting.pk), {"happened": "yes", "result": "deal", "comment": ""})
+    page = client.get(url("feedback", event, meeting.pk)).content.decode()
+    assert (first.status_code, second.status_code, list(meeting.feedback.values_list("happened", "result"))) == (
+        302,
+        302,
+        [(True, "deal")],
+    )
+    assert '<option value="deal" selected>' in page
+
+
+def test_feedback_before_the_meeting_is_not_offered_and_a_post_saves_nothing(client, event, me):
+    other = matchmaking_profile(event=event)
+    meeting = placed_meeting(event, other, me)
+    page = client.get(url("feedback", event, meeting.pk))
+    agenda = client.get(url("agenda", event)).content.decode()
+    post = client.post(url("feedback", event, meeting.pk), {"happened": "yes", "result": "deal", "comment": ""})
+    assert (
+        page.status_code,
+        'name="happened"' in page.content.decode(),
+        post.status_code,
+        meeting.feedback.count(),
+    ) == (
+        200,
+        False,
+        400,
+        0,
+    )
+    assert "Du kan fortælle os, hvordan mødet gik, efter mødet." in page.content.decode()
+    assert url("feedback", event, meeting.pk) not in agenda
 
 
 def test_staff_grid_shows_who_sits_where(client, event):
@@ -180,7 +214,9 @@ def test_admin_report_counts_requests_meetings_and_follow_ups(client, event):
     meeting = placed_meeting(event, a, b)
     services.request_send(sender=c, recipient=a, message="Let us talk about validation.")
     services.meeting_record_outcome(meeting=meeting, by=StaffFactory(), outcome="held")
-    services.feedback_submit(meeting=meeting, profile=a, happened=True, result="collaboration")
+    services.feedback_submit(
+        meeting=meeting, profile=a, happened=True, result="collaboration", now=meeting.slot.ends_at
+    )
     admin_login(client)
     [row] = client.get(reverse("admin:matchmaking_report")).context["rows"]
     assert (row["requested"], row["accepted"], row["placed"], row["held"], row["followed_up"]) == (2, 1, 1, 1, 1)
