@@ -11,10 +11,34 @@ from django.utils.translation import gettext as _
 
 from events.matchmaking.models import Meeting, MeetingFeedback, MeetingRequest, Profile, Slot
 from events.models import Event, Registration
+from events.selectors import event_list
 
 # How long after a meeting's slot ends its two sides may give and change feedback.
 FEEDBACK_OPEN_FOR = timedelta(days=14)
 WORD = re.compile(r"[\wæøå]{4,}", re.IGNORECASE)
+
+
+def events_of(*, user, now=None) -> list[Event]:
+    """The matchmaking events a person takes part in (a confirmed registration), from a week back, soonest first."""
+    if not user.is_authenticated:
+        return []
+    now = now or timezone.now()
+    return list(
+        Event.objects.filter(
+            matchmaking__enabled=True,
+            ends_at__gte=now - timedelta(days=7),
+            registrations__user=user,
+            registrations__status=Registration.Status.CONFIRMED,
+        )
+        .select_related("hub")
+        .order_by("starts_at", "pk")
+        .distinct()
+    )
+
+
+def open_events(*, now=None) -> list[Event]:
+    """Published upcoming events with matchmaking on, for the public explanation page."""
+    return list(event_list(upcoming=True, now=now).filter(matchmaking__enabled=True, status=Event.Status.PUBLISHED))
 
 
 def matchmaking_event(*, slug: str) -> Event:

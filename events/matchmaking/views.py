@@ -23,6 +23,12 @@ def _render(request, template, profile, context, status=200):
     return render(request, template, {"me": profile, "event": profile.event, **context}, status=status)
 
 
+def index(request):
+    """The signed-in person's matchmaking events, and for everyone how matchmaking works and where it is on."""
+    context = {"my_events": selectors.events_of(user=request.user), "open_events": selectors.open_events()}
+    return render(request, "events/matchmaking/index.html", context)
+
+
 @login_required
 def join(request, slug):
     event = selectors.matchmaking_event(slug=slug)

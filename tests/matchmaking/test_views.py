@@ -322,3 +322,42 @@ def test_event_page_leads_a_confirmed_participant_to_matchmaking(client, event, 
     with translation.override("da"):
         response = client.get(reverse("events:detail", args=[event.slug]))
     assert url("catalogue", event) in response.content.decode()
+
+
+def index_url():
+    with translation.override("da"):
+        return reverse("matchmaking:index")
+
+
+def test_the_matchmaking_index_lists_the_signed_in_persons_matchmaking_events(client, event, me):
+    MatchmakingEventFactory(title="Someone else's meet and match")
+    response = client.get(index_url())
+    html = response.content.decode()
+    assert (response.status_code, url("catalogue", event) in html, "Someone else's meet and match" in html) == (
+        200,
+        True,
+        False,
+    )
+
+
+def test_the_matchmaking_index_explains_matchmaking_to_a_visitor_and_lists_open_events(client, event):
+    response = client.get(index_url())
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Sådan fungerer matchmaking" in html
+    assert event.get_absolute_url() in html
+
+
+def test_a_suggestion_card_has_a_request_button_to_the_request_form(client, event, me):
+    tag = Tag.objects.create(slug="clinical-validation", name="Clinical validation")
+    me.seek_tags.add(tag)
+    helper = matchmaking_profile(event=event)
+    helper.offer_tags.add(tag)
+    html = client.get(url("suggestions", event)).content.decode()
+    assert f'<a class="button" href="{url("profile", event, helper.pk)}#ask">Bed om et møde</a>' in html
+
+
+def test_a_participant_without_an_organisation_shows_no_dangling_separator(client, event, me):
+    other = matchmaking_profile(event=event, organisation_name="")
+    html = client.get(url("profile", event, other.pk)).content.decode()
+    assert '<p class="muted">Virksomhed</p>' in html
