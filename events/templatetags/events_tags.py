@@ -11,6 +11,7 @@ from django.utils.html import json_script
 from django.utils.safestring import mark_safe
 from django.utils.translation import pgettext
 
+from events import calendars
 from events.models import Event
 
 register = template.Library()
@@ -95,3 +96,18 @@ def event_time(value, style: str = "long") -> str:
     if value is None:
         return ""
     return dateformat.format(timezone.localtime(value, COPENHAGEN), _event_time_formats()[style])
+
+
+@register.simple_tag
+def webcal(path: str) -> str:
+    return calendars.webcal_url(path)
+
+
+@register.inclusion_tag("events/_add_to_calendar.html")
+def add_to_calendar(event: Event) -> dict:
+    """The .ics download with Google and Outlook links beside it."""
+    return {
+        "event": event,
+        "google": calendars.google_calendar_url(event),
+        "outlook": calendars.outlook_calendar_url(event),
+    }

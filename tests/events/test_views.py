@@ -444,4 +444,4 @@ def test_checkin_page_sends_staff_without_a_second_factor_to_set_one_up(client):
 def test_filtering_by_hub_offers_that_hubs_calendar(client):
     event_hub("aarhus")
     html = client.get("/da/events/", {"hub": "aarhus"}).content.decode()
-    assert 'href="/da/events/hub/aarhus/calendar.ics"' in html
+    assert 'href="webcal://127.0.0.1:8000/da/events/hub/aarhus/calendar.ics"' in html
