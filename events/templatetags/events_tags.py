@@ -6,6 +6,7 @@ import markdown
 import nh3
 from django import template
 from django.conf import settings
+from django.templatetags.static import static
 from django.utils import dateformat, timezone
 from django.utils.html import json_script
 from django.utils.safestring import mark_safe
@@ -111,3 +112,11 @@ def add_to_calendar(event: Event) -> dict:
         "google": calendars.google_calendar_url(event),
         "outlook": calendars.outlook_calendar_url(event),
     }
+
+
+@register.simple_tag
+def event_image_url(event: Event) -> str:
+    """The uploaded image, else the illustration shipped for the event's kind."""
+    if event.image:
+        return event.image.url
+    return static(f"img/events/{event.kind}.svg")

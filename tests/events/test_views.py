@@ -445,3 +445,22 @@ def test_filtering_by_hub_offers_that_hubs_calendar(client):
     event_hub("aarhus")
     html = client.get("/da/events/", {"hub": "aarhus"}).content.decode()
     assert 'href="webcal://127.0.0.1:8000/da/events/hub/aarhus/calendar.ics"' in html
+
+
+def test_an_event_card_shows_the_kinds_illustration_venue_and_hub_when_no_image_is_uploaded(client):
+    from django.templatetags.static import static
+
+    EventFactory(kind="workshop", venue_name_da="Symbion", hub=event_hub("aarhus"))
+    html = client.get("/da/events/").content.decode()
+    card = html[html.index('class="card event-card"') :]
+    assert f'src="{static("img/events/workshop.svg")}"' in card
+    assert "Symbion" in card
+    assert event_hub("aarhus").name in card
+
+
+def test_every_event_kind_has_an_illustration():
+    from django.contrib.staticfiles import finders
+
+    from events.models import Event
+
+    assert [kind for kind in Event.Kind.values if not finders.find(f"img/events/{kind}.svg")] == []
