@@ -88,34 +88,62 @@ def _utc(value, fmt: str) -> str:
     return value.astimezone(UTC).strftime(fmt)
 
 
-def google_calendar_url(event: Event) -> str:
-    """Google Calendar's "add event" page, filled in; a plain link, nothing is loaded from Google."""
-    details, location = _public_details(event)
+def _google(*, title: str, starts_at, ends_at, details: str, location: str) -> str:
     fmt = "%Y%m%dT%H%M%SZ"
     query = {
         "action": "TEMPLATE",
-        "text": event.title,
-        "dates": f"{_utc(event.starts_at, fmt)}/{_utc(event.ends_at, fmt)}",
+        "text": title,
+        "dates": f"{_utc(starts_at, fmt)}/{_utc(ends_at, fmt)}",
         "details": details,
         "location": location,
     }
     return "https://calendar.google.com/calendar/render?" + urlencode({k: v for k, v in query.items() if v})
 
 
-def outlook_calendar_url(event: Event) -> str:
-    """Outlook on the web's "new event" page, filled in; a plain link like the Google one."""
-    details, location = _public_details(event)
+def _outlook(*, title: str, starts_at, ends_at, details: str, location: str) -> str:
     fmt = "%Y-%m-%dT%H:%M:%SZ"
     query = {
         "path": "/calendar/action/compose",
         "rru": "addevent",
-        "subject": event.title,
-        "startdt": _utc(event.starts_at, fmt),
-        "enddt": _utc(event.ends_at, fmt),
+        "subject": title,
+        "startdt": _utc(starts_at, fmt),
+        "enddt": _utc(ends_at, fmt),
         "body": details,
         "location": location,
     }
     return "https://outlook.live.com/calendar/0/deeplink/compose?" + urlencode({k: v for k, v in query.items() if v})
+
+
+def google_calendar_url(event: Event) -> str:
+    """Google Calendar's "add event" page, filled in; a plain link, nothing is loaded from Google."""
+    details, location = _public_details(event)
+    return _google(
+        title=event.title, starts_at=event.starts_at, ends_at=event.ends_at, details=details, location=location
+    )
+
+
+def outlook_calendar_url(event: Event) -> str:
+    """Outlook on the web's "new event" page, filled in; a plain link like the Google one."""
+    details, location = _public_details(event)
+    return _outlook(
+        title=event.title, starts_at=event.starts_at, ends_at=event.ends_at, details=details, location=location
+    )
+
+
+def _meeting_fields(*, profile, item) -> dict:
+    return {
+        "title": _("Meeting with %(name)s") % {"name": item.counterpart},
+        "starts_at": item.slot.starts_at,
+        "ends_at": item.slot.ends_at,
+        "details": settings.SITE_URL + profile.event.get_absolute_url(),
+        "location": _("%(event)s, table %(table)s") % {"event": profile.event.title, "table": item.table},
+    }
+
+
+def meeting_calendar_links(*, profile, item) -> dict:
+    """Google and Outlook links for one matchmaking meeting, with the same text as the agenda .ics."""
+    fields = _meeting_fields(profile=profile, item=item)
+    return {"google": _google(**fields), "outlook": _outlook(**fields)}
 
 
 def agenda_ics(*, profile, items) -> str:

@@ -120,3 +120,8 @@ def event_image_url(event: Event) -> str:
     if event.image:
         return event.image.url
     return static(f"img/events/{event.kind}.svg")
+
+
+@register.simple_tag
+def meeting_calendar_links(profile, item) -> dict:
+    return calendars.meeting_calendar_links(profile=profile, item=item)

@@ -1,6 +1,6 @@
 """Participant pages: outsiders get 404 everywhere, participants browse, ask, answer and see their agenda."""
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from django.urls import reverse
@@ -361,3 +361,13 @@ def test_a_participant_without_an_organisation_shows_no_dangling_separator(clien
     other = matchmaking_profile(event=event, organisation_name="")
     html = client.get(url("profile", event, other.pk)).content.decode()
     assert '<p class="muted">Virksomhed</p>' in html
+
+
+def test_each_agenda_meeting_has_google_and_outlook_links_beside_the_ics(client, event, me):
+    other = matchmaking_profile(event=event)
+    meeting = placed_meeting(event, other, me)
+    html = client.get(url("agenda", event)).content.decode()
+    start = meeting.slot.starts_at.astimezone(UTC)
+    assert "https://calendar.google.com/calendar/render?action=TEMPLATE&amp;text=M%C3%B8de+med+" in html
+    assert f"dates={start:%Y%m%dT%H%M%S}Z%2F" in html
+    assert f"startdt={start:%Y-%m-%dT%H}%3A{start:%M}%3A00Z" in html
