@@ -1,6 +1,7 @@
 """iCalendar (RFC 5545) files: one event as an attachment or download, and feeds per hub and for all events."""
 
-from urllib.parse import urlparse
+from datetime import UTC
+from urllib.parse import urlencode, urlparse
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -17,8 +18,12 @@ def _uid(event: Event) -> str:
     return f"event-{event.pk}@{urlparse(settings.SITE_URL).hostname or 'dlsc.example'}"
 
 
+def _location(event: Event) -> str:
+    return ", ".join(part for part in (event.venue_name, event.venue_address) if part)
+
+
 def _vevent(event: Event, *, include_online_link: bool) -> icalendar.Event:
-    location = ", ".join(part for part in (event.venue_name, event.venue_address) if part)
+    location = _location(event)
     description = event.summary
     if include_online_link and event.online_url:
         description = f"{description}\n\n{event.online_url}".strip()
@@ -66,6 +71,79 @@ def ics_attachment(event: Event, *, include_online_link: bool) -> dict:
         "content": event_ics(event, include_online_link=include_online_link),
         "mimetype": "text/calendar",
     }
+
+
+def webcal_url(path: str) -> str:
+    """A calendar feed as a subscription: calendar apps follow webcal:// and keep the feed up to date."""
+    return "webcal://" + settings.SITE_URL.split("://", 1)[-1] + path
+
+
+def _public_details(event: Event) -> tuple[str, str]:
+    """The description and place a calendar link carries: the summary and the page, never the online link."""
+    page = settings.SITE_URL + event.get_absolute_url()
+    return (f"{event.summary}\n\n{page}" if event.summary else page), _location(event)
+
+
+def _utc(value, fmt: str) -> str:
+    return value.astimezone(UTC).strftime(fmt)
+
+
+def _google(*, title: str, starts_at, ends_at, details: str, location: str) -> str:
+    fmt = "%Y%m%dT%H%M%SZ"
+    query = {
+        "action": "TEMPLATE",
+        "text": title,
+        "dates": f"{_utc(starts_at, fmt)}/{_utc(ends_at, fmt)}",
+        "details": details,
+        "location": location,
+    }
+    return "https://calendar.google.com/calendar/render?" + urlencode({k: v for k, v in query.items() if v})
+
+
+def _outlook(*, title: str, starts_at, ends_at, details: str, location: str) -> str:
+    fmt = "%Y-%m-%dT%H:%M:%SZ"
+    query = {
+        "path": "/calendar/action/compose",
+        "rru": "addevent",
+        "subject": title,
+        "startdt": _utc(starts_at, fmt),
+        "enddt": _utc(ends_at, fmt),
+        "body": details,
+        "location": location,
+    }
+    return "https://outlook.live.com/calendar/0/deeplink/compose?" + urlencode({k: v for k, v in query.items() if v})
+
+
+def google_calendar_url(event: Event) -> str:
+    """Google Calendar's "add event" page, filled in; a plain link, nothing is loaded from Google."""
+    details, location = _public_details(event)
+    return _google(
+        title=event.title, starts_at=event.starts_at, ends_at=event.ends_at, details=details, location=location
+    )
+
+
+def outlook_calendar_url(event: Event) -> str:
+    """Outlook on the web's "new event" page, filled in; a plain link like the Google one."""
+    details, location = _public_details(event)
+    return _outlook(
+        title=event.title, starts_at=event.starts_at, ends_at=event.ends_at, details=details, location=location
+    )
+
+
+def _meeting_fields(*, profile, item) -> dict:
+    return {
+        "title": _("Meeting with %(name)s") % {"name": item.counterpart},
+        "starts_at": item.slot.starts_at,
+        "ends_at": item.slot.ends_at,
+        "details": settings.SITE_URL + profile.event.get_absolute_url(),
+        "location": _("%(event)s, table %(table)s") % {"event": profile.event.title, "table": item.table},
+    }
+
+
+def meeting_calendar_links(*, profile, item) -> dict:
+    """Google and Outlook links for one matchmaking meeting, with the same text as the agenda .ics."""
+    fields = _meeting_fields(profile=profile, item=item)
+    return {"google": _google(**fields), "outlook": _outlook(**fields)}
 
 
 def agenda_ics(*, profile, items) -> str:

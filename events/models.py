@@ -18,6 +18,18 @@ def default_reminder_offsets():
     return list(DEFAULT_REMINDER_OFFSETS_HOURS)
 
 
+EVENT_IMAGE_MAX_BYTES = 2 * 1024 * 1024
+EVENT_IMAGE_EXTENSIONS = ("jpg", "jpeg", "png", "webp")
+
+
+def validate_event_image(file) -> None:
+    """A photo or banner for the event page and cards: JPEG, PNG or WebP (Pillow checks it is one) up to 2 MB."""
+    if file.name.rsplit(".", 1)[-1].lower() not in EVENT_IMAGE_EXTENSIONS:
+        raise ValidationError(_("The image must be a JPEG, PNG or WebP file."), code="event_image_type")
+    if file.size > EVENT_IMAGE_MAX_BYTES:
+        raise ValidationError(_("The image may be at most 2 MB."), code="event_image_too_large")
+
+
 def validate_reminder_offsets(value):
     if not isinstance(value, list) or not all(isinstance(hours, int) and 0 < hours <= 24 * 90 for hours in value):
         raise ValidationError(_("Enter a list of whole hours between 1 and 2160, for example [168, 24]."))
@@ -80,7 +92,15 @@ class Event(models.Model):
         _("price for non-members (DKK)"), default=0, help_text=_("0 means free. Members attend free.")
     )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
-    image = models.ImageField(_("image"), upload_to="events/", blank=True)
+    image = models.ImageField(
+        _("image"),
+        upload_to="events/",
+        blank=True,
+        validators=[validate_event_image],
+        help_text=_(
+            "JPEG, PNG or WebP, at most 2 MB, about 1200 × 500 pixels. Without one, the event kind's picture is shown."
+        ),
+    )
     reminder_offsets_hours = models.JSONField(
         _("reminders (hours before start)"),
         default=default_reminder_offsets,

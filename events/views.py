@@ -199,11 +199,15 @@ def registration_detail(request, token):
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def registration_cancel(request, token):
+    """GET asks for confirmation, showing the event; only the POST cancels."""
     registration, error = _registration_or_400(request, token)
     if error:
         return error
+    if request.method == "GET":
+        context = {"registration": registration, "event": registration.event, "token": token}
+        return render(request, "events/registration_cancel.html", context)
     try:
         services.registration_cancel(registration=registration, actor=request.user, reason="self-service")
     except InvalidTransition:

@@ -57,6 +57,8 @@ class Problem:
     locked: Mapping[Hashable, Placement] = field(default_factory=dict)
     placed: Mapping[Hashable, Placement] = field(default_factory=dict)
     allow_move: bool = True
+    # Slots that have already begun: nothing new goes there, and a meeting placed there stays where it is.
+    started: frozenset = frozenset()
 
 
 @dataclass
@@ -97,9 +99,10 @@ class _Index:
             for p in people
         }
         self.fixed = dict(problem.locked)
-        if not problem.allow_move:
-            for mid, placement in problem.placed.items():
+        for mid, placement in problem.placed.items():
+            if not problem.allow_move or placement.slot in problem.started:
                 self.fixed.setdefault(mid, placement)
+        self.started = {self.slot_pos[s] for s in problem.started if s in self.slot_pos}
         meeting_by_id = {m.id: m for m in self.meetings}
         self.busy: dict[Hashable, set[int]] = defaultdict(set)
         self.tables_taken: dict[int, set] = defaultdict(set)
@@ -124,7 +127,10 @@ class _Index:
             m.id: [
                 i
                 for i in sorted(set(self.available[m.a]) & set(self.available[m.b]))
-                if i not in self.busy[m.a] and i not in self.busy[m.b] and self.capacity[i] > 0
+                if i not in self.busy[m.a]
+                and i not in self.busy[m.b]
+                and self.capacity[i] > 0
+                and i not in self.started
             ]
             for m in self.free
         }
@@ -469,6 +475,7 @@ def fit_late_meeting(
         locked=problem.locked,
         placed=current,
         allow_move=False,
+        started=problem.started,
     )
     index = _Index(frozen)
     slot_of = _greedy_slots(index)

@@ -2,15 +2,43 @@
 
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from events.matchmaking.models import Meeting, MeetingFeedback, MeetingRequest, Profile, Slot
 from events.models import Event, Registration
+from events.selectors import event_list
 
+# How long after a meeting's slot ends its two sides may give and change feedback.
+FEEDBACK_OPEN_FOR = timedelta(days=14)
 WORD = re.compile(r"[\wæøå]{4,}", re.IGNORECASE)
+
+
+def events_of(*, user, now=None) -> list[Event]:
+    """The matchmaking events a person takes part in (a confirmed registration), from a week back, soonest first."""
+    if not user.is_authenticated:
+        return []
+    now = now or timezone.now()
+    return list(
+        Event.objects.filter(
+            matchmaking__enabled=True,
+            ends_at__gte=now - timedelta(days=7),
+            registrations__user=user,
+            registrations__status=Registration.Status.CONFIRMED,
+        )
+        .select_related("hub")
+        .order_by("starts_at", "pk")
+        .distinct()
+    )
+
+
+def open_events(*, now=None) -> list[Event]:
+    """Published upcoming events with matchmaking on, for the public explanation page."""
+    return list(event_list(upcoming=True, now=now).filter(matchmaking__enabled=True, status=Event.Status.PUBLISHED))
 
 
 def matchmaking_event(*, slug: str) -> Event:
@@ -130,15 +158,33 @@ class AgendaItem:
     slot: Slot
     table: int
     counterpart: Profile
+    feedback: str = ""  # "before", "open" or "closed"
 
 
-def agenda(*, profile: Profile) -> list[AgendaItem]:
+def _feedback_state(slot: Slot, now) -> str:
+    if now < slot.ends_at:
+        return "before"
+    return "open" if now < slot.ends_at + FEEDBACK_OPEN_FOR else "closed"
+
+
+def agenda(*, profile: Profile, now=None) -> list[AgendaItem]:
+    """The profile's placed meetings in time order; feedback is open from a slot's end for FEEDBACK_OPEN_FOR."""
+    now = now or timezone.now()
     meetings = (
         Meeting.objects.filter(Q(first=profile) | Q(second=profile), slot__isnull=False)
         .select_related("slot", "first", "second")
         .order_by("slot__starts_at")
     )
-    return [AgendaItem(meeting=m, slot=m.slot, table=m.table, counterpart=m.counterpart(profile)) for m in meetings]
+    return [
+        AgendaItem(
+            meeting=m,
+            slot=m.slot,
+            table=m.table,
+            counterpart=m.counterpart(profile),
+            feedback=_feedback_state(m.slot, now),
+        )
+        for m in meetings
+    ]
 
 
 def grid(*, event: Event) -> list[tuple[Slot, list[Meeting | None]]]:

@@ -21,7 +21,7 @@ from events.matchmaking.models import (
     Slot,
     Unavailability,
 )
-from events.matchmaking.selectors import agenda
+from events.matchmaking.selectors import FEEDBACK_OPEN_FOR, agenda
 from events.models import InvalidTransition, Registration
 from outbox.services import mail_enqueue
 
@@ -148,6 +148,8 @@ def request_send(*, sender: Profile, recipient: Profile, message: str, now=None)
         raise MatchmakingError(_("You cannot ask yourself for a meeting."))
     if recipient.registration.status != Registration.Status.CONFIRMED:
         raise MatchmakingError(_("This participant no longer takes part in the event."))
+    if now >= sender.event.ends_at:
+        raise MatchmakingError(_("The event is over: meeting requests are closed."))
     with transaction.atomic():
         config = _config_locked(sender.event)
         pending = MeetingRequest.objects.filter(
@@ -164,7 +166,8 @@ def request_send(*, sender: Profile, recipient: Profile, message: str, now=None)
             recipient=recipient,
             message=message,
             created_at=now,
-            expires_at=now + timedelta(hours=config.request_expiry_hours),
+            # Requests close when the event ends, so an unanswered one expires then at the latest.
+            expires_at=min(now + timedelta(hours=config.request_expiry_hours), sender.event.ends_at),
         )
         try:
             with transaction.atomic():
@@ -186,6 +189,8 @@ def _answer(*, request: MeetingRequest, by, now, accept: bool) -> MeetingRequest
         )
         if request.recipient.user_id != by.pk:
             raise MatchmakingError(_("Only the person asked can answer this request."))
+        if now >= request.event.ends_at:
+            raise MatchmakingError(_("The event is over: meeting requests are closed."))
         try:
             if accept:
                 request.accept(now=now)
@@ -199,7 +204,7 @@ def _answer(*, request: MeetingRequest, by, now, accept: bool) -> MeetingRequest
                 event=request.event, request=request, first=request.sender, second=request.recipient
             )
             if config.scheduled_at is not None:
-                _fit(meeting=meeting, allow_move=False)
+                _fit(meeting=meeting, allow_move=False, now=now)
         _mail(
             template="request_accepted" if accept else "request_declined",
             profile=request.sender,
@@ -235,7 +240,7 @@ def requests_expire(*, now=None) -> int:
     return expired
 
 
-def _problem(event, *, allow_move: bool) -> tuple[scheduler.Problem, dict[int, Meeting]]:
+def _problem(event, *, allow_move: bool, now) -> tuple[scheduler.Problem, dict[int, Meeting]]:
     config = event.matchmaking
     slots = list(Slot.objects.filter(event=event))
     meetings = {m.pk: m for m in Meeting.objects.filter(event=event).select_related("slot")}
@@ -252,6 +257,7 @@ def _problem(event, *, allow_move: bool) -> tuple[scheduler.Problem, dict[int, M
         locked={m.pk: scheduler.Placement(m.slot_id, m.table) for m in meetings.values() if m.locked},
         placed={m.pk: scheduler.Placement(m.slot_id, m.table) for m in meetings.values() if m.slot_id and not m.locked},
         allow_move=allow_move,
+        started=frozenset(s.pk for s in slots if s.starts_at <= now),
     )
     return problem, meetings
 
@@ -290,11 +296,13 @@ class ScheduleRun:
     changed_profiles: int
 
 
-def schedule_run(*, event, by, allow_move: bool = True, time_limit: float = 10.0) -> ScheduleRun:
-    """Place the event's accepted meetings, keeping locked ones; everyone whose agenda changed gets a mail."""
+def schedule_run(*, event, by, allow_move: bool = True, time_limit: float = 10.0, now=None) -> ScheduleRun:
+    """Place the event's accepted meetings, keeping locked ones and those in slots that have begun; nothing new
+    goes into a slot that has begun. Everyone whose agenda changed gets a mail."""
+    now = now or timezone.now()
     with transaction.atomic():
         config = _config_locked(event)
-        problem, meetings = _problem(event, allow_move=allow_move)
+        problem, meetings = _problem(event, allow_move=allow_move, now=now)
         try:
             result = scheduler.schedule(problem, time_limit=time_limit)
         except scheduler.ScheduleInputError as error:
@@ -312,8 +320,8 @@ def schedule_run(*, event, by, allow_move: bool = True, time_limit: float = 10.0
     return ScheduleRun(result=result, changed_profiles=len(changed))
 
 
-def _fit(*, meeting: Meeting, allow_move: bool) -> scheduler.LateFit:
-    problem, meetings = _problem(meeting.event, allow_move=allow_move)
+def _fit(*, meeting: Meeting, allow_move: bool, now) -> scheduler.LateFit:
+    problem, meetings = _problem(meeting.event, allow_move=allow_move, now=now)
     problem.placed = {pk: p for pk, p in problem.placed.items() if pk != meeting.pk}
     fit = scheduler.fit_late_meeting(problem, meeting.pk, time_limit=5.0)
     changed = _apply(
@@ -323,14 +331,15 @@ def _fit(*, meeting: Meeting, allow_move: bool) -> scheduler.LateFit:
     return fit
 
 
-def meeting_fit_late(*, meeting: Meeting, by, allow_move: bool = False) -> scheduler.LateFit:
-    """Fit an unplaced meeting into the schedule; placed meetings move only when staff allow it."""
+def meeting_fit_late(*, meeting: Meeting, by, allow_move: bool = False, now=None) -> scheduler.LateFit:
+    """Fit an unplaced meeting into a slot that has not begun; placed meetings move only when staff allow it."""
+    now = now or timezone.now()
     with transaction.atomic():
         _config_locked(meeting.event)
         meeting = Meeting.objects.select_related("event").get(pk=meeting.pk)
         if meeting.slot_id is not None:
             raise MatchmakingError(_("This meeting already has a slot."))
-        fit = _fit(meeting=meeting, allow_move=allow_move)
+        fit = _fit(meeting=meeting, allow_move=allow_move, now=now)
         audit_record(actor=by, action="matchmaking.meeting_fit_late", target=meeting, data={"moved": fit.moved})
     return fit
 
@@ -359,16 +368,38 @@ def meeting_record_outcome(*, meeting: Meeting, by, outcome: str) -> Meeting:
     return meeting
 
 
-def feedback_submit(*, meeting: Meeting, profile: Profile, happened: bool, result: str = "", comment: str = ""):
+def feedback_window(*, meeting: Meeting) -> tuple | None:
+    """When feedback on a placed meeting may be given and changed: from the end of its slot for 14 days."""
+    if meeting.slot is None:
+        return None
+    return meeting.slot.ends_at, meeting.slot.ends_at + FEEDBACK_OPEN_FOR
+
+
+def feedback_submit(
+    *, meeting: Meeting, profile: Profile, happened: bool, result: str = "", comment: str = "", now=None
+) -> MeetingFeedback:
+    """Store or change one side's feedback, while the meeting's feedback window is open."""
+    now = now or timezone.now()
     if profile.pk not in (meeting.first_id, meeting.second_id):
         raise MatchmakingError(_("Only the two people at a meeting can say how it went."))
-    try:
-        with transaction.atomic():
-            return MeetingFeedback.objects.create(
-                meeting=meeting, profile=profile, happened=happened, result=result if happened else "", comment=comment
-            )
-    except IntegrityError:
-        raise MatchmakingError(_("You have already told us about this meeting.")) from None
+    window = feedback_window(meeting=meeting)
+    if window is None or now < window[0]:
+        raise MatchmakingError(_("You can tell us how the meeting went after the meeting."))
+    if now >= window[1]:
+        raise MatchmakingError(_("Feedback on this meeting is closed: it was open for 14 days after the meeting."))
+    with transaction.atomic():
+        feedback, _created = MeetingFeedback.objects.update_or_create(
+            meeting=meeting,
+            profile=profile,
+            defaults={"happened": happened, "result": result if happened else "", "comment": comment},
+            create_defaults={
+                "happened": happened,
+                "result": result if happened else "",
+                "comment": comment,
+                "created_at": now,
+            },
+        )
+    return feedback
 
 
 def agendas_send_day_before(*, now=None) -> int:

@@ -6,6 +6,7 @@ from events.matchmaking import views
 
 app_name = "matchmaking"
 urlpatterns = [
+    path("", views.index, name="index"),
     path("<slug:slug>/", views.catalogue, name="catalogue"),
     path("<slug:slug>/join/", views.join, name="join"),
     path("<slug:slug>/me/", views.profile_edit, name="profile_edit"),

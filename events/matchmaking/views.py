@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -20,6 +21,12 @@ def _participant(request, slug) -> Profile:
 
 def _render(request, template, profile, context, status=200):
     return render(request, template, {"me": profile, "event": profile.event, **context}, status=status)
+
+
+def index(request):
+    """The signed-in person's matchmaking events, and for everyone how matchmaking works and where it is on."""
+    context = {"my_events": selectors.events_of(user=request.user), "open_events": selectors.open_events()}
+    return render(request, "events/matchmaking/index.html", context)
 
 
 @login_required
@@ -162,10 +169,26 @@ def agenda_ics(request, slug):
 @login_required
 def feedback(request, slug, pk):
     me = _participant(request, slug)
-    meeting = Meeting.objects.filter(pk=pk, event=me.event, slot__isnull=False).first()
+    meeting = Meeting.objects.filter(pk=pk, event=me.event, slot__isnull=False).select_related("slot").first()
     if meeting is None or me.pk not in (meeting.first_id, meeting.second_id):
         raise Http404
-    form = FeedbackForm(request.POST or None)
+    opens, closes = services.feedback_window(meeting=meeting)
+    now = timezone.now()
+    given = meeting.feedback.filter(profile=me).first()
+    initial = (
+        {"happened": "yes" if given.happened else "no", "result": given.result, "comment": given.comment}
+        if given
+        else None
+    )
+    form = FeedbackForm(request.POST or None, initial=initial)
+    context = {
+        "form": form,
+        "meeting": meeting,
+        "counterpart": meeting.counterpart(me),
+        "opens": opens,
+        "closes": closes,
+    }
+    context["state"] = "before" if now < opens else "closed" if now >= closes else "open"
     if request.method == "POST":
         if form.is_valid():
             try:
@@ -175,7 +198,5 @@ def feedback(request, slug, pk):
             else:
                 messages.success(request, _("Thank you for telling us."))
                 return redirect("matchmaking:agenda", slug=slug)
-        context = {"form": form, "meeting": meeting, "counterpart": meeting.counterpart(me)}
         return _render(request, "events/matchmaking/feedback.html", me, context, status=400)
-    context = {"form": form, "meeting": meeting, "counterpart": meeting.counterpart(me)}
     return _render(request, "events/matchmaking/feedback.html", me, context)

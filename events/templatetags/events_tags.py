@@ -6,11 +6,13 @@ import markdown
 import nh3
 from django import template
 from django.conf import settings
+from django.templatetags.static import static
 from django.utils import dateformat, timezone
 from django.utils.html import json_script
 from django.utils.safestring import mark_safe
 from django.utils.translation import pgettext
 
+from events import calendars
 from events.models import Event
 
 register = template.Library()
@@ -95,3 +97,31 @@ def event_time(value, style: str = "long") -> str:
     if value is None:
         return ""
     return dateformat.format(timezone.localtime(value, COPENHAGEN), _event_time_formats()[style])
+
+
+@register.simple_tag
+def webcal(path: str) -> str:
+    return calendars.webcal_url(path)
+
+
+@register.inclusion_tag("events/_add_to_calendar.html")
+def add_to_calendar(event: Event) -> dict:
+    """The .ics download with Google and Outlook links beside it."""
+    return {
+        "event": event,
+        "google": calendars.google_calendar_url(event),
+        "outlook": calendars.outlook_calendar_url(event),
+    }
+
+
+@register.simple_tag
+def event_image_url(event: Event) -> str:
+    """The uploaded image, else the illustration shipped for the event's kind."""
+    if event.image:
+        return event.image.url
+    return static(f"img/events/{event.kind}.svg")
+
+
+@register.simple_tag
+def meeting_calendar_links(profile, item) -> dict:
+    return calendars.meeting_calendar_links(profile=profile, item=item)

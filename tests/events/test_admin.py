@@ -2,11 +2,14 @@
 
 import csv
 import io
+import os
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from PIL import Image
 
 from accounts.models import AuditEntry
 from events import services
@@ -296,3 +299,71 @@ def test_checkin_page_refuses_no_shows_before_the_end(staff_client):
     staff_client.post(f"/en/events/{event.slug}/check-in/", {"no_shows": "1"})
     registration.refresh_from_db()
     assert registration.attendance == Registration.Attendance.UNKNOWN
+
+
+def admin_change_data(staff_client, event, **changes):
+    response = staff_client.get(f"{EVENTS}{event.pk}/change/")
+    data = {
+        key: value
+        for key, value in response.context["adminform"].form.initial.items()
+        if value is not None and key not in ("partners", "image")
+    }
+    start, end = timezone.localtime(event.starts_at), timezone.localtime(event.ends_at)
+    data.update(
+        {
+            "starts_at_0": start.strftime("%Y-%m-%d"),
+            "starts_at_1": start.strftime("%H:%M:%S"),
+            "ends_at_0": end.strftime("%Y-%m-%d"),
+            "ends_at_1": end.strftime("%H:%M:%S"),
+            "reminder_offsets_hours": "[168, 24]",
+            "hub": event.hub_id,
+            "questions-TOTAL_FORMS": 0,
+            "questions-INITIAL_FORMS": 0,
+            "registrations-TOTAL_FORMS": 0,
+            "registrations-INITIAL_FORMS": 0,
+            **changes,
+        }
+    )
+    for key in ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at", "member_reserved_until"):
+        data.pop(key, None)
+    return data
+
+
+def image_upload(*, fmt="PNG", size=(64, 32), name="event.png", noise=False):
+    image = Image.frombytes("RGB", size, os.urandom(size[0] * size[1] * 3)) if noise else Image.new("RGB", size)
+    buffer = io.BytesIO()
+    image.save(buffer, fmt)
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type=f"image/{fmt.lower()}")
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
+def test_an_event_image_uploaded_in_the_admin_is_shown_on_the_event_page(staff_client, media, client):
+    event = EventFactory()
+    data = admin_change_data(staff_client, event, image=image_upload())
+    response = staff_client.post(f"{EVENTS}{event.pk}/change/", data)
+    event.refresh_from_db()
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert event.image.name.startswith("events/event")
+    assert f'src="{event.image.url}"' in client.get(f"/da/events/{event.slug}/").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("upload", "message"),
+    [
+        (lambda: SimpleUploadedFile("event.png", b"not an image", content_type="image/png"), "Upload a valid image"),
+        (lambda: image_upload(fmt="GIF", name="event.gif"), "JPEG, PNG or WebP"),
+        (lambda: image_upload(size=(1200, 1000), noise=True), "at most 2 MB"),
+    ],
+)
+def test_a_bad_event_image_is_refused_with_a_message_and_nothing_is_saved(staff_client, media, upload, message):
+    event = EventFactory(title_en="Before")
+    data = admin_change_data(staff_client, event, title_en="After", image=upload())
+    response = staff_client.post(f"{EVENTS}{event.pk}/change/", data)
+    event.refresh_from_db()
+    assert (response.status_code, event.title_en, event.image.name) == (200, "Before", "")
+    assert message in str(response.context["adminform"].form.errors["image"])

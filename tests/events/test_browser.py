@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from events.models import Answer
+from events.models import Answer, Registration
 from outbox.models import OutboxMessage
 from tests.browser.journeys import log_in, submit
 from tests.factories import (
@@ -20,8 +20,20 @@ from tests.factories import (
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 TEXTS = {
-    "da": {"submit": "Tilmeld", "cancel": "Afmeld min tilmelding", "cancelled": "Afmeldt", "confirmed": "Bekræftet"},
-    "en": {"submit": "Sign up", "cancel": "Cancel my registration", "cancelled": "Cancelled", "confirmed": "Confirmed"},
+    "da": {
+        "submit": "Tilmeld",
+        "cancel": "Afmeld min tilmelding",
+        "confirm_cancel": "Ja, afmeld min tilmelding",
+        "cancelled": "Afmeldt",
+        "confirmed": "Bekræftet",
+    },
+    "en": {
+        "submit": "Sign up",
+        "cancel": "Cancel my registration",
+        "confirm_cancel": "Yes, cancel my registration",
+        "cancelled": "Cancelled",
+        "confirmed": "Confirmed",
+    },
 }
 
 
@@ -33,6 +45,7 @@ def no_csp_errors(page):
 def test_guest_signs_up_reads_the_confirmation_and_cancels_through_its_link(page, assert_accessible, language):
     event = EventFactory(capacity=20)
     texts = TEXTS[language]
+    title = getattr(event, f"title_{language}")
     page.goto(f"/{language}/events/{event.slug}/")
     assert_accessible(page)
     page.fill("#id_full_name", "Gry Gæst")
@@ -47,8 +60,13 @@ def test_guest_signs_up_reads_the_confirmation_and_cancels_through_its_link(page
     body = OutboxMessage.objects.get(to="gry@example.com").body_text
     link = re.search(r"http://127\.0\.0\.1:8000(/\w\w/events/registration/\S+/)", body).group(1)
     page.goto(link)
-    page.get_by_role("button", name=texts["cancel"]).click()
-    page.wait_for_load_state()
+    page.get_by_role("link", name=texts["cancel"]).click()
+    page.wait_for_url(re.compile(r"/cancel/$"))
+    assert title in page.locator("h1").inner_text()
+    assert Registration.objects.get(email="gry@example.com").status == "confirmed"
+    assert_accessible(page)
+    page.get_by_role("button", name=texts["confirm_cancel"]).click()
+    page.wait_for_url(re.compile(r"/events/registration/[^/]+/$"))
     assert page.locator("#registration-status").inner_text().startswith(texts["cancelled"])
     no_csp_errors(page)
 

@@ -84,3 +84,58 @@ def test_a_cancelled_event_is_marked_cancelled_in_the_feed(client):
     services.event_cancel(event=event, actor=None)
     component = parse(client.get(reverse("events:feed")).content).walk("VEVENT")[0]
     assert str(component["STATUS"]) == "CANCELLED"
+
+
+def test_google_calendar_link_carries_the_event_in_utc():
+    from events.calendars import google_calendar_url
+
+    event = EventFactory(
+        slug="sundhedsdata",
+        title_da="Sundhedsdata & AI",
+        summary_da="",
+        summary_en="",
+        starts_at=datetime(2031, 3, 5, 9, 0, tzinfo=CPH),
+        ends_at=datetime(2031, 3, 5, 12, 30, tzinfo=CPH),
+    )
+    assert google_calendar_url(event) == (
+        "https://calendar.google.com/calendar/render?action=TEMPLATE&text=Sundhedsdata+%26+AI"
+        "&dates=20310305T080000Z%2F20310305T113000Z"
+        "&details=http%3A%2F%2F127.0.0.1%3A8000%2Fda%2Fevents%2Fsundhedsdata%2F"
+        "&location=Symbion%2C+Fruebjergvej+3%2C+2100+K%C3%B8benhavn+%C3%98"
+    )
+
+
+def test_outlook_link_carries_the_event_in_utc():
+    from events.calendars import outlook_calendar_url
+
+    event = EventFactory(
+        slug="sundhedsdata",
+        title_da="Sundhedsdata",
+        summary_da="",
+        summary_en="",
+        starts_at=datetime(2031, 3, 5, 9, 0, tzinfo=CPH),
+        ends_at=datetime(2031, 3, 5, 12, 30, tzinfo=CPH),
+    )
+    assert outlook_calendar_url(event) == (
+        "https://outlook.live.com/calendar/0/deeplink/compose?path=%2Fcalendar%2Faction%2Fcompose&rru=addevent"
+        "&subject=Sundhedsdata&startdt=2031-03-05T08%3A00%3A00Z&enddt=2031-03-05T11%3A30%3A00Z"
+        "&body=http%3A%2F%2F127.0.0.1%3A8000%2Fda%2Fevents%2Fsundhedsdata%2F"
+        "&location=Symbion%2C+Fruebjergvej+3%2C+2100+K%C3%B8benhavn+%C3%98"
+    )
+
+
+def test_the_event_page_offers_google_and_outlook_beside_the_ics(client):
+    event = EventFactory()
+    html = client.get(f"/da/events/{event.slug}/").content.decode()
+    assert (
+        'href="https://calendar.google.com/calendar/render?action=TEMPLATE' in html,
+        'href="https://outlook.live.com/calendar/0/deeplink/compose?' in html,
+        f'href="/da/events/{event.slug}/calendar.ics"' in html,
+    ) == (True, True, True)
+
+
+def test_the_event_list_offers_a_webcal_subscription():
+    from django.test import Client
+
+    html = Client().get("/da/events/").content.decode()
+    assert 'href="webcal://127.0.0.1:8000/da/events/calendar.ics"' in html

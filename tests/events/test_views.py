@@ -293,12 +293,63 @@ def test_cancel_through_the_signed_link(client):
     assert (first.status, second.status) == (Status.CANCELLED, Status.CONFIRMED)
 
 
-def test_get_on_the_cancel_url_changes_nothing(client):
-    registration = services.registration_create(event=EventFactory(), full_name="A", email="a@x.dk", language="en")
+def test_get_on_the_cancel_url_asks_for_confirmation_and_changes_nothing(client):
+    event = EventFactory(title_da="Sundhedsdata i praksis")
+    registration = services.registration_create(event=event, full_name="A", email="a@x.dk", language="en")
     url = reverse("events:registration_cancel", kwargs={"token": services.registration_token(registration)})
-    assert client.get(url).status_code == 405
+    response = client.get(url)
+    html = response.content.decode()
     registration.refresh_from_db()
-    assert registration.status == Status.CONFIRMED
+    assert (response.status_code, registration.status) == (200, Status.CONFIRMED)
+    assert "Vil du afmelde dig Sundhedsdata i praksis?" in html
+    assert f'<form method="post" action="{url}">' in html
+
+
+def test_the_registration_page_leads_to_the_confirmation_not_straight_to_cancelling(client):
+    registration = services.registration_create(event=EventFactory(), full_name="A", email="a@x.dk", language="en")
+    token = services.registration_token(registration)
+    html = client.get(reverse("events:registration", kwargs={"token": token})).content.decode()
+    cancel = reverse("events:registration_cancel", kwargs={"token": token})
+    assert (f'<a class="button button-danger" href="{cancel}">' in html, f'action="{cancel}"' in html) == (True, False)
+
+
+@pytest.mark.parametrize(
+    ("status", "badge"),
+    [
+        (Status.CONFIRMED, '<span class="badge badge-success">Bekræftet</span>'),
+        (Status.WAITLISTED, '<span class="badge badge-warning">På venteliste</span>'),
+        (Status.CANCELLED, '<span class="badge badge-muted">Afmeldt</span>'),
+    ],
+)
+def test_each_registration_status_has_its_own_badge_colour(client, status, badge):
+    event = EventFactory(capacity=1)
+    services.registration_create(event=event, full_name="A", email="a@x.dk", language="da")
+    registration = services.registration_create(event=event, full_name="B", email="b@x.dk", language="da")
+    if status == Status.CONFIRMED:
+        registration = Registration.objects.get(email="a@x.dk")
+    elif status == Status.CANCELLED:
+        services.registration_cancel(registration=registration, actor=None, reason="self-service")
+    token = services.registration_token(registration)
+    assert badge in client.get(reverse("events:registration", kwargs={"token": token})).content.decode()
+
+
+def test_a_failed_sign_up_lands_on_an_error_summary_at_the_top_of_the_form(client):
+    event = EventFactory()
+    response = client.post(register_url(event), guest(email="not-an-email"))
+    html = response.content.decode()
+    summary = html.index('id="signup-errors"')
+    assert response.status_code == 400
+    assert f'action="{register_url(event)}#signup-errors"' in html
+    assert summary < html.index('name="full_name"')
+    assert '<a href="#id_email">' in html[summary : html.index('name="full_name"')]
+
+
+def test_a_duplicate_sign_up_shows_its_error_in_the_summary(client):
+    event = EventFactory()
+    client.post(register_url(event), guest())
+    html = client.post(register_url(event), guest()).content.decode()
+    summary = html[html.index('id="signup-errors"') : html.index('name="full_name"')]
+    assert "er allerede tilmeldt" in summary
 
 
 @pytest.mark.parametrize("token", ["garbage", "eyJyIjoxfQ:1abc:tampered", "a" * 300])
@@ -393,4 +444,23 @@ def test_checkin_page_sends_staff_without_a_second_factor_to_set_one_up(client):
 def test_filtering_by_hub_offers_that_hubs_calendar(client):
     event_hub("aarhus")
     html = client.get("/da/events/", {"hub": "aarhus"}).content.decode()
-    assert 'href="/da/events/hub/aarhus/calendar.ics"' in html
+    assert 'href="webcal://127.0.0.1:8000/da/events/hub/aarhus/calendar.ics"' in html
+
+
+def test_an_event_card_shows_the_kinds_illustration_venue_and_hub_when_no_image_is_uploaded(client):
+    from django.templatetags.static import static
+
+    EventFactory(kind="workshop", venue_name_da="Symbion", hub=event_hub("aarhus"))
+    html = client.get("/da/events/").content.decode()
+    card = html[html.index('class="card event-card"') :]
+    assert f'src="{static("img/events/workshop.svg")}"' in card
+    assert "Symbion" in card
+    assert event_hub("aarhus").name in card
+
+
+def test_every_event_kind_has_an_illustration():
+    from django.contrib.staticfiles import finders
+
+    from events.models import Event
+
+    assert [kind for kind in Event.Kind.values if not finders.find(f"img/events/{kind}.svg")] == []

@@ -309,3 +309,53 @@ def test_combinatorial_bound_counts_a_popular_persons_slots():
         meetings=[Meeting(n, "star", n) for n in range(10)],
     )
     assert combinatorial_bound(problem) == 3
+
+
+def test_schedule_never_places_a_meeting_in_a_slot_that_has_begun():
+    problem = Problem(
+        participants=["a", "b"],
+        slots=one_session(2),
+        tables=[1],
+        meetings=[Meeting(id="m", a="a", b="b")],
+        started=frozenset({"s0"}),
+    )
+    assert schedule(problem, time_limit=1).placements == {"m": Placement(slot="s1", table=1)}
+
+
+def test_schedule_leaves_a_meeting_unplaced_when_every_slot_has_begun():
+    problem = Problem(
+        participants=["a", "b"],
+        slots=one_session(2),
+        tables=[1],
+        meetings=[Meeting(id="m", a="a", b="b")],
+        started=frozenset({"s0", "s1"}),
+    )
+    assert (schedule(problem, time_limit=1).placements, greedy_schedule(problem)) == ({}, {})
+
+
+def test_a_meeting_in_a_slot_that_has_begun_stays_there_even_when_moves_are_allowed():
+    problem = Problem(
+        participants=["a", "b", "c"],
+        slots=one_session(3),
+        tables=[1],
+        meetings=[Meeting(id="held", a="a", b="b"), Meeting(id="new", a="a", b="c")],
+        placed={"held": Placement(slot="s1", table=1)},
+        started=frozenset({"s0", "s1"}),
+        allow_move=True,
+    )
+    assert schedule(problem, time_limit=1).placements == {
+        "held": Placement(slot="s1", table=1),
+        "new": Placement(slot="s2", table=1),
+    }
+
+
+def test_a_late_fit_skips_slots_that_have_begun():
+    problem = Problem(
+        participants=["a", "b"],
+        slots=one_session(3),
+        tables=[1],
+        meetings=[Meeting(id="late", a="a", b="b")],
+        started=frozenset({"s0"}),
+        allow_move=False,
+    )
+    assert fit_late_meeting(problem, "late", time_limit=1).placement == Placement(slot="s1", table=1)

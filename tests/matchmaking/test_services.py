@@ -263,3 +263,81 @@ def test_the_day_before_mail_carries_the_agenda_as_ics(event):
     [attachment] = mail.attachments
     [entry] = Calendar.from_ical(attachment["content"]).walk("VEVENT")
     assert (attachment["filename"], str(entry["summary"])) == (f"agenda-{event.slug}.ics", f"Møde med {b}")
+
+
+def test_schedule_run_during_the_event_skips_the_slot_that_has_begun(event):
+    slots = with_slots(event, 2)
+    a, b = matchmaking_profile(event=event), matchmaking_profile(event=event)
+    meeting = accepted(a, b)
+    services.schedule_run(event=event, by=StaffFactory(), time_limit=2, now=slots[0].starts_at + timedelta(minutes=5))
+    meeting.refresh_from_db()
+    assert meeting.slot == slots[1]
+
+
+def test_a_meeting_accepted_during_the_event_goes_to_a_slot_that_has_not_begun(event):
+    slots = with_slots(event, 3)
+    a, b = matchmaking_profile(event=event), matchmaking_profile(event=event)
+    event.matchmaking.scheduled_at = timezone.now()
+    event.matchmaking.save()
+    request = services.request_send(
+        sender=a, recipient=b, message="Let us talk about validation.", now=slots[0].starts_at
+    )
+    services.request_accept(request=request, by=b.user, now=slots[1].starts_at)
+    assert Meeting.objects.get(request=request).slot == slots[2]
+
+
+def test_requests_sent_before_the_event_expire_when_it_ends(event):
+    a, b = matchmaking_profile(event=event), matchmaking_profile(event=event)
+    request = services.request_send(
+        sender=a, recipient=b, message="Let us talk about validation.", now=event.ends_at - timedelta(hours=1)
+    )
+    assert request.expires_at == event.ends_at
+
+
+def test_no_request_can_be_sent_after_the_event(event):
+    a, b = matchmaking_profile(event=event), matchmaking_profile(event=event)
+    with pytest.raises(services.MatchmakingError, match="Arrangementet er slut"):
+        services.request_send(sender=a, recipient=b, message="Let us talk about validation.", now=event.ends_at)
+    assert MeetingRequest.objects.count() == 0
+
+
+def test_a_request_cannot_be_accepted_after_the_event(event):
+    a, b = matchmaking_profile(event=event), matchmaking_profile(event=event)
+    request = services.request_send(sender=a, recipient=b, message="Let us talk about validation.")
+    # A request written before requests were bounded by the event's end.
+    MeetingRequest.objects.filter(pk=request.pk).update(expires_at=event.ends_at + timedelta(days=3))
+    with pytest.raises(services.MatchmakingError):
+        services.request_accept(request=request, by=b.user, now=event.ends_at + timedelta(minutes=1))
+    assert (Meeting.objects.count(), MeetingRequest.objects.get().status) == (0, "pending")
+
+
+def placed(event):
+    slots = with_slots(event, 1)
+    a, b = matchmaking_profile(event=event), matchmaking_profile(event=event)
+    meeting = accepted(a, b)
+    services.schedule_run(event=event, by=StaffFactory(), time_limit=2)
+    return slots[0], a, Meeting.objects.get(pk=meeting.pk)
+
+
+def test_feedback_is_refused_before_the_meeting_slot_has_ended(event):
+    slot, a, meeting = placed(event)
+    with pytest.raises(services.MatchmakingError, match="efter mødet"):
+        services.feedback_submit(meeting=meeting, profile=a, happened=True, now=slot.ends_at - timedelta(minutes=1))
+    assert meeting.feedback.count() == 0
+
+
+def test_feedback_can_be_changed_for_14_days_after_the_meeting(event):
+    slot, a, meeting = placed(event)
+    services.feedback_submit(meeting=meeting, profile=a, happened=False, now=slot.ends_at)
+    services.feedback_submit(
+        meeting=meeting, profile=a, happened=True, result="deal", now=slot.ends_at + timedelta(days=13, hours=23)
+    )
+    assert list(meeting.feedback.values_list("happened", "result")) == [(True, "deal")]
+
+
+def test_feedback_closes_14_days_after_the_meeting(event):
+    slot, a, meeting = placed(event)
+    services.feedback_submit(meeting=meeting, profile=a, happened=False, now=slot.ends_at)
+    with pytest.raises(services.MatchmakingError, match="er lukket"):
+        services.feedback_submit(meeting=meeting, profile=a, happened=True, now=slot.ends_at + timedelta(days=14))
+    assert list(meeting.feedback.values_list("happened", flat=True)) == [False]

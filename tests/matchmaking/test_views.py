@@ -1,12 +1,14 @@
 """Participant pages: outsiders get 404 everywhere, participants browse, ask, answer and see their agenda."""
 
+from datetime import UTC, timedelta
+
 import pytest
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from icalendar import Calendar
 
 from events.matchmaking import services
-from events.matchmaking.models import Meeting, MeetingRequest
+from events.matchmaking.models import Meeting, MeetingRequest, Slot
 from members.models import Tag
 from tests.factories import (
     MatchmakingEventFactory,
@@ -157,13 +159,45 @@ def test_agenda_shows_the_placed_meeting_and_the_ics_holds_it(client, event, me)
     ) == ([meeting.pk], meeting.slot.starts_at, f"Møde med {other}")
 
 
-def test_feedback_is_saved_once(client, event, me):
+def meeting_just_held(meeting):
+    ended = timezone.now() - timedelta(minutes=5)
+    Slot.objects.filter(pk=meeting.slot_id).update(starts_at=ended - timedelta(minutes=30), ends_at=ended)
+
+
+def test_feedback_after_the_meeting_is_saved_and_can_be_changed(client, event, me):
     other = matchmaking_profile(event=event)
     meeting = placed_meeting(event, other, me)
-    data = {"happened": "yes", "result": "follow_up", "comment": ""}
-    first = client.post(url("feedback", event, meeting.pk), data)
-    second = client.post(url("feedback", event, meeting.pk), data)
-    assert (first.status_code, second.status_code, meeting.feedback.get().result) == (302, 400, "follow_up")
+    meeting_just_held(meeting)
+    first = client.post(url("feedback", event, meeting.pk), {"happened": "no", "result": "", "comment": ""})
+    second = client.post(url("feedback", event, meeting.pk), {"happened": "yes", "result": "deal", "comment": ""})
+    page = client.get(url("feedback", event, meeting.pk)).content.decode()
+    assert (first.status_code, second.status_code, list(meeting.feedback.values_list("happened", "result"))) == (
+        302,
+        302,
+        [(True, "deal")],
+    )
+    assert '<option value="deal" selected>' in page
+
+
+def test_feedback_before_the_meeting_is_not_offered_and_a_post_saves_nothing(client, event, me):
+    other = matchmaking_profile(event=event)
+    meeting = placed_meeting(event, other, me)
+    page = client.get(url("feedback", event, meeting.pk))
+    agenda = client.get(url("agenda", event)).content.decode()
+    post = client.post(url("feedback", event, meeting.pk), {"happened": "yes", "result": "deal", "comment": ""})
+    assert (
+        page.status_code,
+        'name="happened"' in page.content.decode(),
+        post.status_code,
+        meeting.feedback.count(),
+    ) == (
+        200,
+        False,
+        400,
+        0,
+    )
+    assert "Du kan fortælle os, hvordan mødet gik, efter mødet." in page.content.decode()
+    assert url("feedback", event, meeting.pk) not in agenda
 
 
 def test_staff_grid_shows_who_sits_where(client, event):
@@ -180,7 +214,9 @@ def test_admin_report_counts_requests_meetings_and_follow_ups(client, event):
     meeting = placed_meeting(event, a, b)
     services.request_send(sender=c, recipient=a, message="Let us talk about validation.")
     services.meeting_record_outcome(meeting=meeting, by=StaffFactory(), outcome="held")
-    services.feedback_submit(meeting=meeting, profile=a, happened=True, result="collaboration")
+    services.feedback_submit(
+        meeting=meeting, profile=a, happened=True, result="collaboration", now=meeting.slot.ends_at
+    )
     admin_login(client)
     [row] = client.get(reverse("admin:matchmaking_report")).context["rows"]
     assert (row["requested"], row["accepted"], row["placed"], row["held"], row["followed_up"]) == (2, 1, 1, 1, 1)
@@ -286,3 +322,52 @@ def test_event_page_leads_a_confirmed_participant_to_matchmaking(client, event, 
     with translation.override("da"):
         response = client.get(reverse("events:detail", args=[event.slug]))
     assert url("catalogue", event) in response.content.decode()
+
+
+def index_url():
+    with translation.override("da"):
+        return reverse("matchmaking:index")
+
+
+def test_the_matchmaking_index_lists_the_signed_in_persons_matchmaking_events(client, event, me):
+    MatchmakingEventFactory(title="Someone else's meet and match")
+    response = client.get(index_url())
+    html = response.content.decode()
+    assert (response.status_code, url("catalogue", event) in html, "Someone else's meet and match" in html) == (
+        200,
+        True,
+        False,
+    )
+
+
+def test_the_matchmaking_index_explains_matchmaking_to_a_visitor_and_lists_open_events(client, event):
+    response = client.get(index_url())
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Sådan fungerer matchmaking" in html
+    assert event.get_absolute_url() in html
+
+
+def test_a_suggestion_card_has_a_request_button_to_the_request_form(client, event, me):
+    tag = Tag.objects.create(slug="clinical-validation", name="Clinical validation")
+    me.seek_tags.add(tag)
+    helper = matchmaking_profile(event=event)
+    helper.offer_tags.add(tag)
+    html = client.get(url("suggestions", event)).content.decode()
+    assert f'<a class="button" href="{url("profile", event, helper.pk)}#ask">Bed om et møde</a>' in html
+
+
+def test_a_participant_without_an_organisation_shows_no_dangling_separator(client, event, me):
+    other = matchmaking_profile(event=event, organisation_name="")
+    html = client.get(url("profile", event, other.pk)).content.decode()
+    assert '<p class="muted">Virksomhed</p>' in html
+
+
+def test_each_agenda_meeting_has_google_and_outlook_links_beside_the_ics(client, event, me):
+    other = matchmaking_profile(event=event)
+    meeting = placed_meeting(event, other, me)
+    html = client.get(url("agenda", event)).content.decode()
+    start = meeting.slot.starts_at.astimezone(UTC)
+    assert "https://calendar.google.com/calendar/render?action=TEMPLATE&amp;text=M%C3%B8de+med+" in html
+    assert f"dates={start:%Y%m%dT%H%M%S}Z%2F" in html
+    assert f"startdt={start:%Y-%m-%dT%H}%3A{start:%M}%3A00Z" in html
