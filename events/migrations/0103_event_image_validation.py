@@ -7,7 +7,7 @@ import events.models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("events", "0101_hub_staff_event_permissions"),
+        ("events", "0102_registration_anonymised_at"),
     ]
 
     operations = [
