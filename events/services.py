@@ -14,6 +14,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.audit import audit_record
 from events.calendars import ics_attachment
+from events.matchmaking.models import Profile
+from events.matchmaking.services import participant_withdraw
 from events.models import Answer, Event, InvalidTransition, Question, Registration
 from events.selectors import confirmed_counts, seats_left, waitlist_position
 from newsletters.models import ConsentRecord
@@ -284,6 +286,9 @@ def registration_cancel(*, registration: Registration, actor=None, reason: str =
             data={"previous_status": previous, "reason": reason},
         )
         _mail_registration(registration=registration, name="registration_cancelled")
+        profile = Profile.objects.filter(registration=registration).first()
+        if profile is not None:
+            participant_withdraw(profile=profile, by=actor, now=now)
         promoted = _waitlist_fill(event=event, now=now) if previous == Status.CONFIRMED else []
     return promoted
 

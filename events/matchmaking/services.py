@@ -235,6 +235,51 @@ def requests_expire(*, now=None) -> int:
     return expired
 
 
+def participant_withdraw(*, profile: Profile, by=None, now=None) -> int:
+    """Take a participant out of matchmaking (their registration is cancelled or their account deleted): their
+    open requests and agreed meetings are cancelled, freeing the slots, and each counterpart is told once, in
+    their own language. Returns how many counterparts were told; running it again tells nobody twice."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        # Withdrawal goes on even when staff have switched matchmaking off since; the lock keeps schedules out.
+        MatchmakingConfig.objects.select_for_update().filter(event_id=profile.event_id).first()
+        live = list(
+            MeetingRequest.objects.select_for_update(of=("self",))
+            .filter(Q(sender=profile) | Q(recipient=profile), status__in=MeetingRequest.LIVE)
+            .select_related("sender", "recipient")
+            .order_by("pk")
+        )
+        if not live:
+            return 0
+        meetings = {m.request_id: m for m in Meeting.objects.filter(request__in=live).select_related("slot")}
+        Meeting.objects.filter(request__in=live).delete()
+        counterparts: dict[int, list[dict]] = {}
+        for request in live:
+            request.cancel(now=now)
+            request.save(update_fields=["status", "answered_at"])
+            other = request.recipient_id if request.sender_id == profile.pk else request.sender_id
+            meeting = meetings.get(request.pk)
+            counterparts.setdefault(other, []).append(
+                {"meeting": meeting is not None, "slot": meeting.slot if meeting else None}
+            )
+        told = 0
+        for counterpart in Profile.objects.filter(pk__in=counterparts).select_related("user", "registration", "event"):
+            written = _mail(
+                template="participant_withdrawn",
+                profile=counterpart,
+                context={"withdrawn": profile, "cancelled": counterparts[counterpart.pk]},
+                dedupe_key=f"matchmaking-withdrawn:{profile.pk}:{counterpart.pk}",
+            )
+            told += written is not None
+        audit_record(
+            actor=by,
+            action="matchmaking.participant_withdraw",
+            target=profile,
+            data={"requests_cancelled": len(live), "counterparts_told": told},
+        )
+    return told
+
+
 def _problem(event, *, allow_move: bool) -> tuple[scheduler.Problem, dict[int, Meeting]]:
     config = event.matchmaking
     slots = list(Slot.objects.filter(event=event))
