@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from accounts.forms import AccountDeleteForm, ProfileForm
 from accounts.personal_data import account_deletion_blockers, personal_data_collect
 from accounts.portal import portal_sections
-from accounts.services import user_delete
+from accounts.services import AccountDeletionBlocked, user_delete
 
 
 @login_required
@@ -52,7 +52,11 @@ def account_delete(request):
             return render(request, "accounts/account_delete.html", context, status=409)
         if not form.is_valid():
             return render(request, "accounts/account_delete.html", context, status=400)
-        user_delete(user=request.user)
+        try:
+            user_delete(user=request.user)
+        except AccountDeletionBlocked as blocked:  # someone changed the roles since the page was shown
+            context["blockers"] = blocked.messages
+            return render(request, "accounts/account_delete.html", context, status=409)
         logout(request)
         messages.success(request, _("Your account and your personal data were deleted."))
         return redirect("home")

@@ -293,6 +293,21 @@ def registration_cancel(*, registration: Registration, actor=None, reason: str =
     return promoted
 
 
+def registration_anonymise(*, registration: Registration) -> Registration:
+    """Strip the person from a registration, keeping what statistics need: event, status, organisation,
+    member flag, language and attendance. The answers go (they may say anything). Reusable for retention."""
+    with transaction.atomic():
+        registration = Registration.objects.select_for_update().get(pk=registration.pk)
+        registration.user = None
+        registration.full_name = ""
+        # Unique per event among live rows, so each anonymised row gets an address of its own that reaches no one.
+        registration.email = f"anonymised-{registration.pk}@example.invalid"
+        registration.job_title = ""
+        registration.save(update_fields=["user", "full_name", "email", "job_title"])
+        Answer.objects.filter(registration=registration).delete()
+    return registration
+
+
 def registration_promote(*, registration: Registration, actor, reason: str, now=None) -> Registration:
     """Staff give a waitlisted person a seat. This is a deliberate decision and may go beyond the capacity;
     it is logged with the reason."""

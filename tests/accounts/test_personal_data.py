@@ -1,0 +1,294 @@
+"""A person's data across every app: the registry covers every model with personal fields, the download holds
+everything we keep (JSON and a page in their language), and deleting the account leaves no row that names them."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.apps import apps
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.personal_data import personal_data_covered_models
+from accounts.services import AccountDeletionBlocked, user_delete
+from events.matchmaking import services as matchmaking
+from events.matchmaking.models import MeetingRequest
+from events.models import Answer, Registration
+from events.services import registration_create
+from members.models import MembershipApplication
+from newsletters.models import ConsentRecord, Subscriber
+from newsletters.services import consent_record, consent_withdrawal_proof
+from outbox.models import OutboxMessage
+from outbox.services import mail_enqueue_rendered
+from tests.factories import (
+    PASSWORD,
+    EventFactory,
+    EventQuestionFactory,
+    MatchmakingEventFactory,
+    OrganisationFactory,
+    OrganisationRoleFactory,
+    StaffFactory,
+    SubscriberFactory,
+    UserFactory,
+    matchmaking_profile,
+)
+
+pytestmark = pytest.mark.django_db
+
+PERSONAL_NAME = re.compile(r"^(full|first|last|display|contact|given|family|sur)_?name$")
+EMAIL = "karen@example.com"
+
+
+def personal_fields(model) -> list:
+    """The fields that make a row about a person: an email, a person's name, a link to the user."""
+    user_model = apps.get_model(settings.AUTH_USER_MODEL)
+    return [
+        field
+        for field in model._meta.get_fields()
+        if (getattr(field, "concrete", False) or field.many_to_many)
+        and not field.auto_created
+        and (
+            isinstance(field, models.EmailField)
+            or PERSONAL_NAME.match(field.name)
+            or (field.is_relation and field.related_model is user_model)
+        )
+    ]
+
+
+def test_every_model_with_personal_fields_is_covered_by_a_registration():
+    uncovered = sorted(
+        model._meta.label
+        for model in apps.get_models()
+        if personal_fields(model) and model._meta.label not in personal_data_covered_models()
+    )
+    assert uncovered == []
+
+
+def test_the_registry_check_finds_a_model_no_app_registered():
+    class Volunteer(models.Model):
+        contact_name = models.CharField(max_length=100)
+
+        class Meta:
+            app_label = "events"
+
+        def __str__(self):
+            return self.contact_name
+
+    try:
+        assert (personal_fields(Volunteer) != [], "events.Volunteer" in personal_data_covered_models()) == (
+            True,
+            False,
+        )
+    finally:
+        apps.all_models["events"].pop("volunteer")
+        apps.clear_cache()
+
+
+@pytest.fixture
+def person():
+    """Karen, with something in every app: registrations (one upcoming with a waitlist behind her, one past),
+    a matchmaking profile with a placed meeting and a request, a subscription with its ledger, an application,
+    mail sent and mail still queued."""
+    user = UserFactory(email=EMAIL, full_name="Karen Blixen", preferred_language="da")
+    organisation = OrganisationFactory(name="Rungsted Bio ApS", size_band="10-49")
+    OrganisationRoleFactory(organisation=organisation, user=user, role="member")
+    upcoming = EventFactory(title="Klinisk validering", capacity=1, status="published")
+    question = EventQuestionFactory(event=upcoming, label="Kost", kind="text")
+    registration_create(
+        event=upcoming,
+        full_name=user.full_name,
+        email=user.email,
+        language="da",
+        user=user,
+        organisation=organisation,
+        answers={question.pk: "Vegetar"},
+    )
+    registration_create(event=upcoming, full_name="Next In Line", email="next@example.com", language="en")
+    past = EventFactory(
+        title="Netværksmøde",
+        status="published",
+        starts_at=timezone.now() - timedelta(days=30),
+        ends_at=timezone.now() - timedelta(days=30) + timedelta(hours=2),
+    )
+    Registration.objects.create(
+        event=past,
+        user=user,
+        organisation=organisation,
+        full_name=user.full_name,
+        email=user.email,
+        organisation_name="Rungsted Bio ApS",
+        job_title="CEO",
+        status="confirmed",
+        attendance="attended",
+        is_member=True,
+        consent_at=past.starts_at - timedelta(days=5),
+        confirmed_at=past.starts_at - timedelta(days=5),
+    )
+    meet = MatchmakingEventFactory(title="Meet and match")
+    matchmaking.session_create(event=meet, starts_at=meet.starts_at, slot_minutes=30, slot_count=2)
+    mine = matchmaking_profile(event=meet, user=user, organisation=organisation)
+    other = matchmaking_profile(event=meet, language="en")
+    request = matchmaking.request_send(sender=mine, recipient=other, message="Shall we talk about trials?")
+    matchmaking.request_accept(request=request, by=other.user)
+    matchmaking.schedule_run(event=meet, by=StaffFactory())
+    subscriber = SubscriberFactory(email=EMAIL, name="Karen Blixen", user=user)
+    consent_record(
+        subscriber=subscriber, action="opt_in", source="form", ip_address="192.0.2.7", consent_text_version="v1"
+    )
+    MembershipApplication.objects.create(
+        legal_name="Rungsted Bio ApS",
+        name="Rungsted Bio",
+        size_band="10-49",
+        contact_name="Karen Blixen",
+        contact_email=EMAIL,
+        contact_phone="+45 12 34 56 78",
+        terms_accepted_at=timezone.now(),
+        applicant=user,
+    )
+    mail_enqueue_rendered(template="test", to=EMAIL, language="da", subject="Still queued", body_text="Hej Karen")
+    return user, other
+
+
+def rows_about(user) -> dict[str, int]:
+    """For every table the app registry knows, the rows that name this person (by user link, address or name)."""
+    addresses = {user.email, *user.emailaddress_set.values_list("email", flat=True)}
+    counts = {}
+    for model in apps.get_models():
+        condition = models.Q(pk__in=[])
+        for field in personal_fields(model):
+            if field.is_relation:
+                condition |= models.Q(**{field.name: user.pk})
+            elif isinstance(field, models.EmailField):
+                for address in addresses:
+                    condition |= models.Q(**{f"{field.name}__iexact": address})
+            elif user.full_name:
+                condition |= models.Q(**{field.name: user.full_name})
+        count = model._base_manager.filter(condition).count() if personal_fields(model) else 0
+        if count:
+            counts[model._meta.label] = count
+    return counts
+
+
+def test_deleting_the_account_leaves_no_row_about_the_person(person):
+    user, _other = person
+    before = rows_about(user)
+    user_delete(user=user)
+    assert (before, rows_about(user)) == (
+        {
+            "accounts.User": 1,
+            "account.EmailAddress": 1,
+            "accounts.AuditEntry": 1,
+            "members.MembershipApplication": 1,
+            "members.OrganisationRole": 1,
+            "events.Registration": 3,
+            "events.Profile": 1,
+            "newsletters.Subscriber": 1,
+            "outbox.OutboxMessage": 4,
+        },
+        {},
+    )
+
+
+def test_deleting_cancels_the_upcoming_place_and_the_waitlist_moves_up(person):
+    user, _other = person
+    user_delete(user=user)
+    event = Registration.objects.get(email="next@example.com").event
+    upcoming = Registration.objects.filter(event=event).order_by("pk")
+    assert [(r.status, r.full_name) for r in upcoming] == [("cancelled", ""), ("confirmed", "Next In Line")]
+
+
+def test_deleting_keeps_past_registrations_anonymous_for_statistics(person):
+    user, _other = person
+    past = Registration.objects.get(attendance="attended")
+    user_delete(user=user)
+    past.refresh_from_db()
+    assert (
+        past.user_id,
+        past.full_name,
+        past.email,
+        past.job_title,
+        past.organisation.size_band,
+        past.organisation_name,
+        past.attendance,
+        past.status,
+    ) == (None, "", f"anonymised-{past.pk}@example.invalid", "", "10-49", "Rungsted Bio ApS", "attended", "confirmed")
+
+
+def test_deleting_drops_the_answers(person):
+    user, _other = person
+    user_delete(user=user)
+    assert Answer.objects.count() == 0
+
+
+def test_deleting_cancels_meetings_and_tells_the_counterpart_once_in_their_language(person):
+    user, other = person
+    user_delete(user=user)
+    told = OutboxMessage.objects.filter(template="events/matchmaking/email/participant_withdrawn")
+    assert (
+        [(m.to, m.language, m.subject) for m in told],
+        list(MeetingRequest.objects.values_list("status", flat=True)),
+    ) == ([(other.user.email, "en", "Karen Blixen no longer takes part in matchmaking at Meet and match")], [])
+
+
+def test_deleting_unsubscribes_and_anonymises_the_subscriber_keeping_a_tombstone(person):
+    user, _other = person
+    subscriber = Subscriber.objects.get(email=EMAIL)
+    user_delete(user=user)
+    subscriber.refresh_from_db()
+    ledger = list(subscriber.consent_records.order_by("pk").values_list("action", "ip_address"))
+    proof = consent_withdrawal_proof(email="Karen@Example.com")
+    assert (subscriber.status, subscriber.email, subscriber.name, subscriber.user_id, ledger) == (
+        "unsubscribed",
+        f"erased-{subscriber.pk}@example.invalid",
+        "",
+        None,
+        [("opt_in", None), ("opt_out", None), ("erase", None)],
+    )
+    assert (proof.subscriber_id, proof.action, len(proof.email_hash), EMAIL in proof.email_hash) == (
+        subscriber.pk,
+        ConsentRecord.Action.ERASE,
+        64,
+        False,
+    )
+
+
+def test_the_tombstone_proves_nothing_for_another_address(person):
+    user, _other = person
+    user_delete(user=user)
+    assert consent_withdrawal_proof(email="someone.else@example.com") is None
+
+
+def test_deleting_cancels_mail_still_queued_and_strips_sent_mail(person):
+    user, _other = person
+    queued = OutboxMessage.objects.get(subject="Still queued")
+    user_delete(user=user)
+    queued.refresh_from_db()
+    assert (queued.status, queued.to, queued.body_text, queued.subject) == ("cancelled", "", "", "Still queued")
+
+
+def test_deleting_anonymises_the_application_contact(person):
+    user, _other = person
+    user_delete(user=user)
+    application = MembershipApplication.objects.get()
+    assert (application.contact_name, application.contact_email, application.contact_phone, application.name) == (
+        "",
+        "",
+        "",
+        "Rungsted Bio",
+    )
+
+
+def test_the_last_admin_of_a_company_still_cannot_leave():
+    admin = OrganisationRoleFactory(role="admin").user
+    with pytest.raises(AccountDeletionBlocked):
+        user_delete(user=admin)
+    assert type(admin).objects.filter(pk=admin.pk).count() == 1
+
+
+def test_deleting_through_the_page_logs_out_and_erases(client, person):
+    user, _other = person
+    client.force_login(user)
+    response = client.post(reverse("accounts:delete"), {"password": PASSWORD})
+    assert (response.status_code, rows_about(user)) == (302, {})
