@@ -6,6 +6,7 @@ walks every model and fails when one is covered by no registration)."""
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.utils import translation
 from django.utils.functional import Promise
 
 
@@ -57,7 +58,9 @@ def personal_data_sections() -> list[PersonalDataSource]:
 
 
 def personal_data_collect(*, user) -> dict:
-    return {source.key: source.collect(user) for source in personal_data_sections()}
+    """Everything every app keeps about the person; texts that have a language (event titles) in theirs."""
+    with translation.override(user.preferred_language):
+        return {source.key: source.collect(user) for source in personal_data_sections()}
 
 
 def personal_data_erase(*, user) -> None:

@@ -8,9 +8,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 
 from accounts.forms import AccountDeleteForm, ProfileForm
 from accounts.personal_data import account_deletion_blockers, personal_data_collect
+from accounts.personal_data_page import personal_data_page_sections
 from accounts.portal import portal_sections
 from accounts.services import AccountDeletionBlocked, user_delete
 
@@ -34,12 +36,22 @@ def profile_edit(request):
     return render(request, "accounts/profile_form.html", {"form": form})
 
 
+@never_cache
 @login_required
 def personal_data_download(request):
     data = personal_data_collect(user=request.user)
     response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
     response["Content-Disposition"] = 'attachment; filename="dlsc-personal-data.json"'
     return response
+
+
+@never_cache
+@login_required
+def personal_data_page(request):
+    """The same data as the download, readable, in the person's own language whatever the address says."""
+    data = personal_data_collect(user=request.user)
+    with translation.override(request.user.preferred_language):
+        return render(request, "accounts/personal_data.html", {"sections": personal_data_page_sections(data=data)})
 
 
 @login_required

@@ -94,8 +94,10 @@ def person():
     user = UserFactory(email=EMAIL, full_name="Karen Blixen", preferred_language="da")
     organisation = OrganisationFactory(name="Rungsted Bio ApS", size_band="10-49")
     OrganisationRoleFactory(organisation=organisation, user=user, role="member")
-    upcoming = EventFactory(title="Klinisk validering", capacity=1, status="published")
-    question = EventQuestionFactory(event=upcoming, label="Kost", kind="text")
+    upcoming = EventFactory(
+        title_da="Klinisk validering", title_en="Clinical validation", capacity=1, status="published"
+    )
+    question = EventQuestionFactory(event=upcoming, label_da="Kost", label_en="Diet", kind="text")
     registration_create(
         event=upcoming,
         full_name=user.full_name,
@@ -107,7 +109,8 @@ def person():
     )
     registration_create(event=upcoming, full_name="Next In Line", email="next@example.com", language="en")
     past = EventFactory(
-        title="Netværksmøde",
+        title_da="Netværksmøde",
+        title_en="Network meeting",
         status="published",
         starts_at=timezone.now() - timedelta(days=30),
         ends_at=timezone.now() - timedelta(days=30) + timedelta(hours=2),
@@ -292,3 +295,70 @@ def test_deleting_through_the_page_logs_out_and_erases(client, person):
     client.force_login(user)
     response = client.post(reverse("accounts:delete"), {"password": PASSWORD})
     assert (response.status_code, rows_about(user)) == (302, {})
+
+
+def test_the_download_holds_what_every_app_keeps(client, person):
+    user, other = person
+    client.force_login(user)
+    response = client.get(reverse("accounts:personal_data"))
+    data = response.json()
+    registrations = {r["event"]: r for r in data["events"]["registrations"]}
+    assert (
+        response["Content-Disposition"],
+        sorted(data),
+        registrations["Klinisk validering"]["answers"],
+        registrations["Netværksmøde"]["attendance"],
+        [(p["event"], p["name"]) for p in data["matchmaking"]["profiles"]],
+        [(r["other"], r["message"], r["status"]) for r in data["matchmaking"]["meeting_requests"]],
+        [(m["with"], m["table"]) for m in data["matchmaking"]["meetings"]],
+        [(r["action"], r["ip_address"]) for r in data["newsletters"]["subscriptions"][0]["consent_ledger"]],
+        [(a["contact_name"], a["contact_phone"]) for a in data["members"]["membership_applications"]],
+        sorted(m["subject"] for m in data["outbox"]["mails"] if m["subject"] == "Still queued"),
+        len(data["outbox"]["mails"]),
+        [e["action"] for e in data["account"]["audit_entries"]],
+    ) == (
+        'attachment; filename="dlsc-personal-data.json"',
+        ["account", "events", "hubs", "matchmaking", "members", "newsletters", "outbox"],
+        [{"question": "Kost", "answer": "Vegetar"}],
+        "attended",
+        [("Meet and match", "Karen Blixen")],
+        [(other.display_name, "Shall we talk about trials?", "accepted")],
+        [(other.display_name, 1)],
+        [("opt_in", "192.0.2.7")],
+        [("Karen Blixen", "+45 12 34 56 78")],
+        ["Still queued"],
+        4,
+        ["matchmaking.request_send"],
+    )
+
+
+@pytest.mark.parametrize(
+    ("language", "heading", "section", "field"),
+    [
+        ("da", "Mine personoplysninger", "Tilmeldinger til arrangementer", "Jobtitel"),
+        ("en", "My personal data", "Event registrations", "Job title"),
+    ],
+)
+def test_the_data_page_is_in_the_persons_language(client, person, language, heading, section, field):
+    user, _other = person
+    user.preferred_language = language
+    user.save(update_fields=["preferred_language"])
+    client.force_login(user)
+    response = client.get(reverse("accounts:personal_data_page"))
+    html = response.content.decode()
+    assert (
+        response.status_code,
+        f"<h1>{heading}</h1>" in html,
+        f">{section}</h2>" in html,
+        f"<dt>{field}</dt>" in html,
+    ) == (
+        200,
+        True,
+        True,
+        True,
+    )
+    assert ("Vegetar" in html, "Shall we talk about trials?" in html, "192.0.2.7" in html) == (True, True, True)
+
+
+def test_the_data_page_sends_anonymous_visitors_to_log_in(client):
+    assert client.get(reverse("accounts:personal_data_page")).status_code == 302
