@@ -121,6 +121,8 @@ def _audit_about(user, *, by_them: bool = True):
 
     about = Q(target_type=ContentType.objects.get_for_model(user), target_id=str(user.pk))
     about |= Q(target_repr__icontains=user.email)
+    if len(user.full_name) >= 5:  # a matchmaking profile's text is its name; a very short name would match others
+        about |= Q(target_repr__icontains=user.full_name)
     return AuditEntry.objects.filter(about | Q(actor=user) if by_them else about)
 
 

@@ -328,7 +328,7 @@ def test_the_download_holds_what_every_app_keeps(client, person):
         [("Karen Blixen", "+45 12 34 56 78")],
         ["Still queued"],
         4,
-        ["matchmaking.request_send"],
+        ["matchmaking.request_send", "matchmaking.request_accepted"],
     )
 
 
@@ -362,3 +362,24 @@ def test_the_data_page_is_in_the_persons_language(client, person, language, head
 
 def test_the_data_page_sends_anonymous_visitors_to_log_in(client):
     assert client.get(reverse("accounts:personal_data_page")).status_code == 302
+
+
+def test_deleting_keeps_audit_rows_but_not_the_persons_name_or_address(person):
+    from accounts.models import AuditEntry
+
+    user, _other = person
+    total = AuditEntry.objects.count()
+    user_delete(user=user)
+    naming = AuditEntry.objects.filter(
+        models.Q(target_repr__icontains="Karen Blixen") | models.Q(target_repr__icontains=EMAIL)
+    )
+    added = sorted(AuditEntry.objects.order_by("pk").values_list("action", flat=True)[total:])
+    assert (added, naming.count()) == (
+        [
+            "accounts.user.delete",
+            "events.registration.cancel",
+            "events.registration.cancel",
+            "matchmaking.participant_withdraw",
+        ],
+        0,
+    )
