@@ -383,3 +383,9 @@ def test_deleting_keeps_audit_rows_but_not_the_persons_name_or_address(person):
         ],
         0,
     )
+
+
+def test_the_delete_page_says_what_deletion_does(client):
+    client.force_login(UserFactory(preferred_language="da"))
+    html = client.get(reverse("accounts:delete")).content.decode()
+    assert "de personer, du skulle mødes med, får besked" in html
