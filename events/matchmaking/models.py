@@ -53,9 +53,13 @@ class Profile(models.Model):
         related_name="matchmaking_profile",
         verbose_name=_("registration"),
     )
+    # Empty once the person deleted their account: the profile stays, anonymised, so the other side keeps its
+    # past meetings and feedback.
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="matchmaking_profiles",
         verbose_name=_("user"),
     )

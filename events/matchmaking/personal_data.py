@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from events.matchmaking.models import Meeting, MeetingFeedback, MeetingRequest, Profile
-from events.matchmaking.services import participant_withdraw
+from events.matchmaking.services import participant_withdraw, profile_anonymise
 
 
 def _iso(value):
@@ -79,7 +79,10 @@ def matchmaking_collect(user) -> dict:
 
 
 def matchmaking_erase(user) -> None:
-    """Counterparts at events still to come are told before the profiles go with the user row."""
+    """At events still to come the person is withdrawn (counterparts are told); every profile is then anonymised,
+    so the other side keeps its past meetings and feedback."""
     now = timezone.now()
-    for profile in Profile.objects.filter(user=user, event__ends_at__gt=now).order_by("pk"):
-        participant_withdraw(profile=profile, now=now)
+    for profile in Profile.objects.filter(user=user).select_related("event").order_by("pk"):
+        if profile.event.ends_at > now:
+            participant_withdraw(profile=profile, now=now)
+        profile_anonymise(profile=profile)

@@ -37,6 +37,8 @@ def _language(profile: Profile) -> str:
 
 
 def _mail(*, template: str, profile: Profile, context: dict, dedupe_key: str | None = None, attachments=None):
+    if profile.user_id is None:  # an anonymised profile: its person deleted their account
+        return None
     return mail_enqueue(
         template=EMAIL + template,
         to=profile.user.email,
@@ -180,7 +182,7 @@ def _answer(*, request: MeetingRequest, by, now, accept: bool) -> MeetingRequest
     with transaction.atomic():
         config = _config_locked(request.event)
         request = (
-            MeetingRequest.objects.select_for_update()
+            MeetingRequest.objects.select_for_update(of=("self",))
             .select_related("sender__user", "recipient__user")
             .get(pk=request.pk)
         )
@@ -278,6 +280,26 @@ def participant_withdraw(*, profile: Profile, by=None, now=None) -> int:
             data={"requests_cancelled": len(live), "counterparts_told": told},
         )
     return told
+
+
+def profile_anonymise(*, profile: Profile) -> Profile:
+    """Strip the person from a profile at a past event; its meetings and the other side's feedback stay. The
+    requests' messages and their own feedback comments go (they may say anything). Reusable for retention."""
+    with transaction.atomic():
+        profile = Profile.objects.select_for_update().get(pk=profile.pk)
+        profile.user = None
+        profile.display_name = ""
+        fields = ["user", "display_name"]
+        for field in ("headline", "offers", "seeks"):
+            for code in ("", "_da", "_en"):
+                if hasattr(profile, field + code):
+                    setattr(profile, field + code, "")
+                    fields.append(field + code)
+        profile.save(update_fields=fields)
+        Unavailability.objects.filter(profile=profile).delete()
+        MeetingRequest.objects.filter(Q(sender=profile) | Q(recipient=profile)).update(message="")
+        MeetingFeedback.objects.filter(profile=profile).update(comment="")
+    return profile
 
 
 def _problem(event, *, allow_move: bool) -> tuple[scheduler.Problem, dict[int, Meeting]]:

@@ -232,7 +232,10 @@ def test_deleting_cancels_meetings_and_tells_the_counterpart_once_in_their_langu
     assert (
         [(m.to, m.language, m.subject) for m in told],
         list(MeetingRequest.objects.values_list("status", flat=True)),
-    ) == ([(other.user.email, "en", "Karen Blixen no longer takes part in matchmaking at Meet and match")], [])
+    ) == (
+        [(other.user.email, "en", "Karen Blixen no longer takes part in matchmaking at Meet and match")],
+        ["cancelled"],
+    )
 
 
 def test_deleting_unsubscribes_and_anonymises_the_subscriber_keeping_a_tombstone(person):
@@ -389,3 +392,35 @@ def test_the_delete_page_says_what_deletion_does(client):
     client.force_login(UserFactory(preferred_language="da"))
     html = client.get(reverse("accounts:delete")).content.decode()
     assert "de personer, du skulle mødes med, får besked" in html
+
+
+def test_deleting_keeps_the_other_sides_past_meetings_and_feedback(person):
+    from events.matchmaking.models import Meeting, MeetingFeedback, Profile
+
+    user, _other = person
+    past = MatchmakingEventFactory(
+        title="Last year's match",
+        starts_at=timezone.now() - timedelta(days=40),
+        ends_at=timezone.now() - timedelta(days=39),
+    )
+    matchmaking.session_create(event=past, starts_at=past.starts_at, slot_minutes=30, slot_count=1)
+    mine = matchmaking_profile(event=past, user=user)
+    theirs = matchmaking_profile(event=past)
+    request = matchmaking.request_send(sender=mine, recipient=theirs, message="About our trial data")
+    matchmaking.request_accept(request=request, by=theirs.user)
+    matchmaking.schedule_run(event=past, by=StaffFactory())
+    meeting = Meeting.objects.get(event=past)
+    matchmaking.feedback_submit(meeting=meeting, profile=theirs, happened=True, result="follow_up", comment="Good")
+    matchmaking.feedback_submit(meeting=meeting, profile=mine, happened=True, comment="Karen's own notes")
+    mailed = OutboxMessage.objects.filter(to=theirs.user.email).count()
+    user_delete(user=user)
+    mine.refresh_from_db()
+    request.refresh_from_db()
+    assert (
+        (mine.user_id, mine.display_name),
+        Meeting.objects.filter(event=past).count(),
+        sorted(MeetingFeedback.objects.filter(meeting=meeting).values_list("comment", flat=True)),
+        (request.status, request.message),
+        Profile.objects.filter(event=past).count(),
+        OutboxMessage.objects.filter(to=theirs.user.email).count() - mailed,
+    ) == ((None, ""), 1, ["", "Good"], ("accepted", ""), 2, 0)
