@@ -30,10 +30,26 @@ def user_create(
     return user
 
 
+class AccountDeletionBlocked(Exception):
+    """Something must happen first (e.g. handing on an organisation's admin role); the messages say what."""
+
+    def __init__(self, messages: list[str]):
+        super().__init__("; ".join(messages))
+        self.messages = messages
+
+
 def user_delete(*, user: User) -> None:
-    """Delete the account and what hangs on it; organisations and audit rows stay (the actor becomes empty)."""
+    """Delete the account: every app first erases or anonymises what it keeps about the person (cancelling their
+    upcoming places and meetings, telling those affected), then the user row and what hangs on it goes.
+    Organisations and audit rows stay (the actor becomes empty)."""
     from accounts.audit import audit_record
+    from accounts.personal_data import account_deletion_blockers, personal_data_erase
 
     with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        blockers = account_deletion_blockers(user=user)
+        if blockers:
+            raise AccountDeletionBlocked(blockers)
+        personal_data_erase(user=user)
         audit_record(actor=None, action="accounts.user.delete", data={"user_id": user.pk})
         user.delete()

@@ -25,6 +25,30 @@ class EventsConfig(AppConfig):
     verbose_name = _("Events")
 
     def ready(self):
+        from accounts.personal_data import personal_data_register
         from accounts.portal import portal_section_register
+        from events.matchmaking.personal_data import matchmaking_collect, matchmaking_erase
+        from events.personal_data import events_collect, events_erase
 
         portal_section_register(order=20, template="events/_portal_registrations.html", context=_portal_registrations)
+        personal_data_register(
+            key="events",
+            title=_("Event registrations"),
+            models=["events.Registration", "events.Answer"],
+            collect=events_collect,
+            erase=events_erase,
+        )
+        personal_data_register(
+            key="matchmaking",
+            title=_("Matchmaking"),
+            models=[
+                "events.Profile",
+                "events.MeetingRequest",
+                "events.Meeting",
+                "events.MeetingFeedback",
+                "events.Unavailability",
+            ],
+            collect=matchmaking_collect,
+            erase=matchmaking_erase,
+            erase_order=40,
+        )

@@ -14,6 +14,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.audit import audit_record
 from events.calendars import ics_attachment
+from events.matchmaking.models import Profile
+from events.matchmaking.services import participant_withdraw
 from events.models import Answer, Event, InvalidTransition, Question, Registration
 from events.selectors import confirmed_counts, seats_left, waitlist_position
 from newsletters.models import ConsentRecord
@@ -293,8 +295,26 @@ def registration_cancel(*, registration: Registration, actor=None, reason: str =
             data={"previous_status": previous, "reason": reason},
         )
         _mail_registration(registration=registration, name="registration_cancelled")
+        profile = Profile.objects.filter(registration=registration).first()
+        if profile is not None:
+            participant_withdraw(profile=profile, by=actor, now=now)
         promoted = _waitlist_fill(event=event, now=now) if previous == Status.CONFIRMED else []
     return promoted
+
+
+def registration_anonymise(*, registration: Registration) -> Registration:
+    """Strip the person from a registration, keeping what statistics need: event, status, organisation,
+    member flag, language and attendance. The answers go (they may say anything). Reusable for retention."""
+    with transaction.atomic():
+        registration = Registration.objects.select_for_update().get(pk=registration.pk)
+        registration.user = None
+        registration.full_name = ""
+        # Unique per event among live rows, so each anonymised row gets an address of its own that reaches no one.
+        registration.email = f"anonymised-{registration.pk}@example.invalid"
+        registration.job_title = ""
+        registration.save(update_fields=["user", "full_name", "email", "job_title"])
+        Answer.objects.filter(registration=registration).delete()
+    return registration
 
 
 def registration_promote(*, registration: Registration, actor, reason: str, now=None) -> Registration:

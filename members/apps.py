@@ -12,10 +12,14 @@ class MembersConfig(AppConfig):
         from accounts.personal_data import personal_data_register
         from accounts.portal import portal_section_register
         from members import selectors
+        from members.personal_data import members_erase
 
         portal_section_register(order=10, template="members/_portal_section.html", context=selectors.portal_context)
         personal_data_register(
             key="members",
+            title=_("Organisations, applications and invitations"),
+            models=["members.MembershipApplication", "members.OrganisationRole", "members.Invitation"],
             collect=lambda user: selectors.personal_data(user=user),
+            erase=members_erase,
             deletion_blockers=lambda user: selectors.account_deletion_blockers(user=user),
         )

@@ -452,7 +452,9 @@ def personal_data(*, user) -> dict:
                 "status": application.status,
                 "submitted": application.created_at.isoformat(),
             }
-            for application in MembershipApplication.objects.filter(applicant=user)
+            for application in MembershipApplication.objects.filter(
+                Q(applicant=user) | Q(contact_email__iexact=user.email)
+            ).order_by("created_at", "pk")
         ],
         "invitations_received": [
             {"organisation": invitation.organisation.name, "role": invitation.role, "status": invitation.status}

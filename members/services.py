@@ -519,3 +519,12 @@ def invitation_accept_new_account(*, invitation: Invitation, full_name: str, pas
             ) from None
         invitation_accept(invitation=invitation, user=user)
     return user
+
+
+def application_anonymise(*, application: MembershipApplication) -> MembershipApplication:
+    """Clear the contact person from an application; the organisation's own details stay for the record."""
+    application.contact_name = ""
+    application.contact_email = ""
+    application.contact_phone = ""
+    application.save(update_fields=["contact_name", "contact_email", "contact_phone"])
+    return application

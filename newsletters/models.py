@@ -110,6 +110,7 @@ class ConsentRecord(models.Model):
         OPT_OUT = "opt_out", pgettext_lazy("consent action", "Opt-out")
         BOUNCE = "bounce", pgettext_lazy("consent action", "Marked bounced")
         COMPLAINT = "complaint", pgettext_lazy("consent action", "Spam complaint")
+        ERASE = "erase", pgettext_lazy("consent action", "Erased with the account")
 
     class Source(models.TextChoices):
         FORM = "form", pgettext_lazy("consent source", "Subscription form")
@@ -136,6 +137,9 @@ class ConsentRecord(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("staff member"), on_delete=models.SET_NULL, null=True, blank=True
     )
     note = models.CharField(_("note"), max_length=255, blank=True)
+    # Set on the tombstone written when the person is erased: a keyed hash of the address, so the withdrawal
+    # can still be proven for that address without the ledger keeping the address itself.
+    email_hash = models.CharField(_("address hash"), max_length=64, blank=True, db_index=True)
 
     class Meta:
         verbose_name = _("consent record")

@@ -19,6 +19,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.crypto import salted_hmac
 
 from accounts.audit import audit_record
 from common import exports
@@ -297,6 +298,38 @@ def subscriber_unsubscribe(*, subscriber: Subscriber, source: str, ip_address: s
         subscriber.save(update_fields=["status", "unsubscribed_at"])
         consent_record(subscriber=subscriber, action=Action.OPT_OUT, source=source, ip_address=ip_address, actor=actor)
     return True
+
+
+def consent_tombstone_hash(*, email: str) -> str:
+    """A keyed hash (HMAC-SHA256 under SECRET_KEY) of an address: it proves a withdrawal for that address without
+    keeping it, and cannot be reversed or recomputed without the key."""
+    return salted_hmac("newsletters.consent-tombstone", email.strip().lower(), algorithm="sha256").hexdigest()
+
+
+def consent_withdrawal_proof(*, email: str) -> ConsentRecord | None:
+    """The tombstone left when this address's subscriber was erased, if any."""
+    return ConsentRecord.objects.filter(email_hash=consent_tombstone_hash(email=email)).order_by("-pk").first()
+
+
+def subscriber_erase(*, subscriber: Subscriber, source: str = Source.ACCOUNT) -> Subscriber:
+    """Unsubscribe and anonymise a subscriber. The ledger keeps its rows (what was consented to, when, in which
+    text version) without IP addresses, and ends with a tombstone holding the keyed hash of the address."""
+    with transaction.atomic():
+        subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
+        email = subscriber.email
+        if subscriber.status != Subscriber.Status.UNSUBSCRIBED:
+            subscriber.unsubscribe(now=timezone.now())
+            consent_record(subscriber=subscriber, action=Action.OPT_OUT, source=source)
+        subscriber.email = f"erased-{subscriber.pk}@example.invalid"
+        subscriber.name = ""
+        subscriber.user = None
+        subscriber.save(update_fields=["status", "unsubscribed_at", "email", "name", "user"])
+        subscriber.topics.clear()
+        subscriber.consent_records.update(ip_address=None)
+        tombstone = consent_record(subscriber=subscriber, action=Action.ERASE, source=source)
+        tombstone.email_hash = consent_tombstone_hash(email=email)
+        tombstone.save(update_fields=["email_hash"])
+    return subscriber
 
 
 def subscriber_preferences_update(

@@ -17,6 +17,7 @@ class OutboxMessage(models.Model):
         SENT = "sent", pgettext_lazy("mail status", "Sent")
         RETRYING = "retrying", pgettext_lazy("mail status", "Retrying")
         FAILED = "failed", pgettext_lazy("mail status", "Failed")
+        CANCELLED = "cancelled", pgettext_lazy("mail status", "Cancelled")
 
     template = models.CharField(_("template"), max_length=200)
     to = models.EmailField(_("recipient"), max_length=254)

@@ -53,9 +53,13 @@ class Profile(models.Model):
         related_name="matchmaking_profile",
         verbose_name=_("registration"),
     )
+    # Empty once the person deleted their account: the profile stays, anonymised, so the other side keeps its
+    # past meetings and feedback.
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="matchmaking_profiles",
         verbose_name=_("user"),
     )
@@ -167,6 +171,7 @@ class MeetingRequest(models.Model):
         ACCEPTED = "accepted", pgettext_lazy("meeting request status", "Accepted")
         DECLINED = "declined", pgettext_lazy("meeting request status", "Declined")
         EXPIRED = "expired", pgettext_lazy("meeting request status", "Expired")
+        CANCELLED = "cancelled", pgettext_lazy("meeting request status", "Cancelled")
 
     LIVE = (Status.PENDING, Status.ACCEPTED)
 
@@ -222,6 +227,13 @@ class MeetingRequest(models.Model):
         if self.status != self.Status.PENDING or now < self.expires_at:
             raise InvalidTransition("only a pending request past its time expires")
         self.status = self.Status.EXPIRED
+        self.answered_at = now
+
+    def cancel(self, *, now):
+        """One side left matchmaking: an open request or an agreed meeting ends."""
+        if self.status not in self.LIVE:
+            raise InvalidTransition(f"a {self.status} request is not cancelled")
+        self.status = self.Status.CANCELLED
         self.answered_at = now
 
 

@@ -37,6 +37,8 @@ def _language(profile: Profile) -> str:
 
 
 def _mail(*, template: str, profile: Profile, context: dict, dedupe_key: str | None = None, attachments=None):
+    if profile.user_id is None:  # an anonymised profile: its person deleted their account
+        return None
     return mail_enqueue(
         template=EMAIL + template,
         to=profile.user.email,
@@ -183,7 +185,7 @@ def _answer(*, request: MeetingRequest, by, now, accept: bool) -> MeetingRequest
     with transaction.atomic():
         config = _config_locked(request.event)
         request = (
-            MeetingRequest.objects.select_for_update()
+            MeetingRequest.objects.select_for_update(of=("self",))
             .select_related("sender__user", "recipient__user")
             .get(pk=request.pk)
         )
@@ -238,6 +240,71 @@ def requests_expire(*, now=None) -> int:
             _mail(template="request_expired", profile=request.sender, context={"request": request})
             expired += 1
     return expired
+
+
+def participant_withdraw(*, profile: Profile, by=None, now=None) -> int:
+    """Take a participant out of matchmaking (their registration is cancelled or their account deleted): their
+    open requests and agreed meetings are cancelled, freeing the slots, and each counterpart is told once, in
+    their own language. Returns how many counterparts were told; running it again tells nobody twice."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        # Withdrawal goes on even when staff have switched matchmaking off since; the lock keeps schedules out.
+        MatchmakingConfig.objects.select_for_update().filter(event_id=profile.event_id).first()
+        live = list(
+            MeetingRequest.objects.select_for_update(of=("self",))
+            .filter(Q(sender=profile) | Q(recipient=profile), status__in=MeetingRequest.LIVE)
+            .select_related("sender", "recipient")
+            .order_by("pk")
+        )
+        if not live:
+            return 0
+        meetings = {m.request_id: m for m in Meeting.objects.filter(request__in=live).select_related("slot")}
+        Meeting.objects.filter(request__in=live).delete()
+        counterparts: dict[int, list[dict]] = {}
+        for request in live:
+            request.cancel(now=now)
+            request.save(update_fields=["status", "answered_at"])
+            other = request.recipient_id if request.sender_id == profile.pk else request.sender_id
+            meeting = meetings.get(request.pk)
+            counterparts.setdefault(other, []).append(
+                {"meeting": meeting is not None, "slot": meeting.slot if meeting else None}
+            )
+        told = 0
+        for counterpart in Profile.objects.filter(pk__in=counterparts).select_related("user", "registration", "event"):
+            written = _mail(
+                template="participant_withdrawn",
+                profile=counterpart,
+                context={"withdrawn": profile, "cancelled": counterparts[counterpart.pk]},
+                dedupe_key=f"matchmaking-withdrawn:{profile.pk}:{counterpart.pk}",
+            )
+            told += written is not None
+        audit_record(
+            actor=by,
+            action="matchmaking.participant_withdraw",
+            target=profile,
+            data={"requests_cancelled": len(live), "counterparts_told": told},
+        )
+    return told
+
+
+def profile_anonymise(*, profile: Profile) -> Profile:
+    """Strip the person from a profile at a past event; its meetings and the other side's feedback stay. The
+    requests' messages and their own feedback comments go (they may say anything). Reusable for retention."""
+    with transaction.atomic():
+        profile = Profile.objects.select_for_update().get(pk=profile.pk)
+        profile.user = None
+        profile.display_name = ""
+        fields = ["user", "display_name"]
+        for field in ("headline", "offers", "seeks"):
+            for code in ("", "_da", "_en"):
+                if hasattr(profile, field + code):
+                    setattr(profile, field + code, "")
+                    fields.append(field + code)
+        profile.save(update_fields=fields)
+        Unavailability.objects.filter(profile=profile).delete()
+        MeetingRequest.objects.filter(Q(sender=profile) | Q(recipient=profile)).update(message="")
+        MeetingFeedback.objects.filter(profile=profile).update(comment="")
+    return profile
 
 
 def _problem(event, *, allow_move: bool, now) -> tuple[scheduler.Problem, dict[int, Meeting]]:

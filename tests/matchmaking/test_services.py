@@ -201,8 +201,8 @@ def test_profiles_are_one_per_user_and_event(event):
     assert Profile.objects.count() == 1
 
 
-def test_request_statuses_are_the_four_states():
-    assert [s.value for s in MeetingRequest.Status] == ["pending", "accepted", "declined", "expired"]
+def test_request_statuses_are_the_five_states():
+    assert [s.value for s in MeetingRequest.Status] == ["pending", "accepted", "declined", "expired", "cancelled"]
 
 
 def test_staff_may_let_a_late_meeting_move_others(event):
