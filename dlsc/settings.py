@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import environ
 from celery.schedules import crontab
@@ -90,12 +91,22 @@ DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 
+
+def redis_cache_url(url: str) -> str:
+    """The cache's Redis database: the one after REDIS_URL's, so clearing the cache never flushes the broker's
+    queued tasks (database 0 when the URL names none)."""
+    parts = urlsplit(url)
+    database = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{database + 1}"))
+
+
 REDIS_URL = env("REDIS_URL", default="")
-if REDIS_URL:
+REDIS_CACHE_URL = env("REDIS_CACHE_URL", default=redis_cache_url(REDIS_URL) if REDIS_URL else "")
+if REDIS_CACHE_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
+            "LOCATION": REDIS_CACHE_URL,
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
