@@ -1,5 +1,9 @@
 """Every email the system owes, as a row: written in the transaction that owes it, delivered by Celery."""
 
+import uuid
+from email.utils import parseaddr
+
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -8,6 +12,12 @@ from django.utils.translation import pgettext_lazy
 
 class InvalidTransition(Exception):
     pass
+
+
+def message_id_new() -> str:
+    """A Message-ID (without its angle brackets) in the sender's domain, fixed when the row is written."""
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+    return f"{uuid.uuid4().hex}@{domain}"
 
 
 class OutboxMessage(models.Model):
@@ -26,6 +36,8 @@ class OutboxMessage(models.Model):
     subject = models.CharField(_("subject"), max_length=255)
     body_text = models.TextField(_("text body"))
     body_html = models.TextField(_("HTML body"), blank=True)
+    # One Message-ID for every attempt: a copy sent again after a crash can be recognised and dropped.
+    message_id = models.CharField(_("Message-ID"), max_length=255, default=message_id_new, editable=False)
     headers = models.JSONField(_("headers"), default=dict, blank=True)
     # Each attachment: {"filename": ..., "content": <text>, "mimetype": ...}; calendars are text.
     attachments = models.JSONField(_("attachments"), default=list, blank=True)

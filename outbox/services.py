@@ -12,12 +12,11 @@ import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from email.header import Header
-from email.utils import formatdate, make_msgid, parseaddr
+from email.utils import formatdate, parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
-from django.core.mail.utils import DNS_NAME
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Min, Q
 from django.template.exceptions import TemplateDoesNotExist
@@ -146,7 +145,7 @@ def message_build(message: OutboxMessage) -> EmailMultiAlternatives:
         from_email=message.from_email or settings.DEFAULT_FROM_EMAIL,
         to=[message.to],
         reply_to=[message.reply_to] if message.reply_to else None,
-        headers={"X-DLSC-Message": str(message.pk), **message.headers},
+        headers={"Message-ID": f"<{message.message_id}>", "X-DLSC-Message": str(message.pk), **message.headers},
     )
     if message.body_html:
         email.attach_alternative(message.body_html, "text/html")
@@ -274,7 +273,7 @@ def message_bytes(message: OutboxMessage) -> bytes | None:
         "From": message.from_email or settings.DEFAULT_FROM_EMAIL,
         "To": message.to,
         "Date": formatdate(usegmt=True),
-        "Message-ID": make_msgid(domain=DNS_NAME.get_fqdn()),
+        "Message-ID": f"<{message.message_id}>",
         **({"Reply-To": message.reply_to} if message.reply_to else {}),
         "X-DLSC-Message": str(message.pk),
         **message.headers,
