@@ -105,7 +105,8 @@ REDIS_CACHE_URL = env("REDIS_CACHE_URL", default=redis_cache_url(REDIS_URL) if R
 if REDIS_CACHE_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Fails open: a Redis error or timeout falls back to local memory, never to a 500 (dlsc/cache.py).
+            "BACKEND": "dlsc.cache.FailOpenRedisCache",
             "LOCATION": REDIS_CACHE_URL,
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
