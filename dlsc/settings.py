@@ -108,7 +108,8 @@ if REDIS_CACHE_URL:
             # Fails open: a Redis error or timeout falls back to local memory, never to a 500 (dlsc/cache.py).
             "BACKEND": "dlsc.cache.FailOpenRedisCache",
             "LOCATION": REDIS_CACHE_URL,
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+            # A web request may wait at most 0.5 s on Redis in all: Redis answers in milliseconds or not at all.
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2, "retry_after": 5},
         }
     }
 else:

@@ -24,7 +24,7 @@ from accounts.audit import audit_record
 from newsletters.consent import CONSENT_TEXT_VERSION
 from newsletters.models import Campaign, ConsentRecord, Delivery, Subscriber, Topic
 from outbox.models import OutboxMessage
-from outbox.services import mail_enqueue, mail_enqueue_rendered, mail_render
+from outbox.services import mail_enqueue, mail_enqueue_rendered, mail_render, publish_in_background
 
 logger = logging.getLogger(__name__)
 
@@ -530,7 +530,7 @@ def campaign_unschedule(*, campaign: Campaign, by) -> Campaign:
 def campaign_send_now(*, campaign: Campaign, by) -> Campaign:
     """Schedule for now and ask a worker to start at once; the beat task starts it if that publish is lost."""
     campaign = campaign_schedule(campaign=campaign, at=timezone.now(), by=by)
-    transaction.on_commit(lambda: _publish_start(campaign_id=campaign.pk))
+    transaction.on_commit(lambda: publish_in_background(lambda: _publish_start(campaign_id=campaign.pk)))
     return campaign
 
 
@@ -698,7 +698,7 @@ def campaign_resume(*, campaign: Campaign, by) -> Campaign:
         waiting = _waiting_rows(campaign=campaign)
         ids = list(waiting.order_by("pk").values_list("pk", flat=True))
         waiting.update(next_attempt_at=timezone.now())
-        transaction.on_commit(lambda: batches_publish(campaign_id=campaign.pk, ids=ids))
+        transaction.on_commit(lambda: publish_in_background(lambda: batches_publish(campaign_id=campaign.pk, ids=ids)))
     return campaign
 
 

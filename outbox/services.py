@@ -1,15 +1,18 @@
 """Writing mail into the outbox and delivering it.
 
 A caller enqueues inside its own transaction; delivery is published to Celery only once that transaction
-commits, and a failed publish is left to the sweeper, so no request waits on the broker."""
+commits, from a background thread after the response, and a failed publish is left to the sweeper, so no request
+waits on the broker."""
 
 import base64
 import functools
 import logging
+import os
 import smtplib
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from email.header import Header
 from email.utils import formatdate, parseaddr
@@ -104,8 +107,35 @@ def mail_enqueue_rendered(
         if dedupe_key and OutboxMessage.objects.filter(dedupe_key=dedupe_key).exists():
             return None
         raise
-    transaction.on_commit(lambda: delivery_publish(ids=[message.pk]))
+    transaction.on_commit(lambda: publish_in_background(lambda: delivery_publish(ids=[message.pk])))
     return message
+
+
+_background = {"pid": None, "executor": None}
+
+
+def publish_in_background(publish: Callable[[], object]) -> None:
+    """Hand a broker publish to this process's publishing thread: the request that owes it answers at once, however
+    slow or frozen the broker is. One thread per process keeps publishes in order; one that fails, or never runs
+    because the process ends first, leaves its rows queued for the sweeper."""
+    if _background["pid"] != os.getpid():  # a forked worker child does not inherit the parent's thread
+        _background.update(
+            pid=os.getpid(), executor=ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-publish")
+        )
+    _background["executor"].submit(_publish_logged, publish)
+
+
+def _publish_logged(publish: Callable[[], object]) -> None:
+    try:
+        publish()
+    except Exception:  # nothing is lost: the rows stay queued for the sweeper
+        logger.exception("outbox: a background publish failed")
+
+
+def background_publishes_wait(timeout: float = 30) -> None:
+    """Wait until every publish handed to the publishing thread so far has run."""
+    if _background["pid"] == os.getpid():
+        _background["executor"].submit(lambda: None).result(timeout=timeout)
 
 
 def delivery_publish(*, ids: list[int]) -> bool:
@@ -242,7 +272,7 @@ def message_resend(*, message: OutboxMessage) -> OutboxMessage:
         message.requeue(now=timezone.now())
         message.attempts = 0
         message.save(update_fields=["status", "next_attempt_at", "sending_started_at", "attempts"])
-        transaction.on_commit(lambda: delivery_publish(ids=[message.pk]))
+        transaction.on_commit(lambda: publish_in_background(lambda: delivery_publish(ids=[message.pk])))
     return message
 
 
