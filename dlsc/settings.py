@@ -223,8 +223,15 @@ EMAIL_URL = env("EMAIL_URL", default="smtp://127.0.0.1:1025")
 MAILERS = {"default": mailer_from_url(EMAIL_URL)}
 # In development, mail stays in the outbox (readable in the admin) unless a worker may deliver it.
 OUTBOX_DELIVER = env.bool("OUTBOX_DELIVER", default=True)
+# Attempts for a failure that is no SMTP answer; a refused recipient (5xx) fails at once, a deferral (4xx) or an
+# unreachable relay is retried with doubling delays (at most OUTBOX_RETRY_MAX_SECONDS apart) for
+# OUTBOX_TRANSIENT_LIFETIME_SECONDS, as an MTA keeps a deferred message in its queue.
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=6)
 OUTBOX_RETRY_BASE_SECONDS = env.int("OUTBOX_RETRY_BASE_SECONDS", default=30)
+OUTBOX_RETRY_MAX_SECONDS = env.int("OUTBOX_RETRY_MAX_SECONDS", default=3600)
+OUTBOX_TRANSIENT_LIFETIME_SECONDS = env.int("OUTBOX_TRANSIENT_LIFETIME_SECONDS", default=3 * 24 * 3600)
+# After the relay refuses the session (authentication, relaying denied), nothing is sent for this long.
+OUTBOX_HALT_SECONDS = env.int("OUTBOX_HALT_SECONDS", default=900)
 # A queued row older than this was not picked up (broker down, task lost): the sweeper re-publishes it.
 OUTBOX_REQUEUE_AFTER_SECONDS = env.int("OUTBOX_REQUEUE_AFTER_SECONDS", default=60)
 # A row in "sending" for longer than this belonged to a worker that died: the sweeper queues it again.
@@ -240,6 +247,12 @@ NEWSLETTER_LIST_ID = env("NEWSLETTER_LIST_ID", default="DLSC newsletter <newslet
 # The public subscription form: at most this many posts per IP address in this many seconds.
 NEWSLETTER_SUBSCRIBE_RATE = (env.int("NEWSLETTER_SUBSCRIBE_LIMIT", default=10), 3600)
 NEWSLETTER_TICK_SECONDS = env.int("NEWSLETTER_TICK_SECONDS", default=60)
+# A campaign pauses itself once this many of its copies wait on a temporary failure (the relay defers or is gone).
+NEWSLETTER_PAUSE_AFTER_TRANSIENT_FAILURES = env.int("NEWSLETTER_PAUSE_AFTER_TRANSIENT_FAILURES", default=20)
+# GNU Mailman's bounce score: each day with a refused copy adds 1; at the threshold the subscriber is marked
+# bounced; a score whose last bounce is older than the stale days starts again from 0.
+NEWSLETTER_BOUNCE_SCORE_THRESHOLD = env.int("NEWSLETTER_BOUNCE_SCORE_THRESHOLD", default=5)
+NEWSLETTER_BOUNCE_INFO_STALE_DAYS = env.int("NEWSLETTER_BOUNCE_INFO_STALE_DAYS", default=7)
 
 ANYMAIL = {"WEBHOOK_SECRET": env("ANYMAIL_WEBHOOK_SECRET", default="")}
 

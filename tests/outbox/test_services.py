@@ -185,14 +185,21 @@ def test_the_backoff_doubles_with_each_failed_attempt(settings, closed_smtp):
 
 
 @pytest.mark.django_db
-def test_a_row_that_fails_max_attempts_times_ends_failed_with_the_reason(settings, closed_smtp):
+def test_an_unreachable_server_is_retried_past_max_attempts_until_the_lifetime_ends(settings, closed_smtp):
     settings.OUTBOX_MAX_ATTEMPTS = 3
+    settings.OUTBOX_TRANSIENT_LIFETIME_SECONDS = 3600
     message = _plain()
-    for _ in range(3):
+    for _ in range(4):
         OutboxMessage.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())
         services.messages_deliver(ids=[message.pk])
     message.refresh_from_db()
-    assert (message.status, message.attempts) == (Status.FAILED, 3)
+    assert (message.status, message.attempts, message.failure) == (Status.RETRYING, 4, "transient")
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        next_attempt_at=timezone.now(), created_at=timezone.now() - timedelta(seconds=3601)
+    )
+    services.messages_deliver(ids=[message.pk])
+    message.refresh_from_db()
+    assert (message.status, message.attempts, message.failure) == (Status.FAILED, 5, "transient")
     assert message.last_error.startswith("ConnectionRefusedError:")
     assert services.messages_deliver(ids=[message.pk]) == {"sent": 0, "failed": 0, "skipped": 1}
 
