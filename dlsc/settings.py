@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import environ
 from celery.schedules import crontab
@@ -90,13 +91,25 @@ DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 
+
+def redis_cache_url(url: str) -> str:
+    """The cache's Redis database: the one after REDIS_URL's, so clearing the cache never flushes the broker's
+    queued tasks (database 0 when the URL names none)."""
+    parts = urlsplit(url)
+    database = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{database + 1}"))
+
+
 REDIS_URL = env("REDIS_URL", default="")
-if REDIS_URL:
+REDIS_CACHE_URL = env("REDIS_CACHE_URL", default=redis_cache_url(REDIS_URL) if REDIS_URL else "")
+if REDIS_CACHE_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+            # Fails open: a Redis error or timeout falls back to local memory, never to a 500 (dlsc/cache.py).
+            "BACKEND": "dlsc.cache.FailOpenRedisCache",
+            "LOCATION": REDIS_CACHE_URL,
+            # A web request may wait at most 0.5 s on Redis in all: Redis answers in milliseconds or not at all.
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2, "retry_after": 5},
         }
     }
 else:
@@ -210,8 +223,15 @@ EMAIL_URL = env("EMAIL_URL", default="smtp://127.0.0.1:1025")
 MAILERS = {"default": mailer_from_url(EMAIL_URL)}
 # In development, mail stays in the outbox (readable in the admin) unless a worker may deliver it.
 OUTBOX_DELIVER = env.bool("OUTBOX_DELIVER", default=True)
+# Attempts for a failure that is no SMTP answer; a refused recipient (5xx) fails at once, a deferral (4xx) or an
+# unreachable relay is retried with doubling delays (at most OUTBOX_RETRY_MAX_SECONDS apart) for
+# OUTBOX_TRANSIENT_LIFETIME_SECONDS, as an MTA keeps a deferred message in its queue.
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=6)
 OUTBOX_RETRY_BASE_SECONDS = env.int("OUTBOX_RETRY_BASE_SECONDS", default=30)
+OUTBOX_RETRY_MAX_SECONDS = env.int("OUTBOX_RETRY_MAX_SECONDS", default=3600)
+OUTBOX_TRANSIENT_LIFETIME_SECONDS = env.int("OUTBOX_TRANSIENT_LIFETIME_SECONDS", default=3 * 24 * 3600)
+# After the relay refuses the session (authentication, relaying denied), nothing is sent for this long.
+OUTBOX_HALT_SECONDS = env.int("OUTBOX_HALT_SECONDS", default=900)
 # A queued row older than this was not picked up (broker down, task lost): the sweeper re-publishes it.
 OUTBOX_REQUEUE_AFTER_SECONDS = env.int("OUTBOX_REQUEUE_AFTER_SECONDS", default=60)
 # A row in "sending" for longer than this belonged to a worker that died: the sweeper queues it again.
@@ -231,6 +251,12 @@ NEWSLETTER_LIST_ID = env("NEWSLETTER_LIST_ID", default="DLSC newsletter <newslet
 # The public subscription form: at most this many posts per IP address in this many seconds.
 NEWSLETTER_SUBSCRIBE_RATE = (env.int("NEWSLETTER_SUBSCRIBE_LIMIT", default=10), 3600)
 NEWSLETTER_TICK_SECONDS = env.int("NEWSLETTER_TICK_SECONDS", default=60)
+# A campaign pauses itself once this many of its copies wait on a temporary failure (the relay defers or is gone).
+NEWSLETTER_PAUSE_AFTER_TRANSIENT_FAILURES = env.int("NEWSLETTER_PAUSE_AFTER_TRANSIENT_FAILURES", default=20)
+# GNU Mailman's bounce score: each day with a refused copy adds 1; at the threshold the subscriber is marked
+# bounced; a score whose last bounce is older than the stale days starts again from 0.
+NEWSLETTER_BOUNCE_SCORE_THRESHOLD = env.int("NEWSLETTER_BOUNCE_SCORE_THRESHOLD", default=5)
+NEWSLETTER_BOUNCE_INFO_STALE_DAYS = env.int("NEWSLETTER_BOUNCE_INFO_STALE_DAYS", default=7)
 
 ANYMAIL = {"WEBHOOK_SECRET": env("ANYMAIL_WEBHOOK_SECRET", default="")}
 

@@ -208,6 +208,7 @@ class CampaignAdmin(HubScopedAdminMixin, TranslationAdmin):
         "finished_at",
         "recipient_count",
         "progress",
+        "pause_reason",
         "created_by",
         "created_at",
     ]

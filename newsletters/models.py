@@ -60,6 +60,9 @@ class Subscriber(models.Model):
     confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
     unsubscribed_at = models.DateTimeField(_("unsubscribed"), null=True, blank=True)
     bounced_at = models.DateTimeField(_("bounced"), null=True, blank=True)
+    # GNU Mailman's bounce score: days on which the mail server refused a copy for this address.
+    bounce_score = models.PositiveSmallIntegerField(_("bounce score"), default=0)
+    last_bounce_at = models.DateTimeField(_("last bounce"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("subscriber")
@@ -78,6 +81,20 @@ class Subscriber(models.Model):
         self.confirmed_at = now
         self.unsubscribed_at = None
         self.bounced_at = None
+        self.bounce_score = 0
+        self.last_bounce_at = None
+
+    def bounce_count(self, *, now, stale_after) -> bool:
+        """Count a refused copy, as Mailman does: at most one per day, and from 0 again when the last counted one is
+        older than `stale_after`. False when this one did not count."""
+        if self.last_bounce_at is not None:
+            if now - self.last_bounce_at > stale_after:
+                self.bounce_score = 0
+            elif timezone.localdate(self.last_bounce_at) == timezone.localdate(now):
+                return False
+        self.bounce_score += 1
+        self.last_bounce_at = now
+        return True
 
     def request_again(self):
         """A new opt-in from someone who left, bounced or never confirmed: they must confirm again."""
@@ -169,6 +186,8 @@ class Campaign(models.Model):
     started_at = models.DateTimeField(_("sending started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("sending finished"), null=True, blank=True)
     recipient_count = models.PositiveIntegerField(_("recipients"), default=0)
+    # Why the campaign paused itself (the mail server kept deferring its copies); empty when staff paused it.
+    pause_reason = models.TextField(_("pause reason"), blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.SET_NULL, null=True, blank=True
     )
@@ -204,15 +223,17 @@ class Campaign(models.Model):
         self.status = self.Status.SENDING
         self.started_at = now
 
-    def pause(self):
+    def pause(self, *, reason: str = ""):
         if self.status != self.Status.SENDING:
             raise InvalidTransition(f"a {self.status} campaign cannot be paused")
         self.status = self.Status.PAUSED
+        self.pause_reason = reason
 
     def resume(self):
         if self.status != self.Status.PAUSED:
             raise InvalidTransition(f"a {self.status} campaign cannot be resumed")
         self.status = self.Status.SENDING
+        self.pause_reason = ""
 
     def finish(self, *, now):
         if self.status != self.Status.SENDING:
@@ -240,6 +261,8 @@ class Delivery(models.Model):
         related_name="newsletter_delivery",
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
+    # This copy's refusal has been counted in its subscriber's bounce score (counted once, not on every tick).
+    bounce_counted = models.BooleanField(_("bounce counted"), default=False)
 
     class Meta:
         verbose_name = _("delivery")

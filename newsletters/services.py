@@ -20,14 +20,15 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
+from django.utils.translation import ngettext
 
 from accounts.audit import audit_record
 from common import exports
 from newsletters.consent import CONSENT_TEXT_VERSION
-from newsletters.models import Campaign, ConsentRecord, Delivery, Subscriber, Topic
+from newsletters.models import Campaign, ConsentRecord, Delivery, InvalidTransition, Subscriber, Topic
 from newsletters.selectors import campaign_audience
 from outbox.models import OutboxMessage
-from outbox.services import mail_enqueue, mail_enqueue_rendered, mail_render
+from outbox.services import mail_enqueue, mail_enqueue_rendered, mail_render, publish_in_background
 
 logger = logging.getLogger(__name__)
 
@@ -566,7 +567,7 @@ def campaign_unschedule(*, campaign: Campaign, by) -> Campaign:
 def campaign_send_now(*, campaign: Campaign, by) -> Campaign:
     """Schedule for now and ask a worker to start at once; the beat task starts it if that publish is lost."""
     campaign = campaign_schedule(campaign=campaign, at=timezone.now(), by=by)
-    transaction.on_commit(lambda: _publish_start(campaign_id=campaign.pk))
+    transaction.on_commit(lambda: publish_in_background(lambda: _publish_start(campaign_id=campaign.pk)))
     return campaign
 
 
@@ -703,15 +704,15 @@ def campaign_sending_gate(*, campaign_id: int, every: int = PAUSE_CHECK_EVERY) -
     return proceed
 
 
-def campaign_pause(*, campaign: Campaign, by) -> Campaign:
+def campaign_pause(*, campaign: Campaign, by, reason: str = "") -> Campaign:
     """Stop sending. Waiting rows are parked, so batch tasks still in the queue find nothing to claim and the
     sweeper leaves them alone; rows a running batch has claimed are parked too, and that batch, which checks the
     campaign before each send, hands them back to the queue unsent."""
     with transaction.atomic():
         campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
-        campaign.pause()
-        campaign.save(update_fields=["status"])
-        audit_record(actor=by, action="newsletters.campaign_pause", target=campaign)
+        campaign.pause(reason=reason)
+        campaign.save(update_fields=["status", "pause_reason"])
+        audit_record(actor=by, action="newsletters.campaign_pause", target=campaign, data={"reason": reason})
         OutboxMessage.objects.filter(
             newsletter_delivery__campaign=campaign,
             status__in=[OutboxMessage.Status.QUEUED, OutboxMessage.Status.RETRYING, OutboxMessage.Status.SENDING],
@@ -724,12 +725,13 @@ def campaign_resume(*, campaign: Campaign, by) -> Campaign:
     with transaction.atomic():
         campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
         campaign.resume()
-        campaign.save(update_fields=["status"])
+        campaign.save(update_fields=["status", "pause_reason"])
         audit_record(actor=by, action="newsletters.campaign_resume", target=campaign)
         waiting = _waiting_rows(campaign=campaign)
         ids = list(waiting.order_by("pk").values_list("pk", flat=True))
-        waiting.update(next_attempt_at=timezone.now())
-        transaction.on_commit(lambda: batches_publish(campaign_id=campaign.pk, ids=ids))
+        # Deferred copies start afresh: counting their old deferrals would pause the campaign again at once.
+        waiting.update(status=OutboxMessage.Status.QUEUED, failure="", next_attempt_at=timezone.now())
+        transaction.on_commit(lambda: publish_in_background(lambda: batches_publish(campaign_id=campaign.pk, ids=ids)))
     return campaign
 
 
@@ -778,20 +780,71 @@ def campaign_finish_if_done(*, campaign_id: int) -> bool:
 
 
 def deliveries_failed_process(*, message_ids: list[int] | None = None) -> int:
-    """A copy that failed on every attempt (the outbox gave up after OUTBOX_MAX_ATTEMPTS) marks its subscriber
-    bounced, so later campaigns skip the address."""
-    failed = Delivery.objects.filter(
-        message__status=OutboxMessage.Status.FAILED, subscriber__status=Subscriber.Status.CONFIRMED
+    """Count each copy the mail server refused for good (a 5xx for its recipient) once in its subscriber's bounce
+    score; returns how many subscribers that marked bounced. A deferral or an unreachable server never counts."""
+    refused = Delivery.objects.filter(
+        bounce_counted=False,
+        message__status=OutboxMessage.Status.FAILED,
+        message__failure=OutboxMessage.Failure.PERMANENT,
     )
     if message_ids is not None:
-        failed = failed.filter(message_id__in=message_ids)
+        refused = refused.filter(message_id__in=message_ids)
     marked = 0
-    for email, error in failed.values_list("subscriber__email", "message__last_error"):
-        if subscriber_mark_undeliverable(
-            email=email, status=Subscriber.Status.BOUNCED, source=Source.DELIVERY, note=error[:255]
-        ):
-            marked += 1
+    for pk, subscriber_id, error in refused.values_list("pk", "subscriber_id", "message__last_error"):
+        with transaction.atomic():
+            if Delivery.objects.filter(pk=pk, bounce_counted=False).update(bounce_counted=True):
+                marked += subscriber_bounce_record(subscriber_id=subscriber_id, note=error[:255]) is not None
     return marked
+
+
+def subscriber_bounce_record(*, subscriber_id: int, note: str) -> Subscriber | None:
+    """One refused copy for a subscriber; returns the subscriber when its bounce score reached the threshold and
+    it is now marked bounced, so later campaigns skip the address."""
+    with transaction.atomic():
+        subscriber = Subscriber.objects.select_for_update().filter(pk=subscriber_id).first()
+        if subscriber is None or subscriber.status != Subscriber.Status.CONFIRMED:
+            return None
+        now = timezone.now()
+        stale_after = timedelta(days=settings.NEWSLETTER_BOUNCE_INFO_STALE_DAYS)
+        if not subscriber.bounce_count(now=now, stale_after=stale_after):
+            return None
+        if subscriber.bounce_score < settings.NEWSLETTER_BOUNCE_SCORE_THRESHOLD:
+            subscriber.save(update_fields=["bounce_score", "last_bounce_at"])
+            return None
+        subscriber.mark_undeliverable(status=Subscriber.Status.BOUNCED, now=now)
+        subscriber.save(update_fields=["status", "bounced_at", "bounce_score", "last_bounce_at"])
+        consent_record(subscriber=subscriber, action=Action.BOUNCE, source=Source.DELIVERY, note=note)
+    return subscriber
+
+
+def campaign_pause_if_deferred(*, campaign_id: int) -> bool:
+    """A campaign whose copies keep being deferred (the mail server answers 4xx or cannot be reached) pauses
+    itself with the reason on its page, rather than retrying into an outage; resuming sends each waiting copy."""
+    deferred = OutboxMessage.objects.filter(
+        newsletter_delivery__campaign_id=campaign_id,
+        status=OutboxMessage.Status.RETRYING,
+        failure=OutboxMessage.Failure.TRANSIENT,
+    )
+    count = deferred.count()
+    if count < settings.NEWSLETTER_PAUSE_AFTER_TRANSIENT_FAILURES:
+        return False
+    last_error = deferred.order_by("-pk").values_list("last_error", flat=True).first() or ""
+    campaign = Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.SENDING).first()
+    if campaign is None:
+        return False
+    with translation.override(settings.LANGUAGE_CODE):
+        reason = ngettext(
+            "Paused by itself: the mail server deferred %(count)d copy (last answer: %(error)s). Resume once the "
+            "server accepts mail again; each copy not yet sent is sent once.",
+            "Paused by itself: the mail server deferred %(count)d copies (last answer: %(error)s). Resume once the "
+            "server accepts mail again; each copy not yet sent is sent once.",
+            count,
+        ) % {"count": count, "error": last_error[:300]}
+    try:
+        campaign_pause(campaign=campaign, by=None, reason=reason)
+    except InvalidTransition:  # paused or finished meanwhile
+        return False
+    return True
 
 
 def newsletters_tick() -> dict:
@@ -807,4 +860,9 @@ def newsletters_tick() -> dict:
         for pk in Campaign.objects.filter(status=Campaign.Status.SENDING).values_list("pk", flat=True)
         if campaign_finish_if_done(campaign_id=pk)
     )
-    return {"started": started, "finished": finished, "bounced": deliveries_failed_process()}
+    paused = sum(
+        1
+        for pk in Campaign.objects.filter(status=Campaign.Status.SENDING).values_list("pk", flat=True)
+        if campaign_pause_if_deferred(campaign_id=pk)
+    )
+    return {"started": started, "finished": finished, "paused": paused, "bounced": deliveries_failed_process()}

@@ -18,6 +18,7 @@ def campaign_batch_task(campaign_id: int, ids: list[int]) -> dict:
     counts = messages_deliver_batch(ids=ids, proceed=services.campaign_sending_gate(campaign_id=campaign_id))
     if counts["failed"]:
         services.deliveries_failed_process(message_ids=ids)
+        services.campaign_pause_if_deferred(campaign_id=campaign_id)
     services.campaign_finish_if_done(campaign_id=campaign_id)
     return counts
 

@@ -6,7 +6,9 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.http import Http404, HttpResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.csp import CSP, build_policy
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -51,6 +53,20 @@ class OutboxMessageAdmin(admin.ModelAdmin):
         ),
     ]
     fields = readonly_fields
+
+    def changelist_view(self, request, extra_context=None):
+        halt = services.delivery_halted()
+        if halt is not None:
+            self.message_user(
+                request,
+                _(
+                    "Mail delivery is halted until %(until)s: the mail server refused the session (%(reason)s). "
+                    "Check the mail server settings (EMAIL_URL); delivery tries again by itself then."
+                )
+                % {"until": date_format(timezone.localtime(halt.until), "DATETIME_FORMAT"), "reason": halt.reason},
+                messages.ERROR,
+            )
+        return super().changelist_view(request, extra_context)
 
     def has_add_permission(self, request):
         return False

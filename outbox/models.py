@@ -1,5 +1,9 @@
 """Every email the system owes, as a row: written in the transaction that owes it, delivered by Celery."""
 
+import uuid
+from email.utils import parseaddr
+
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -8,6 +12,12 @@ from django.utils.translation import pgettext_lazy
 
 class InvalidTransition(Exception):
     pass
+
+
+def message_id_new() -> str:
+    """A Message-ID (without its angle brackets) in the sender's domain, fixed when the row is written."""
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+    return f"{uuid.uuid4().hex}@{domain}"
 
 
 class OutboxMessage(models.Model):
@@ -27,12 +37,24 @@ class OutboxMessage(models.Model):
     subject = models.CharField(_("subject"), max_length=255)
     body_text = models.TextField(_("text body"))
     body_html = models.TextField(_("HTML body"), blank=True)
+    # One Message-ID for every attempt: a copy sent again after a crash can be recognised and dropped.
+    message_id = models.CharField(_("Message-ID"), max_length=255, default=message_id_new, editable=False)
     headers = models.JSONField(_("headers"), default=dict, blank=True)
     # Each attachment: {"filename": ..., "content": <text>, "mimetype": ...}; calendars are text.
     attachments = models.JSONField(_("attachments"), default=list, blank=True)
     # Makes an enqueue idempotent: a second row with the same key is never written.
     dedupe_key = models.CharField(_("deduplication key"), max_length=200, null=True, blank=True, unique=True)
+
+    class Failure(models.TextChoices):
+        # The relay deferred (4xx), or could not be reached: retried with backoff, never a bounce.
+        TRANSIENT = "transient", pgettext_lazy("mail failure", "Temporary")
+        # The relay refused this recipient for good (5xx): counts towards the address's bounce score.
+        PERMANENT = "permanent", pgettext_lazy("mail failure", "Recipient refused")
+        # Not an SMTP answer (a message that cannot be built, say): retried up to OUTBOX_MAX_ATTEMPTS times.
+        ERROR = "error", pgettext_lazy("mail failure", "Error")
+
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    failure = models.CharField(_("last failure"), max_length=10, choices=Failure.choices, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
@@ -63,11 +85,12 @@ class OutboxMessage(models.Model):
         self.sent_at = now
         self.last_error = ""
 
-    def mark_failed_attempt(self, *, error: str, now, max_attempts: int, retry_in):
+    def mark_failed_attempt(self, *, error: str, failure: str, now, give_up: bool, retry_in):
         if self.status != self.Status.SENDING:
             raise InvalidTransition(f"cannot fail a {self.status} message")
         self.last_error = error[:2000]
-        if self.attempts >= max_attempts:
+        self.failure = failure
+        if give_up:
             self.status = self.Status.FAILED
         else:
             self.status = self.Status.RETRYING
@@ -80,3 +103,20 @@ class OutboxMessage(models.Model):
         self.status = self.Status.QUEUED
         self.next_attempt_at = now
         self.sending_started_at = None
+
+
+class DeliveryHalt(models.Model):
+    """The relay refused the session itself (authentication, relaying denied): nothing is sent until `until`, and
+    staff see the reason in the admin and in /healthz. A mail to staff would go through the same refusing relay."""
+
+    reason = models.TextField(_("reason"))
+    created_at = models.DateTimeField(_("halted at"), default=timezone.now)
+    until = models.DateTimeField(_("halted until"))
+
+    class Meta:
+        verbose_name = _("delivery halt")
+        verbose_name_plural = _("delivery halts")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return self.reason

@@ -1,34 +1,41 @@
 """Writing mail into the outbox and delivering it.
 
 A caller enqueues inside its own transaction; delivery is published to Celery only once that transaction
-commits, and a failed publish is left to the sweeper, so no request waits on the broker."""
+commits, from a background thread after the response, and a failed publish is left to the sweeper, so no request
+waits on the broker."""
 
 import base64
 import functools
 import logging
+import os
 import smtplib
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from email.header import Header
-from email.utils import formatdate, make_msgid, parseaddr
+from email.utils import formatdate, parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
-from django.core.mail.utils import DNS_NAME
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Min, Q
 from django.template.exceptions import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from outbox.models import OutboxMessage
+from outbox.models import DeliveryHalt, OutboxMessage
 
 logger = logging.getLogger(__name__)
 
 Status = OutboxMessage.Status
+Failure = OutboxMessage.Failure
+# Not a row's failure: the relay refused the session, so delivery halts for everyone.
+SESSION_REFUSED = "session"
+# Authentication required, too weak, failed, or to be encrypted: no recipient will do better.
+SESSION_REPLY_CODES = {530, 534, 535, 538}
 
 
 def mail_render(*, template: str, language: str, context: dict | None = None) -> tuple[str, str, str]:
@@ -105,8 +112,35 @@ def mail_enqueue_rendered(
         if dedupe_key and OutboxMessage.objects.filter(dedupe_key=dedupe_key).exists():
             return None
         raise
-    transaction.on_commit(lambda: delivery_publish(ids=[message.pk]))
+    transaction.on_commit(lambda: publish_in_background(lambda: delivery_publish(ids=[message.pk])))
     return message
+
+
+_background = {"pid": None, "executor": None}
+
+
+def publish_in_background(publish: Callable[[], object]) -> None:
+    """Hand a broker publish to this process's publishing thread: the request that owes it answers at once, however
+    slow or frozen the broker is. One thread per process keeps publishes in order; one that fails, or never runs
+    because the process ends first, leaves its rows queued for the sweeper."""
+    if _background["pid"] != os.getpid():  # a forked worker child does not inherit the parent's thread
+        _background.update(
+            pid=os.getpid(), executor=ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-publish")
+        )
+    _background["executor"].submit(_publish_logged, publish)
+
+
+def _publish_logged(publish: Callable[[], object]) -> None:
+    try:
+        publish()
+    except Exception:  # nothing is lost: the rows stay queued for the sweeper
+        logger.exception("outbox: a background publish failed")
+
+
+def background_publishes_wait(timeout: float = 30) -> None:
+    """Wait until every publish handed to the publishing thread so far has run."""
+    if _background["pid"] == os.getpid():
+        _background["executor"].submit(lambda: None).result(timeout=timeout)
 
 
 def delivery_publish(*, ids: list[int]) -> bool:
@@ -146,7 +180,7 @@ def message_build(message: OutboxMessage) -> EmailMultiAlternatives:
         from_email=message.from_email or settings.DEFAULT_FROM_EMAIL,
         to=[message.to],
         reply_to=[message.reply_to] if message.reply_to else None,
-        headers={"X-DLSC-Message": str(message.pk), **message.headers},
+        headers={"Message-ID": f"<{message.message_id}>", "X-DLSC-Message": str(message.pk), **message.headers},
     )
     if message.body_html:
         email.attach_alternative(message.body_html, "text/html")
@@ -159,9 +193,12 @@ def messages_deliver(*, ids: list[int]) -> dict:
     """Claim and send each row over one SMTP connection; every row is marked in its own transaction, so a
     worker killed mid-batch leaves at most the row that was on the wire to be sent twice."""
     counts = {"sent": 0, "failed": 0, "skipped": 0}
+    if delivery_halted() is not None:
+        counts["skipped"] = len(ids)
+        return counts
     connection = None
     try:
-        for pk in ids:
+        for position, pk in enumerate(ids):
             message = message_claim(pk=pk)
             if message is None:
                 counts["skipped"] += 1
@@ -172,11 +209,13 @@ def messages_deliver(*, ids: list[int]) -> dict:
                     connection.open()
                 connection.send_messages([message_build(message)])
             except Exception as exc:
-                _message_fail(message=message, error=f"{type(exc).__name__}: {exc}")
-                counts["failed"] += 1
                 if connection is not None:
                     _connection_close(connection)
                     connection = None
+                if _message_fail(message=message, error=exc) == SESSION_REFUSED:
+                    counts["skipped"] += len(ids) - position
+                    break
+                counts["failed"] += 1
                 continue
             message.mark_sent(now=timezone.now())
             message.save(update_fields=["status", "sent_at", "last_error"])
@@ -194,18 +233,93 @@ def _connection_close(connection) -> None:
         logger.debug("outbox: closing a broken SMTP connection failed", exc_info=True)
 
 
-def _message_fail(*, message: OutboxMessage, error: str) -> None:
-    delay = timedelta(seconds=settings.OUTBOX_RETRY_BASE_SECONDS * 2 ** max(message.attempts - 1, 0))
-    message.mark_failed_attempt(
-        error=error, now=timezone.now(), max_attempts=settings.OUTBOX_MAX_ATTEMPTS, retry_in=delay
+def failure_classify(error: Exception) -> str:
+    """What a failed send means. A deferral (4xx), a relay that cannot be reached or drops the line: transient. A
+    5xx for the recipient: permanent for that address. A 5xx for the session (authentication, a sender or relaying
+    the relay refuses): SESSION_REFUSED. Anything that is not an SMTP answer: an error."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        code, reply = next(iter(error.recipients.values()))
+        return _reply_classify(code=code, reply=reply, for_recipient=True)
+    if isinstance(error, smtplib.SMTPDataError):
+        return _reply_classify(code=error.smtp_code, reply=error.smtp_error, for_recipient=True)
+    if isinstance(error, smtplib.SMTPResponseException):  # refused sender, greeting, HELO, AUTH, STARTTLS
+        return _reply_classify(code=error.smtp_code, reply=error.smtp_error, for_recipient=False)
+    if isinstance(error, (smtplib.SMTPException, OSError)):  # disconnected, refused connection, timeout, TLS
+        return Failure.TRANSIENT
+    return Failure.ERROR
+
+
+def _reply_classify(*, code: int, reply, for_recipient: bool) -> str:
+    if not 500 <= code < 600:
+        return Failure.TRANSIENT
+    text = reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
+    if not for_recipient or code in SESSION_REPLY_CODES or "relay" in text.lower():
+        return SESSION_REFUSED
+    return Failure.PERMANENT
+
+
+def _message_fail(*, message: OutboxMessage, error: Exception) -> str:
+    """Record a failed attempt as its kind demands; returns the kind. A refused session halts delivery and hands
+    the row back untouched: the relay never judged it."""
+    text = _error_text(error)
+    failure = failure_classify(error)
+    if failure == SESSION_REFUSED:
+        halt = delivery_halt(reason=text)
+        _messages_release(ids=[message.pk], until=halt.until)
+        return failure
+    now = timezone.now()
+    delay = min(
+        settings.OUTBOX_RETRY_BASE_SECONDS * 2 ** max(message.attempts - 1, 0), settings.OUTBOX_RETRY_MAX_SECONDS
     )
-    message.save(update_fields=["status", "last_error", "next_attempt_at"])
-    logger.warning("outbox: delivery of %s to %s failed (%s): %s", message.pk, message.to, message.status, error)
+    give_up = (
+        failure == Failure.PERMANENT
+        or (failure == Failure.ERROR and message.attempts >= settings.OUTBOX_MAX_ATTEMPTS)
+        or (
+            failure == Failure.TRANSIENT
+            and (now - message.created_at).total_seconds() >= settings.OUTBOX_TRANSIENT_LIFETIME_SECONDS
+        )
+    )
+    message.mark_failed_attempt(
+        error=text, failure=failure, now=now, give_up=give_up, retry_in=timedelta(seconds=delay)
+    )
+    message.save(update_fields=["status", "failure", "last_error", "next_attempt_at"])
+    logger.warning(
+        "outbox: delivery of %s to %s failed (%s, %s): %s", message.pk, message.to, failure, message.status, text
+    )
+    return failure
+
+
+def _error_text(error: Exception) -> str:
+    """The server's own reply where there is one ("SMTPRecipientsRefused: 550 5.1.1 No such user"), for staff."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused) and error.recipients:
+        code, reply = next(iter(error.recipients.values()))
+    elif isinstance(error, smtplib.SMTPResponseException):
+        code, reply = error.smtp_code, error.smtp_error
+    else:
+        return f"{type(error).__name__}: {error}"
+    reply = reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
+    return f"{type(error).__name__}: {code} {reply}"
+
+
+def delivery_halt(*, reason: str) -> DeliveryHalt:
+    now = timezone.now()
+    logger.error("outbox: the mail server refused the session, delivery halts: %s", reason)
+    return DeliveryHalt.objects.create(
+        reason=reason[:2000], created_at=now, until=now + timedelta(seconds=settings.OUTBOX_HALT_SECONDS)
+    )
+
+
+def delivery_halted() -> DeliveryHalt | None:
+    """The halt in force, if any: after it ends the next attempt asks the relay again."""
+    return DeliveryHalt.objects.filter(until__gt=timezone.now()).order_by("-until").first()
 
 
 def outbox_sweep() -> dict:
-    """Queue again what a dead worker left in "sending", and re-publish rows nobody picked up."""
+    """Queue again what a dead worker left in "sending", and re-publish rows nobody picked up; nothing while a
+    refused session halts delivery."""
     now = timezone.now()
+    if delivery_halted() is not None:
+        return {"requeued_stuck": 0, "published": 0}
     stuck_before = now - timedelta(seconds=settings.OUTBOX_STUCK_AFTER_SECONDS)
     stuck = list(
         OutboxMessage.objects.filter(status=Status.SENDING, sending_started_at__lt=stuck_before).values_list(
@@ -243,7 +357,7 @@ def message_resend(*, message: OutboxMessage) -> OutboxMessage:
         message.requeue(now=timezone.now())
         message.attempts = 0
         message.save(update_fields=["status", "next_attempt_at", "sending_started_at", "attempts"])
-        transaction.on_commit(lambda: delivery_publish(ids=[message.pk]))
+        transaction.on_commit(lambda: publish_in_background(lambda: delivery_publish(ids=[message.pk])))
     return message
 
 
@@ -289,9 +403,13 @@ def outbox_backlog() -> dict:
     oldest = OutboxMessage.objects.filter(status__in=[Status.QUEUED, Status.RETRYING]).aggregate(
         oldest=Min("created_at")
     )["oldest"]
+    halt = delivery_halted()
     return {
         **{str(key): value for key, value in counts.items()},
         "oldest_waiting_seconds": int((timezone.now() - oldest).total_seconds()) if oldest else 0,
+        "halted": {"reason": halt.reason, "since": halt.created_at.isoformat(), "until": halt.until.isoformat()}
+        if halt
+        else None,
     }
 
 
@@ -308,7 +426,7 @@ def message_bytes(message: OutboxMessage) -> bytes | None:
         "From": message.from_email or settings.DEFAULT_FROM_EMAIL,
         "To": message.to,
         "Date": formatdate(usegmt=True),
-        "Message-ID": make_msgid(domain=DNS_NAME.get_fqdn()),
+        "Message-ID": f"<{message.message_id}>",
         **({"Reply-To": message.reply_to} if message.reply_to else {}),
         "X-DLSC-Message": str(message.pk),
         **message.headers,
@@ -367,6 +485,9 @@ def messages_deliver_batch(*, ids: list[int], proceed: Callable[[], bool] | None
     command is on its way to the server and back: the command is written first and its reply read afterwards,
     so those round trips overlap instead of adding to each copy's SMTP exchange."""
     counts = {"sent": 0, "failed": 0, "skipped": 0}
+    if delivery_halted() is not None:
+        counts["skipped"] = len(ids)
+        return counts
     claimed, stamp = _messages_claim(ids=ids)
     counts["skipped"] = len(ids) - len(claimed)
     owned = {message.pk for message in claimed}
@@ -414,11 +535,15 @@ def messages_deliver_batch(*, ids: list[int], proceed: Callable[[], bool] | None
                 except Exception as exc:
                     error = exc
             if error is not None:
-                _message_fail(message=message, error=f"{type(error).__name__}: {error}")
-                counts["failed"] += 1
                 if backend is not None:
                     _connection_close(backend)
                     backend = None
+                if _message_fail(message=message, error=error) == SESSION_REFUSED:
+                    remaining = [pending.pk for pending in claimed[position + 1 :] if pending.pk in owned]
+                    _messages_release(ids=remaining, until=delivery_halted().until)
+                    counts["skipped"] += len(remaining) + 1
+                    break
+                counts["failed"] += 1
                 continue
             accepted = message
         if accepted is not None:
@@ -490,10 +615,14 @@ def _messages_claim_renew(*, ids: list[int], stamp) -> tuple[set[int], object]:
     return owned, now
 
 
-def _messages_release(*, ids: list[int]) -> None:
-    """Claimed but not sent: back to the queue, and the claim does not count as an attempt."""
+def _messages_release(*, ids: list[int], until=None) -> None:
+    """Claimed but not sent: back to the queue (not before `until`, when given), and the claim does not count as
+    an attempt."""
     OutboxMessage.objects.filter(pk__in=ids, status=Status.SENDING).update(
-        status=Status.QUEUED, sending_started_at=None, attempts=F("attempts") - 1
+        status=Status.QUEUED,
+        sending_started_at=None,
+        attempts=F("attempts") - 1,
+        **({"next_attempt_at": until} if until else {}),
     )
 
 

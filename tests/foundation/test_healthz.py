@@ -52,7 +52,7 @@ def test_healthz_reports_database_broker_and_the_exact_outbox_backlog(client, ce
     state = response.json()
     assert (state["status"], state["database"]["ok"], state["broker"]["ok"]) == ("ok", True, True)
     oldest = state["outbox"].pop("oldest_waiting_seconds")
-    assert state["outbox"] == {"queued": 2, "retrying": 1, "sending": 0, "failed": 1}
+    assert state["outbox"] == {"queued": 2, "retrying": 1, "sending": 0, "failed": 1, "halted": None}
     assert 120 <= oldest <= 125
 
 

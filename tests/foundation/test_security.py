@@ -135,8 +135,8 @@ def test_responses_carry_referrer_policy_and_framing_headers(client):
 def test_rate_limits_are_kept_in_redis_when_it_is_configured_and_in_local_memory_otherwise():
     cache = settings.CACHES["default"]
     if settings.REDIS_URL:
-        assert cache["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
-        assert cache["LOCATION"] == settings.REDIS_URL
+        assert cache["BACKEND"] == "dlsc.cache.FailOpenRedisCache"
+        assert cache["LOCATION"] == settings.REDIS_CACHE_URL
     else:
         assert cache["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
 

@@ -45,6 +45,7 @@ def test_enqueue_in_a_rolled_back_transaction_leaves_no_row_and_publishes_nothin
     with pytest.raises(RuntimeError), transaction.atomic():
         _plain()
         raise RuntimeError("the change that owed the mail failed")
+    services.background_publishes_wait()
     assert OutboxMessage.objects.count() == 0
     assert _published_ids(celery_queue) == []
 
@@ -53,7 +54,9 @@ def test_enqueue_in_a_rolled_back_transaction_leaves_no_row_and_publishes_nothin
 def test_enqueue_publishes_its_row_once_the_transaction_commits(celery_queue):
     with transaction.atomic():
         message = _plain()
+        services.background_publishes_wait()
         assert _published_ids(celery_queue) == []
+    services.background_publishes_wait()
     assert _published_ids(celery_queue) == [[message.pk]]
 
 
@@ -182,14 +185,21 @@ def test_the_backoff_doubles_with_each_failed_attempt(settings, closed_smtp):
 
 
 @pytest.mark.django_db
-def test_a_row_that_fails_max_attempts_times_ends_failed_with_the_reason(settings, closed_smtp):
+def test_an_unreachable_server_is_retried_past_max_attempts_until_the_lifetime_ends(settings, closed_smtp):
     settings.OUTBOX_MAX_ATTEMPTS = 3
+    settings.OUTBOX_TRANSIENT_LIFETIME_SECONDS = 3600
     message = _plain()
-    for _ in range(3):
+    for _ in range(4):
         OutboxMessage.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())
         services.messages_deliver(ids=[message.pk])
     message.refresh_from_db()
-    assert (message.status, message.attempts) == (Status.FAILED, 3)
+    assert (message.status, message.attempts, message.failure) == (Status.RETRYING, 4, "transient")
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        next_attempt_at=timezone.now(), created_at=timezone.now() - timedelta(seconds=3601)
+    )
+    services.messages_deliver(ids=[message.pk])
+    message.refresh_from_db()
+    assert (message.status, message.attempts, message.failure) == (Status.FAILED, 5, "transient")
     assert message.last_error.startswith("ConnectionRefusedError:")
     assert services.messages_deliver(ids=[message.pk]) == {"sent": 0, "failed": 0, "skipped": 1}
 
@@ -228,6 +238,7 @@ def test_the_sweeper_requeues_rows_stuck_in_sending(settings, celery_queue):
     OutboxMessage.objects.filter(pk=busy.pk).update(
         status=Status.SENDING, attempts=1, sending_started_at=now - timedelta(seconds=10)
     )
+    services.background_publishes_wait()
     redis.Redis.from_url(celery_queue["broker_url"]).delete(celery_queue["queue"])
     assert services.outbox_sweep() == {"requeued_stuck": 1, "published": 1}
     assert dict(OutboxMessage.objects.values_list("to", "status")) == {
@@ -242,6 +253,7 @@ def test_the_sweeper_republishes_queued_rows_nobody_picked_up(settings, celery_q
     settings.OUTBOX_REQUEUE_AFTER_SECONDS = 60
     forgotten, fresh = _plain(to="forgotten@example.com"), _plain(to="fresh@example.com")
     OutboxMessage.objects.filter(pk=forgotten.pk).update(next_attempt_at=timezone.now() - timedelta(seconds=61))
+    services.background_publishes_wait()
     redis.Redis.from_url(celery_queue["broker_url"]).delete(celery_queue["queue"])
     assert services.outbox_sweep() == {"requeued_stuck": 0, "published": 1}
     assert _published_ids(celery_queue) == [[forgotten.pk]]
