@@ -406,12 +406,17 @@ def test_deleting_keeps_the_other_sides_past_meetings_and_feedback(person):
     matchmaking.session_create(event=past, starts_at=past.starts_at, slot_minutes=30, slot_count=1)
     mine = matchmaking_profile(event=past, user=user)
     theirs = matchmaking_profile(event=past)
-    request = matchmaking.request_send(sender=mine, recipient=theirs, message="About our trial data")
-    matchmaking.request_accept(request=request, by=theirs.user)
-    matchmaking.schedule_run(event=past, by=StaffFactory())
+    # The meeting was asked for, agreed and placed before the event, and its feedback given just after it.
+    before = past.starts_at - timedelta(days=7)
+    request = matchmaking.request_send(sender=mine, recipient=theirs, message="About our trial data", now=before)
+    matchmaking.request_accept(request=request, by=theirs.user, now=before)
+    matchmaking.schedule_run(event=past, by=StaffFactory(), now=before)
     meeting = Meeting.objects.get(event=past)
-    matchmaking.feedback_submit(meeting=meeting, profile=theirs, happened=True, result="follow_up", comment="Good")
-    matchmaking.feedback_submit(meeting=meeting, profile=mine, happened=True, comment="Karen's own notes")
+    after = past.ends_at + timedelta(hours=1)
+    matchmaking.feedback_submit(
+        meeting=meeting, profile=theirs, happened=True, result="follow_up", comment="Good", now=after
+    )
+    matchmaking.feedback_submit(meeting=meeting, profile=mine, happened=True, comment="Karen's own notes", now=after)
     mailed = OutboxMessage.objects.filter(to=theirs.user.email).count()
     user_delete(user=user)
     mine.refresh_from_db()
