@@ -2,7 +2,7 @@
 
 from django import template
 from django.urls import NoReverseMatch, Resolver404, resolve, reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.encoding import iri_to_uri
 
 register = template.Library()
@@ -28,3 +28,12 @@ def url_in_language(context, language_code):
             return reverse("home")
     query = request.META.get("QUERY_STRING", "")
     return f"{url}?{iri_to_uri(query)}" if query else url
+
+
+@register.filter
+def html_datetime(value):
+    """A moment for `<time datetime>`: ISO 8601 in local time to the second. Django's `date:'c'` adds
+    microseconds, which HTML does not allow (a fraction of a second has at most three digits)."""
+    if not value:
+        return ""
+    return timezone.localtime(value).replace(microsecond=0).isoformat()
