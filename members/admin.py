@@ -14,6 +14,7 @@ from import_export import fields, resources
 from import_export.formats import base_formats
 from modeltranslation.admin import TranslationAdmin
 
+from accounts.admin_autocomplete import CheckedAutocompleteMixin
 from accounts.audit import audit_record
 from hubs.scoping import HubScopedAdminMixin
 from members import services
@@ -119,7 +120,7 @@ class MembershipStatusFilter(admin.SimpleListFilter):
         return queryset
 
 
-class OrganisationRoleInline(admin.TabularInline):
+class OrganisationRoleInline(CheckedAutocompleteMixin, admin.TabularInline):
     model = OrganisationRole
     extra = 0
     autocomplete_fields = ["user"]
@@ -134,7 +135,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(HubScopedAdminMixin, TranslationAdmin):
+class OrganisationAdmin(CheckedAutocompleteMixin, HubScopedAdminMixin, TranslationAdmin):
     list_display = ["name", "membership_status", "kind", "size_band", "hub", "city", "listed_in_directory"]
     list_filter = [MembershipStatusFilter, "kind", "size_band", "hub", "segments"]
     search_fields = ["name", "legal_name", "cvr", "city", "roles__user__email"]
@@ -231,7 +232,7 @@ class OrganisationAdmin(HubScopedAdminMixin, TranslationAdmin):
 
 
 @admin.register(OrganisationRole)
-class OrganisationRoleAdmin(HubScopedAdminMixin, admin.ModelAdmin):
+class OrganisationRoleAdmin(CheckedAutocompleteMixin, HubScopedAdminMixin, admin.ModelAdmin):
     """The contacts: every person in a role, exportable."""
 
     hub_lookup = "organisation__hub"
@@ -282,7 +283,7 @@ class OrganisationRoleAdmin(HubScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(HubScopedAdminMixin, admin.ModelAdmin):
+class MembershipAdmin(CheckedAutocompleteMixin, HubScopedAdminMixin, admin.ModelAdmin):
     hub_lookup = "organisation__hub"
     list_display = ["organisation", "status_badge", "period_start", "period_end", "fee_dkk", "paid_on"]
     list_filter = ["status", "period_end", "organisation__hub"]
@@ -489,7 +490,7 @@ class TagAdmin(DirectoryOptionAdminMixin, TranslationAdmin):
 
 
 @admin.register(Partner)
-class PartnerAdmin(TranslationAdmin):
+class PartnerAdmin(CheckedAutocompleteMixin, TranslationAdmin):
     list_display = ["name", "short_name", "kind", "role", "partner_since"]
     list_filter = ["kind", "role"]
     search_fields = ["name", "short_name"]
