@@ -42,6 +42,7 @@ TEXT_VALUES = ["does-not-exist", "x" * 300, "%00", "../../etc/passwd", "<script>
 LANGUAGES = ("da", "en")
 ROLES = ("anonymous", "member", "owner", "hub_staff", "staff")
 STAFF_ROLES = ("hub_staff", "staff")
+SAMPLE_ROLES = ("anonymous", "owner")
 COMMON_FIELDS = ["email", "name", "full_name", "message", "q", "password", "password1", "password2", "token"]
 
 # The one place where path parameters get real values: (route name, parameter) -> value from the world. A ModelAdmin's
@@ -429,7 +430,8 @@ def test_every_route_as_every_role_answers_below_500_and_renders_for_someone(wor
     problems, statuses = [], {}
     for language in _languages(route):
         url = _url(language, route, values)
-        for who in _roles(route):
+        # Every role in Danish; English pages share the views, so one visitor there.
+        for who in _roles(route) if language != "en" else ("anonymous",):
             response = clients[who].get(url)
             statuses[f"{who} {language}"] = response.status_code
             problems += _check(route, who, response, url, "GET")
@@ -453,10 +455,11 @@ def test_hostile_path_values_never_answer_500(world, clients, route, param):
         values = _values(world, route) | {param: value}
         for language in _languages(route):
             url = _url(language, route, values)
-            for who in _roles(route):
+            # GET as every role in Danish; in English and for POST, a sample: the visitor and the owner.
+            for who in _roles(route) if language != "en" else ("anonymous",):
                 client = clients[who]
                 problems += _check(route, who, client.get(url), url, f"GET {param}={value!r}")
-                if language != "en":
+                if language != "en" and who in SAMPLE_ROLES:
                     problems += _check(route, who, client.post(url), url, f"POST {param}={value!r}")
     assert problems == []
 
@@ -540,7 +543,9 @@ def test_hostile_bodies_and_methods_never_answer_500(world, clients, route, case
     problems = []
     # Bodies under /da/ only, where the error page must also be Danish; both languages get the path sweep.
     url = _url(_languages(route)[0], route, _values(world, route))
-    for who in _roles(route):
+    # Forms and filters differ by who asks; raw bodies and methods are refused before any view: a sample of roles.
+    roles = _roles(route) if case in ("forms", "query") else [who for who in _roles(route) if who in SAMPLE_ROLES]
+    for who in roles:
         for name, response in SENDERS[case](clients[who], url):
             problems += _check(route, who, response, url, name)
     assert problems == []
