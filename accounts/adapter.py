@@ -35,6 +35,13 @@ class AccountAdapter(DefaultAccountAdapter):
     def site_identity() -> SimpleNamespace:
         return SimpleNamespace(name="Danish Life Science Cluster", domain=urlsplit(settings.SITE_URL).netloc)
 
+    def _get_login_attempts_cache_key(self, request, **credentials) -> str:
+        """The per-account lock after failed logins, keyed on the configured site: allauth keys it on the current
+        site's domain, which without django.contrib.sites is the request's raw Host header, so `LOCALHOST`,
+        `localhost.` or another port would each start a fresh count."""
+        login = credentials.get("email", credentials.get("username", "")).lower()
+        return f"{self.site_identity().domain}:{login}"
+
     def save_user(self, request, user, form, commit=True):
         user = super().save_user(request, user, form, commit=False)
         if request is not None and getattr(request, "LANGUAGE_CODE", None) in ("da", "en"):

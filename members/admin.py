@@ -13,6 +13,7 @@ from django.utils.translation import ngettext
 from import_export import fields, resources
 from modeltranslation.admin import TranslationAdmin
 
+from accounts.admin_autocomplete import CheckedAutocompleteMixin
 from accounts.audit import audit_record
 from common import exports
 from hubs.scoping import HubScopedAdminMixin
@@ -116,7 +117,7 @@ class MembershipStatusFilter(admin.SimpleListFilter):
         return queryset
 
 
-class OrganisationRoleInline(admin.TabularInline):
+class OrganisationRoleInline(CheckedAutocompleteMixin, admin.TabularInline):
     model = OrganisationRole
     extra = 0
     autocomplete_fields = ["user"]
@@ -131,7 +132,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(HubScopedAdminMixin, TranslationAdmin):
+class OrganisationAdmin(CheckedAutocompleteMixin, HubScopedAdminMixin, TranslationAdmin):
     list_display = ["name", "membership_status", "kind", "size_band", "hub", "city", "listed_in_directory"]
     list_filter = [MembershipStatusFilter, "kind", "size_band", "hub", "segments"]
     search_fields = ["name", "legal_name", "cvr", "city", "roles__user__email"]
@@ -228,7 +229,7 @@ class OrganisationAdmin(HubScopedAdminMixin, TranslationAdmin):
 
 
 @admin.register(OrganisationRole)
-class OrganisationRoleAdmin(HubScopedAdminMixin, admin.ModelAdmin):
+class OrganisationRoleAdmin(CheckedAutocompleteMixin, HubScopedAdminMixin, admin.ModelAdmin):
     """The contacts: every person in a role, exportable."""
 
     hub_lookup = "organisation__hub"
@@ -279,7 +280,7 @@ class OrganisationRoleAdmin(HubScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(HubScopedAdminMixin, admin.ModelAdmin):
+class MembershipAdmin(CheckedAutocompleteMixin, HubScopedAdminMixin, admin.ModelAdmin):
     hub_lookup = "organisation__hub"
     list_display = ["organisation", "status_badge", "period_start", "period_end", "fee_dkk", "paid_on"]
     list_filter = ["status", "period_end", "organisation__hub"]
@@ -486,7 +487,7 @@ class TagAdmin(DirectoryOptionAdminMixin, TranslationAdmin):
 
 
 @admin.register(Partner)
-class PartnerAdmin(TranslationAdmin):
+class PartnerAdmin(CheckedAutocompleteMixin, TranslationAdmin):
     list_display = ["name", "short_name", "kind", "role", "partner_since"]
     list_filter = ["kind", "role"]
     search_fields = ["name", "short_name"]

@@ -86,6 +86,17 @@ def test_login_after_too_many_failures_answers_429(client):
     assert statuses == [400, 400, 400, 400, 400, 429]
 
 
+@pytest.mark.parametrize("host", ["LOCALHOST", "localhost.", "127.0.0.1.", "127.0.0.1:7777"])
+def test_login_lockout_holds_whatever_host_header_the_request_carries(client, host):
+    """allauth keyed the per-account lock on the request's Host: another spelling of the same host checked the
+    password again and, with the right one, logged in while locked."""
+    user = UserFactory()
+    for _ in range(5):
+        client.post("/en/accounts/login/", {"login": user.email, "password": "wrong"})
+    response = client.post("/en/accounts/login/", {"login": user.email, "password": PASSWORD}, HTTP_HOST=host)
+    assert (response.status_code, "_auth_user_id" in client.session) == (429, False)
+
+
 def test_login_throttle_message_is_translated(client):
     user = UserFactory()
     for _ in range(5):

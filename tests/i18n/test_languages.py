@@ -77,6 +77,31 @@ def test_language_switcher_links_to_the_same_page(client, path, other):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path_info",
+    [
+        "//evil.example/da/events/",
+        "///evil.example/da/events/",  # what a server makes of /%2F%2Fevil.example/da/events/
+        "/\\evil.example/da/events/",
+        "/\\/evil.example/da/events/",
+        "/da/events//evil.example/",
+    ],
+)
+def test_language_switcher_never_links_off_site(client, path_info):
+    """The other-language link was built from the full path parsed as a URL, so `//evil.example/da/events/` gave
+    `<a href="//evil.example/en/events/">`: a path that names no page now links to the other language's home."""
+    response = client.request(PATH_INFO=path_info, REQUEST_METHOD="GET")
+    links = re.findall(r'<a href="([^"]*)" hreflang="en"', response.text)
+    assert (response.status_code, links) == (404, ["/en/"])
+
+
+@pytest.mark.django_db
+def test_language_switcher_on_an_encoded_double_slash_stays_on_site(client):
+    response = client.get("/%2F%2Fevil.example/da/events/")
+    assert re.findall(r'<a href="([^"]*)" hreflang="en"', response.text) == ["/en/"]
+
+
+@pytest.mark.django_db
 def test_language_switcher_marks_the_current_language(client):
     assert '<span class="current-language" aria-current="true" lang="en">EN</span>' in client.get("/en/hubs/").text
 
