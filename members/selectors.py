@@ -349,6 +349,31 @@ def _bars(rows: list[tuple[str, int]]) -> list[dict]:
     return [{"label": label, "count": count, "width": round(count * 100 / top)} for label, count in rows]
 
 
+EXPIRING_WITHIN_DAYS = 30
+
+
+def memberships_expiring_filter(*, on=None) -> dict:
+    """Active memberships whose period ends within EXPIRING_WITHIN_DAYS, as field lookups (the admin's list takes
+    the same ones as query parameters)."""
+    today = on or timezone.localdate()
+    return {
+        "status__exact": Membership.Status.ACTIVE,
+        "period_end__gte": today.isoformat(),
+        "period_end__lte": (today + timedelta(days=EXPIRING_WITHIN_DAYS)).isoformat(),
+    }
+
+
+def memberships_expiring(*, hubs=None) -> QuerySet[Membership]:
+    expiring = Membership.objects.filter(**memberships_expiring_filter())
+    if hubs is not None:
+        expiring = expiring.filter(organisation__hub__in=hubs)
+    return expiring
+
+
+def applications_pending() -> QuerySet[MembershipApplication]:
+    return MembershipApplication.objects.filter(status=MembershipApplication.Status.PENDING)
+
+
 def admin_dashboard(*, user) -> dict:
     """Figures for the admin index, scoped to the hubs a hub staff user works for."""
     from hubs.models import Hub
@@ -363,25 +388,17 @@ def admin_dashboard(*, user) -> dict:
     hub_rows = Hub.objects.annotate(n=Count("organisations", filter=Q(organisations__in=member_ids)))
     if hubs is not None:
         hub_rows = hub_rows.filter(pk__in=hubs)
-    sizes = dict(Organisation.objects.filter(pk__in=member_ids).values_list("size_band").annotate(n=Count("pk")))
-    today = timezone.localdate()
-    expiring = (
-        Membership.objects.filter(
-            status=Membership.Status.ACTIVE, period_end__gte=today, period_end__lte=today + timedelta(days=30)
-        )
-        .select_related("organisation")
-        .order_by("period_end")
+    # order_by() drops the model's ordering by name, which would otherwise join the GROUP BY: one row per name.
+    sizes = dict(
+        Organisation.objects.filter(pk__in=member_ids).order_by().values_list("size_band").annotate(n=Count("pk"))
     )
-    if hubs is not None:
-        expiring = expiring.filter(organisation__hub__in=hubs)
+    expiring = memberships_expiring(hubs=hubs).select_related("organisation").order_by("period_end")
     return {
         "member_count": members.count(),
         "by_segment": _bars([(s.name, s.n) for s in segments]),
         "by_hub": _bars([(h.name, h.n) for h in hub_rows]),
         "by_size": _bars([(label, sizes.get(value, 0)) for value, label in Organisation.SizeBand.choices]),
-        "pending_applications": MembershipApplication.objects.filter(
-            status=MembershipApplication.Status.PENDING
-        ).count(),
+        "pending_applications": applications_pending().count(),
         "expiring": list(expiring[:10]),
         "expiring_count": expiring.count(),
     }

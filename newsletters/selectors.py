@@ -1,4 +1,4 @@
-"""Reads for the newsletter pages: the public archive."""
+"""Reads for the newsletter pages (the public archive) and the admin index."""
 
 from django.db.models import QuerySet
 
@@ -11,3 +11,11 @@ def archive_campaigns() -> QuerySet[Campaign]:
 
 def archive_campaign(*, pk: int) -> Campaign | None:
     return archive_campaigns().filter(pk=pk).first()
+
+
+def campaigns_sending(*, hubs=None) -> QuerySet[Campaign]:
+    """Campaigns whose copies are being delivered, for the admin index."""
+    campaigns = Campaign.objects.filter(status=Campaign.Status.SENDING)
+    if hubs is not None:
+        campaigns = campaigns.filter(hub__in=hubs)
+    return campaigns
