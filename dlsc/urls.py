@@ -4,8 +4,9 @@ from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
+from django.views.static import serve
 
 from dlsc import views
 from dlsc.dashboard import staff_figures
@@ -43,3 +44,9 @@ urlpatterns += i18n_patterns(
     path("newsletter/", include("newsletters.urls")),
     prefix_default_language=True,
 )
+
+if settings.SERVE_MEDIA:
+    # Development and tests only: in a deployment the proxy in docker-compose.yml serves /media/ from the volume.
+    urlpatterns += [
+        re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+    ]

@@ -2,7 +2,9 @@
 
 from django import forms
 from django.contrib.auth.password_validation import validate_password
+from django.core import signing
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 from stdnum.dk import cvr as stdnum_cvr
 
@@ -160,12 +162,47 @@ class OrganisationProfileForm(forms.ModelForm):
         }
 
     M2M_FIELDS = ("segments", "offer_tags", "seek_tags")
+    # A browser never sends a chosen file twice: a logo chosen before "preview" is stored at once, and the page
+    # carries a signed token for it (bound to this organisation) to the "save" that follows.
+    LOGO_PENDING_SALT = "members.profile.logo-pending"
+    LOGO_PENDING_SECONDS = 24 * 3600
+
+    def clean(self):
+        cleaned = super().clean()
+        self.logo_pending_name = ""
+        token = self.data.get("logo_pending", "")
+        if token:
+            try:
+                pending = signing.loads(token, salt=self.LOGO_PENDING_SALT, max_age=self.LOGO_PENDING_SECONDS)
+            except signing.BadSignature:
+                pending = {}
+            if pending.get("organisation") != self.instance.pk:
+                raise ValidationError(
+                    _("The logo from the preview cannot be used. Choose it again."), code="logo_pending_invalid"
+                )
+            self.logo_pending_name = pending["name"]
+        return cleaned
+
+    def logo_stash(self) -> str:
+        """For a preview: store a newly chosen logo and show it; the token that brings it to the save."""
+        logo = self.cleaned_data.get("logo")
+        if isinstance(logo, UploadedFile):
+            field = self.instance.logo
+            self.logo_pending_name = field.storage.save(field.field.generate_filename(self.instance, logo.name), logo)
+        elif logo is False or not self.logo_pending_name:
+            return ""
+        self.instance.logo.name = self.logo_pending_name
+        return signing.dumps(
+            {"organisation": self.instance.pk, "name": self.logo_pending_name}, salt=self.LOGO_PENDING_SALT
+        )
 
     def split(self) -> tuple[dict, dict]:
         """Plain fields and many-to-many fields, for the service."""
         data = {k: v for k, v in self.cleaned_data.items() if k not in self.M2M_FIELDS}
         if data.get("logo") is False:  # "clear" was ticked
             data["logo"] = ""
+        elif not isinstance(data.get("logo"), UploadedFile) and self.logo_pending_name:
+            data["logo"] = self.logo_pending_name
         return data, {k: self.cleaned_data[k] for k in self.M2M_FIELDS}
 
 

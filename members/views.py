@@ -143,7 +143,12 @@ def organisation_edit(request, pk):
             return render(
                 request,
                 "members/organisation_edit.html",
-                {"form": form, "preview": form.instance, "preview_segments": form.cleaned_data["segments"]},
+                {
+                    "form": form,
+                    "preview": form.instance,
+                    "preview_segments": form.cleaned_data["segments"],
+                    "logo_pending": form.logo_stash(),
+                },
             )
         data, m2m = form.split()
         services.organisation_profile_update(organisation=organisation, data=data, m2m=m2m, by=request.user)

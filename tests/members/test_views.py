@@ -1,6 +1,7 @@
 """The public member pages and the company admin's pages, with bad input and foreign ids."""
 
 import io
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -312,6 +313,55 @@ def test_profile_refuses_an_oversized_logo(client, org_admin):
     response = client.post(reverse("members:edit", args=[organisation.pk]), profile_form(organisation, logo=big))
     assert response.status_code == 400
     assert "1 MB" in str(response.context["form"].errors["logo"])
+
+
+def logo_previewed(client, organisation) -> str:
+    """Preview with a new logo; the pending logo's token the page carries to the save."""
+    form = profile_form(organisation, preview="1", logo=logo_file(name="nyt-logo.png"))
+    del form["save"]
+    response = client.post(reverse("members:edit", args=[organisation.pk]), form)
+    assert response.status_code == 200
+    return re.search(r'name="logo_pending" value="([^"]+)"', response.content.decode()).group(1)
+
+
+def test_profile_preview_shows_the_new_logo_from_the_media_url(client, org_admin):
+    organisation, admin = org_admin
+    client.force_login(admin)
+    form = profile_form(organisation, preview="1", logo=logo_file(name="nyt-logo.png"))
+    del form["save"]
+    body = client.post(reverse("members:edit", args=[organisation.pk]), form).content.decode()
+    src = re.search(r'<img src="(/media/logos/nyt-logo[^"]*\.png)"', body).group(1)
+    assert client.get(src).status_code == 200
+    organisation.refresh_from_db()
+    assert organisation.logo.name == ""
+
+
+def test_profile_keeps_the_logo_chosen_at_preview_when_saved(client, org_admin):
+    organisation, admin = org_admin
+    client.force_login(admin)
+    token = logo_previewed(client, organisation)
+    response = client.post(
+        reverse("members:edit", args=[organisation.pk]), profile_form(organisation, logo_pending=token)
+    )
+    assert response.status_code == 302
+    organisation.refresh_from_db()
+    assert organisation.logo.name.startswith("logos/nyt-logo")
+    assert organisation.logo.storage.exists(organisation.logo.name)
+
+
+def test_profile_refuses_a_pending_logo_token_of_another_organisation(client, org_admin):
+    organisation, admin = org_admin
+    client.force_login(admin)
+    token = logo_previewed(client, organisation)
+    other = member_organisation_create(name="Anden ApS")
+    OrganisationRoleFactory(organisation=other, user=admin, role="admin")
+    response = client.post(reverse("members:edit", args=[other.pk]), profile_form(other, logo_pending=token))
+    assert response.status_code == 400
+    assert response.context["form"].non_field_errors() == [
+        "Logoet fra forhåndsvisningen kan ikke bruges. Vælg det igen."
+    ]
+    other.refresh_from_db()
+    assert other.logo.name == ""
 
 
 def test_admin_invites_a_colleague(client, org_admin):
