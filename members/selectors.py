@@ -169,6 +169,7 @@ DIRECTORY_CARD_FIELDS = (
     "slug",
     "name",
     "kind",
+    "logo",
     "city",
     "hub",
     "hub__name",
@@ -334,7 +335,13 @@ def directory_organisation(*, slug: str) -> Organisation:
 
 
 def partners_by_kind() -> list[dict]:
-    partners = sorted(Partner.objects.all(), key=lambda p: (list(Partner.Kind.values).index(p.kind), p.ordering))
+    partners = sorted(
+        Partner.objects.select_related("organisation"),
+        key=lambda p: (list(Partner.Kind.values).index(p.kind), p.ordering),
+    )
+    for partner in partners:
+        # A partner that is also a member organisation shows that organisation's logo unless it has its own.
+        partner.card_logo = partner.logo or (partner.organisation.logo if partner.organisation else None)
     return [
         {"kind": Partner.Kind(kind).label, "code": kind, "partners": list(rows)}
         for kind, rows in groupby(partners, key=lambda p: p.kind)
