@@ -453,9 +453,9 @@ def portal_organisations(*, user) -> list[dict]:
 def portal_context(request) -> dict:
     return {
         "organisations": portal_organisations(user=request.user),
-        "pending_applications": MembershipApplication.objects.filter(
-            applicant=request.user, status=MembershipApplication.Status.PENDING
-        ).count(),
+        "pending_applications": list(
+            applications_pending().filter(applicant=request.user).only("name", "created_at").order_by("created_at")
+        ),
     }
 
 

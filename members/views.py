@@ -91,19 +91,25 @@ def apply(request):
             return render(request, "members/apply.html", {"form": form}, status=400)
         data = {k: v for k, v in form.cleaned_data.items() if k in ApplicationForm.Meta.fields and k != "segments"}
         data["language"] = get_language() if get_language() in ("da", "en") else "da"
-        services.application_submit(
+        application = services.application_submit(
             data=data,
             segments=form.cleaned_data["segments"],
             password=form.cleaned_data.get("password1"),
             user=request.user,
             request=request,
         )
+        # The thanks page names the address the mail went to; it says the same whether or not that address
+        # already had an account.
+        request.session[APPLY_DONE_SESSION_KEY] = application.contact_email
         return redirect("members:apply_done")
     return render(request, "members/apply.html", {"form": form})
 
 
+APPLY_DONE_SESSION_KEY = "members:applied-email"
+
+
 def apply_done(request):
-    return render(request, "members/apply_done.html")
+    return render(request, "members/apply_done.html", {"email": request.session.get(APPLY_DONE_SESSION_KEY, "")})
 
 
 # --- A company admin's pages (every lookup goes through organisation_for_admin: foreign ids are 404) ----

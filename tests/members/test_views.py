@@ -63,6 +63,37 @@ def test_apply_creates_a_pending_application_and_sends_verification(client):
     assert templates == {"members/email/application_received", "account/email/email_confirmation_signup"}
 
 
+def test_the_thanks_page_tells_a_new_applicant_to_confirm_the_address_they_gave(client):
+    response = client.post(reverse("members:apply"), apply_form(), follow=True)
+    text = " ".join(response.content.decode().split())
+    assert "Tjek din indbakke hos hanne@havbrise.example" in text
+    assert "Hvis du har oprettet en konto" not in text
+
+
+def test_the_thanks_page_sends_a_signed_in_applicant_to_their_account(client):
+    user = UserFactory(email="hanne@havbrise.example")
+    client.force_login(user)
+    form = apply_form()
+    del form["password1"], form["password2"]
+    response = client.post(reverse("members:apply"), form, follow=True)
+    body = response.content.decode()
+    assert "Ansøgningen hører til din konto" in body
+    assert f'href="{reverse("accounts:portal")}"' in body
+    assert "Tjek din indbakke" not in body
+
+
+def test_the_account_page_shows_a_pending_application_instead_of_become_a_member(client):
+    user = UserFactory(email="hanne@havbrise.example")
+    client.force_login(user)
+    form = apply_form()
+    del form["password1"], form["password2"]
+    client.post(reverse("members:apply"), form)
+    body = client.get(reverse("accounts:portal")).content.decode()
+    section = body.split('id="my-organisations-heading"')[1].split("</section>")[0]
+    assert "Havbrise Health" in section
+    assert reverse("members:apply") not in section
+
+
 def test_apply_with_wrong_cvr_checksum_answers_400(client):
     response = client.post(reverse("members:apply").replace("/da/", "/en/"), apply_form(cvr="12345678"))
     assert response.status_code == 400
