@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "import_export",
     "anymail",
+    "django_countries",
     "accounts",
     "hubs",
     "members",

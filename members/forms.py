@@ -2,10 +2,14 @@
 
 from django import forms
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django_countries import countries
 from stdnum.dk import cvr as stdnum_cvr
 
 from members.models import (
@@ -20,7 +24,26 @@ def cvr_clean(value: str) -> str:
     return stdnum_cvr.compact(value or "")
 
 
+def fee_display(fee_dkk: int) -> str:
+    """An amount in kroner in the active language: "7.500 kr." in Danish, "DKK 7,500" in English."""
+    return _("DKK %(fee)s") % {"fee": intcomma(fee_dkk)}
+
+
 class ApplicationForm(forms.ModelForm):
+    """The membership application, in fieldsets; required fields are marked (class "required" on the label)."""
+
+    required_css_class = "required"
+    FIELDSETS = [
+        (_("Your organisation"), ["name", "legal_name", "cvr", "kind", "country", "website"]),
+        (_("Size and yearly fee"), ["size_band"]),
+        (_("Address and region"), ["address", "postcode", "city", "region"]),
+        (_("What you work with"), ["segments"]),
+        (_("Contact person"), ["contact_name", "contact_email", "contact_phone"]),
+        (_("Your account"), ["password1", "password2"]),
+        (_("Terms"), ["accept_terms", "nickname"]),
+    ]
+
+    country = forms.ChoiceField(label=_("Country"), initial="DK")
     password1 = forms.CharField(label=_("Password"), widget=forms.PasswordInput, required=False, strip=False)
     password2 = forms.CharField(label=_("Password again"), widget=forms.PasswordInput, required=False, strip=False)
     accept_terms = forms.BooleanField(
@@ -55,13 +78,29 @@ class ApplicationForm(forms.ModelForm):
         widgets = {"segments": forms.CheckboxSelectMultiple}
         help_texts = {
             "cvr": _("Eight digits. Required for Danish companies; optional for foreign companies and public bodies."),
-            "country": _("Two-letter country code, e.g. DK."),
         }
 
-    def __init__(self, *args, user=None, **kwargs):
+    def __init__(self, *args, user=None, fees: dict[str, int] | None = None, **kwargs):
+        """`fees`: the yearly fee (DKK) by size band, shown with each band."""
         super().__init__(*args, **kwargs)
         self.user = user
+        self.fees = fees or {}
         self.fields["segments"].queryset = Segment.objects.all()
+        self.fields["country"].choices = list(countries)
+        self.fields["size_band"].choices = [("", "---------")] + [
+            (band, _("%(band)s (%(fee)s a year)") % {"band": label, "fee": fee_display(self.fees[band])})
+            if band in self.fees
+            else (band, label)
+            for band, label in Organisation.SizeBand.choices
+        ]
+        self.fields["size_band"].widget.attrs["data-fee-target"] = "membership-fee"
+        self.fields["accept_terms"].label = format_html(
+            _(
+                'I accept the <a href="{}" target="_blank" rel="noopener">membership terms</a> and that DLSC stores '
+                "the data in this application."
+            ),
+            reverse("members:terms"),
+        )
         if user is not None and user.is_authenticated:
             del self.fields["password1"]
             del self.fields["password2"]
@@ -71,6 +110,19 @@ class ApplicationForm(forms.ModelForm):
 
     def clean_cvr(self):
         return cvr_clean(self.cleaned_data.get("cvr", ""))
+
+    def fieldsets(self):
+        """(legend, bound fields) in order, leaving out fields this form does not have (a signed-in applicant has
+        no password fields)."""
+        for legend, names in self.FIELDSETS:
+            fields = [self[name] for name in names if name in self.fields]
+            if fields:
+                yield legend, fields
+
+    def chosen_fee(self) -> str:
+        """The fee for the size band the form was sent with, shown without JavaScript after a submit."""
+        band = self["size_band"].value() if self.is_bound else ""
+        return fee_display(self.fees[band]) if band in self.fees else ""
 
     def clean_country(self):
         return (self.cleaned_data.get("country") or "DK").upper()

@@ -18,6 +18,7 @@ from members.models import (
     Invitation,
     Membership,
     MembershipApplication,
+    MembershipFee,
     Organisation,
     OrganisationRole,
     Partner,
@@ -332,6 +333,12 @@ def directory_organisation(*, slug: str) -> Organisation:
     if organisation is None:
         raise Http404
     return organisation
+
+
+def membership_fees() -> dict[str, int]:
+    """The yearly fee (DKK) by size band, in the bands' order."""
+    fees = dict(MembershipFee.objects.values_list("size_band", "annual_fee_dkk"))
+    return {band: fees[band] for band in Organisation.SizeBand.values if band in fees}
 
 
 def partners_by_kind() -> list[dict]:

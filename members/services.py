@@ -48,7 +48,7 @@ def hub_for_region(region):
 
 
 # Paths under /members/ that an organisation's slug must not shadow.
-RESERVED_SLUGS = {"partners", "apply", "manage", "invitation"}
+RESERVED_SLUGS = {"partners", "apply", "manage", "invitation", "terms"}
 
 
 DANISH_LETTERS = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "Æ": "Ae", "Ø": "Oe", "Å": "Aa"})

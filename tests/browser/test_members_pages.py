@@ -89,3 +89,19 @@ def test_partner_cards_link_to_the_partner_and_show_its_logo(page, live_server):
         "https://www.dtu.dk",
         "DTU",
     )
+
+
+@pytest.mark.parametrize(
+    ("language", "small", "large"), [("da", "7.500 kr.", "45.000 kr."), ("en", "DKK 7,500", "DKK 45,000")]
+)
+def test_the_application_form_shows_the_fee_of_the_chosen_size_band(page, live_server, language, small, large):
+    page.goto(f"/{language}/members/apply/")
+    fee = page.locator("#membership-fee strong")
+    assert fee.count() == 0
+    page.select_option("select[name=size_band]", "10-49")
+    assert fee.inner_text() == small
+    page.select_option("select[name=size_band]", "250+")
+    assert fee.inner_text() == large
+    assert page.locator("select[name=country]").input_value() == "DK"
+    assert csp_errors(page) == []
+    assert page.console_errors == []

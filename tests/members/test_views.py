@@ -94,6 +94,47 @@ def test_the_account_page_shows_a_pending_application_instead_of_become_a_member
     assert reverse("members:apply") not in section
 
 
+def test_the_application_form_is_grouped_marks_what_is_required_and_links_the_terms(client):
+    response = client.get(reverse("members:apply"))
+    form = response.context["form"]
+    assert [str(legend) for legend, _ in form.fieldsets()] == [
+        "Din organisation",
+        "Størrelse og årligt kontingent",
+        "Adresse og region",
+        "Det arbejder I med",
+        "Kontaktperson",
+        "Din konto",
+        "Vilkår",
+    ]
+    body = response.content.decode()
+    assert body.count('class="required"') == len([f for f in form if f.field.required])
+    assert '<option value="DK" selected>Danmark</option>' in body
+    assert f'href="{reverse("members:terms")}"' in body
+    assert "<td>7.500 kr.</td>" in body
+
+
+def test_the_application_form_shows_the_chosen_bands_fee_after_a_submit(client):
+    response = client.post(reverse("members:apply"), apply_form(name="", size_band="50-249"))
+    assert response.status_code == 400
+    assert "Årligt kontingent: <strong>20.000 kr.</strong>" in response.content.decode()
+
+
+def test_the_application_form_refuses_an_unknown_country(client):
+    response = client.post(reverse("members:apply"), apply_form(country="XX"))
+    assert response.status_code == 400
+    assert response.context["form"].errors["country"] == [
+        "Marker en gyldig valgmulighed. XX er ikke en af de tilgængelige valgmuligheder."
+    ]
+    assert MembershipApplication.objects.count() == 0
+
+
+def test_the_terms_page_lists_the_fees(client):
+    response = client.get(reverse("members:terms").replace("/da/", "/en/"))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "<th scope=\"row\">250+ employees</th><td>DKK 45,000</td>" in body
+
+
 def test_apply_with_wrong_cvr_checksum_answers_400(client):
     response = client.post(reverse("members:apply").replace("/da/", "/en/"), apply_form(cvr="12345678"))
     assert response.status_code == 400
