@@ -107,6 +107,11 @@ class ApplicationForm(forms.ModelForm):
             self.fields["contact_email"].initial = user.email
             self.fields["contact_email"].disabled = True
             self.fields["contact_name"].initial = user.full_name
+        else:
+            # Required for a new applicant (marked as such); the message says what the password is for.
+            for name in ("password1", "password2"):
+                self.fields[name].required = True
+            self.fields["password1"].error_messages["required"] = _("Choose a password for your account.")
 
     def clean_cvr(self):
         return cvr_clean(self.cleaned_data.get("cvr", ""))
@@ -150,17 +155,14 @@ class ApplicationForm(forms.ModelForm):
             cvr and MembershipApplication.objects.filter(cvr=cvr, status=MembershipApplication.Status.PENDING).exists()
         ):
             self.add_error("cvr", _("An application for this CVR number is already being processed."))
-        if "password1" in self.fields:
-            password1, password2 = cleaned.get("password1"), cleaned.get("password2")
-            if not password1:
-                self.add_error("password1", _("Choose a password for your account."))
-            elif password1 != password2:
-                self.add_error("password2", _("The two passwords differ."))
-            else:
-                try:
-                    validate_password(password1)
-                except ValidationError as error:
-                    self.add_error("password1", error)
+        password1, password2 = cleaned.get("password1"), cleaned.get("password2")
+        if password1 and password2 and password1 != password2:
+            self.add_error("password2", _("The two passwords differ."))
+        elif password1 and password2:
+            try:
+                validate_password(password1)
+            except ValidationError as error:
+                self.add_error("password1", error)
         return cleaned
 
 

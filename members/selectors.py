@@ -349,6 +349,7 @@ def partners_by_kind() -> list[dict]:
     for partner in partners:
         # A partner that is also a member organisation shows that organisation's logo unless it has its own.
         partner.card_logo = partner.logo or (partner.organisation.logo if partner.organisation else None)
+        partner.monogram = partner.short_name or "".join(word[0] for word in partner.name.split()[:3]).upper()
     return [
         {"kind": Partner.Kind(kind).label, "code": kind, "partners": list(rows)}
         for kind, rows in groupby(partners, key=lambda p: p.kind)

@@ -132,7 +132,7 @@ def test_the_terms_page_lists_the_fees(client):
     response = client.get(reverse("members:terms").replace("/da/", "/en/"))
     assert response.status_code == 200
     body = response.content.decode()
-    assert "<th scope=\"row\">250+ employees</th><td>DKK 45,000</td>" in body
+    assert '<th scope="row">250+ employees</th><td>DKK 45,000</td>' in body
 
 
 def test_apply_with_wrong_cvr_checksum_answers_400(client):
