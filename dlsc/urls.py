@@ -6,7 +6,6 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
-from django.views.static import serve
 
 from dlsc import views
 from dlsc.dashboard import staff_figures
@@ -48,5 +47,5 @@ urlpatterns += i18n_patterns(
 if settings.SERVE_MEDIA:
     # Development and tests only: in a deployment the proxy in docker-compose.yml serves /media/ from the volume.
     urlpatterns += [
-        re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+        re_path(r"^media/(?P<path>.*)$", views.media),
     ]
