@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "import_export",
     "anymail",
+    "django_countries",
     "accounts",
     "hubs",
     "members",
@@ -167,6 +168,8 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "media")))
+# Django serves uploads itself only while DEBUG is on (make run, tests); a deployment serves /media/ from its proxy.
+SERVE_MEDIA = DEBUG
 # Hashed, compressed static files in production; `make test` collects them this way too, because the tests start
 # production-configured processes that look names up in the manifest.
 STATIC_MANIFEST = env.bool("STATIC_MANIFEST", default=not DEBUG)

@@ -51,3 +51,16 @@ def healthz(request):
         state["outbox"] = outbox_backlog()
     state["status"] = "ok" if database["ok"] and state["broker"]["ok"] else ("degraded" if database["ok"] else "down")
     return JsonResponse(state, status=200 if database["ok"] else 503)
+
+
+def media(request, path):
+    """Uploaded files while DEBUG is on (a deployment's proxy serves /media/). A path the file system refuses
+    (too long, say) is as missing as any other."""
+    from django.conf import settings
+    from django.http import Http404
+    from django.views.static import serve
+
+    try:
+        return serve(request, path, document_root=settings.MEDIA_ROOT)
+    except OSError:
+        raise Http404 from None

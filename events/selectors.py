@@ -2,7 +2,7 @@
 
 import datetime
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -153,3 +153,14 @@ def registrations_by_day(*, event: Event) -> list[dict]:
         total += row["count"]
         result.append({"day": row["day"], "count": row["count"], "total": total})
     return result
+
+
+def events_with_seats_left(*, hubs=None, now=None) -> QuerySet[Event]:
+    """Published events still to come with a seat free (or no limit): what staff can still fill, for the
+    admin index."""
+    events = _with_counts(
+        Event.objects.filter(status=Event.Status.PUBLISHED, starts_at__gte=now or timezone.now())
+    ).filter(Q(capacity__isnull=True) | Q(capacity__gt=F("confirmed_count")))
+    if hubs is not None:
+        events = events.filter(hub__in=hubs)
+    return events

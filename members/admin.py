@@ -3,9 +3,12 @@ Actions call the services; hub staff see only their hub's organisations."""
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Prefetch
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -364,6 +367,10 @@ class RejectionForm(forms.Form):
 
 @admin.register(MembershipApplication)
 class MembershipApplicationAdmin(admin.ModelAdmin):
+    """Staff decide an application from its own page: "Approve" shows what approving creates (type, size band,
+    fee, hub, period) and asks to confirm; "Reject" asks for the reason sent to the applicant. The list's bulk
+    actions show the same summary first."""
+
     list_display = ["name", "status_badge", "cvr", "size_band", "contact_name", "contact_email", "created_at"]
     list_filter = ["status", "kind", "size_band", "region"]
     search_fields = ["name", "legal_name", "cvr", "contact_email", "contact_name"]
@@ -380,9 +387,25 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
     ]
     filter_horizontal = ["segments"]
     list_select_related = ["region"]
+    change_form_template = "admin/members/membershipapplication/change_form.html"
 
     def has_add_permission(self, request):
         return False
+
+    def get_urls(self):
+        decide = [
+            path(
+                "<path:object_id>/approve/",
+                self.admin_site.admin_view(self.approve_view),
+                name="members_membershipapplication_approve",
+            ),
+            path(
+                "<path:object_id>/reject/",
+                self.admin_site.admin_view(self.reject_view),
+                name="members_membershipapplication_reject",
+            ),
+        ]
+        return decide + super().get_urls()
 
     @admin.display(description=_("status"), ordering="status")
     def status_badge(self, application):
@@ -390,8 +413,108 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
             '<span class="status-badge status-{}">{}</span>', application.status, application.get_status_display()
         )
 
+    # --- Deciding one application from its page ---
+
+    def _decidable(self, request, object_id):
+        """The pending application the user may change; 404 for none, 403 without permission. None (with a
+        message) when it has been decided already."""
+        application = self.get_object(request, object_id)
+        if application is None:
+            raise Http404
+        if not self.has_change_permission(request, application):
+            raise PermissionDenied
+        if application.status != MembershipApplication.Status.PENDING:
+            self.message_user(
+                request,
+                _("%(name)s has already been decided (%(status)s).")
+                % {"name": application.name, "status": application.get_status_display()},
+                messages.WARNING,
+            )
+            return None
+        return application
+
+    def _change_url(self, application):
+        return reverse("admin:members_membershipapplication_change", args=[application.pk])
+
+    def approve_view(self, request, object_id):
+        application = self._decidable(request, object_id)
+        if application is None:
+            return redirect(reverse("admin:members_membershipapplication_change", args=[object_id]))
+        if request.method != "POST":
+            return self._approve_summary(request, [application], single=True)
+        try:
+            organisation = services.application_approve(application=application, approved_by=request.user)
+        except (InvalidTransition, services.MembersError) as exc:
+            self.message_user(request, f"{application}: {exc}", messages.ERROR)
+            return redirect(self._change_url(application))
+        self.message_user(
+            request,
+            _("%(name)s is approved: the member organisation and its membership were created.")
+            % {"name": application.name},
+            messages.SUCCESS,
+        )
+        return redirect(reverse("admin:members_organisation_change", args=[organisation.pk]))
+
+    def reject_view(self, request, object_id):
+        application = self._decidable(request, object_id)
+        if application is None:
+            return redirect(reverse("admin:members_membershipapplication_change", args=[object_id]))
+        form = RejectionForm(request.POST if request.method == "POST" else None)
+        if request.method == "POST" and form.is_valid():
+            services.application_reject(
+                application=application, rejected_by=request.user, reason=form.cleaned_data["reason"]
+            )
+            self.message_user(
+                request, _("%(name)s is rejected; the applicant is told why.") % {"name": application.name}
+            )
+            return redirect(self._change_url(application))
+        return self._reject_form(request, [application], form, single=True, status=400 if form.is_bound else 200)
+
+    def _approve_summary(self, request, applications, *, single):
+        rows = [
+            {
+                "application": application,
+                "kind": application.get_kind_display(),
+                "size_band": application.get_size_band_display(),
+                **services.application_membership_terms(application=application),
+            }
+            for application in applications
+        ]
+        return TemplateResponse(
+            request,
+            "admin/members/membershipapplication/approve.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Approve the application") if single else _("Approve applications"),
+                "opts": self.model._meta,
+                "rows": rows,
+                "single": single,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
+
+    def _reject_form(self, request, applications, form, *, single, status=200):
+        return TemplateResponse(
+            request,
+            "admin/members/membershipapplication/reject.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Reject the application") if single else _("Reject applications"),
+                "opts": self.model._meta,
+                "applications": applications,
+                "form": form,
+                "single": single,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+            status=status,
+        )
+
+    # --- Bulk actions from the list: a summary first, then the decision ---
+
     @admin.action(description=_("Approve: create the member organisation"), permissions=["change"])
     def approve(self, request, queryset):
+        if request.POST.get("confirm") != "yes":
+            return self._approve_summary(request, list(queryset.select_related("region")), single=False)
         approved = 0
         for application in queryset:
             try:
@@ -406,6 +529,7 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
                 ngettext("%d application approved.", "%d applications approved.", approved) % approved,
                 messages.SUCCESS,
             )
+        return None
 
     @admin.action(description=_("Reject with a reason"), permissions=["change"])
     def reject(self, request, queryset):
@@ -428,18 +552,7 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
                     messages.SUCCESS,
                 )
             return None
-        return TemplateResponse(
-            request,
-            "admin/members/membershipapplication/reject.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": _("Reject applications"),
-                "opts": self.model._meta,
-                "applications": queryset,
-                "form": form,
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-            },
-        )
+        return self._reject_form(request, queryset, form, single=False)
 
 
 # --- Invitations, reference data ------------------------------------------------------------------

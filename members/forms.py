@@ -2,8 +2,14 @@
 
 from django import forms
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.humanize.templatetags.humanize import intcomma
+from django.core import signing
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django_countries import countries
 from stdnum.dk import cvr as stdnum_cvr
 
 from members.models import (
@@ -18,7 +24,26 @@ def cvr_clean(value: str) -> str:
     return stdnum_cvr.compact(value or "")
 
 
+def fee_display(fee_dkk: int) -> str:
+    """An amount in kroner in the active language: "7.500 kr." in Danish, "DKK 7,500" in English."""
+    return _("DKK %(fee)s") % {"fee": intcomma(fee_dkk)}
+
+
 class ApplicationForm(forms.ModelForm):
+    """The membership application, in fieldsets; required fields are marked (class "required" on the label)."""
+
+    required_css_class = "required"
+    FIELDSETS = [
+        (_("Your organisation"), ["name", "legal_name", "cvr", "kind", "country", "website"]),
+        (_("Size and yearly fee"), ["size_band"]),
+        (_("Address and region"), ["address", "postcode", "city", "region"]),
+        (_("What you work with"), ["segments"]),
+        (_("Contact person"), ["contact_name", "contact_email", "contact_phone"]),
+        (_("Your account"), ["password1", "password2"]),
+        (_("Terms"), ["accept_terms", "nickname"]),
+    ]
+
+    country = forms.ChoiceField(label=_("Country"), initial="DK")
     password1 = forms.CharField(label=_("Password"), widget=forms.PasswordInput, required=False, strip=False)
     password2 = forms.CharField(label=_("Password again"), widget=forms.PasswordInput, required=False, strip=False)
     accept_terms = forms.BooleanField(
@@ -53,22 +78,56 @@ class ApplicationForm(forms.ModelForm):
         widgets = {"segments": forms.CheckboxSelectMultiple}
         help_texts = {
             "cvr": _("Eight digits. Required for Danish companies; optional for foreign companies and public bodies."),
-            "country": _("Two-letter country code, e.g. DK."),
         }
 
-    def __init__(self, *args, user=None, **kwargs):
+    def __init__(self, *args, user=None, fees: dict[str, int] | None = None, **kwargs):
+        """`fees`: the yearly fee (DKK) by size band, shown with each band."""
         super().__init__(*args, **kwargs)
         self.user = user
+        self.fees = fees or {}
         self.fields["segments"].queryset = Segment.objects.all()
+        self.fields["country"].choices = list(countries)
+        self.fields["size_band"].choices = [("", "---------")] + [
+            (band, _("%(band)s (%(fee)s a year)") % {"band": label, "fee": fee_display(self.fees[band])})
+            if band in self.fees
+            else (band, label)
+            for band, label in Organisation.SizeBand.choices
+        ]
+        self.fields["size_band"].widget.attrs["data-fee-target"] = "membership-fee"
+        self.fields["accept_terms"].label = format_html(
+            _(
+                'I accept the <a href="{}" target="_blank" rel="noopener">membership terms</a> and that DLSC stores '
+                "the data in this application."
+            ),
+            reverse("members:terms"),
+        )
         if user is not None and user.is_authenticated:
             del self.fields["password1"]
             del self.fields["password2"]
             self.fields["contact_email"].initial = user.email
             self.fields["contact_email"].disabled = True
             self.fields["contact_name"].initial = user.full_name
+        else:
+            # Required for a new applicant (marked as such); the message says what the password is for.
+            for name in ("password1", "password2"):
+                self.fields[name].required = True
+            self.fields["password1"].error_messages["required"] = _("Choose a password for your account.")
 
     def clean_cvr(self):
         return cvr_clean(self.cleaned_data.get("cvr", ""))
+
+    def fieldsets(self):
+        """(legend, bound fields) in order, leaving out fields this form does not have (a signed-in applicant has
+        no password fields)."""
+        for legend, names in self.FIELDSETS:
+            fields = [self[name] for name in names if name in self.fields]
+            if fields:
+                yield legend, fields
+
+    def chosen_fee(self) -> str:
+        """The fee for the size band the form was sent with, shown without JavaScript after a submit."""
+        band = self["size_band"].value() if self.is_bound else ""
+        return fee_display(self.fees[band]) if band in self.fees else ""
 
     def clean_country(self):
         return (self.cleaned_data.get("country") or "DK").upper()
@@ -96,17 +155,14 @@ class ApplicationForm(forms.ModelForm):
             cvr and MembershipApplication.objects.filter(cvr=cvr, status=MembershipApplication.Status.PENDING).exists()
         ):
             self.add_error("cvr", _("An application for this CVR number is already being processed."))
-        if "password1" in self.fields:
-            password1, password2 = cleaned.get("password1"), cleaned.get("password2")
-            if not password1:
-                self.add_error("password1", _("Choose a password for your account."))
-            elif password1 != password2:
-                self.add_error("password2", _("The two passwords differ."))
-            else:
-                try:
-                    validate_password(password1)
-                except ValidationError as error:
-                    self.add_error("password1", error)
+        password1, password2 = cleaned.get("password1"), cleaned.get("password2")
+        if password1 and password2 and password1 != password2:
+            self.add_error("password2", _("The two passwords differ."))
+        elif password1 and password2:
+            try:
+                validate_password(password1)
+            except ValidationError as error:
+                self.add_error("password1", error)
         return cleaned
 
 
@@ -160,12 +216,47 @@ class OrganisationProfileForm(forms.ModelForm):
         }
 
     M2M_FIELDS = ("segments", "offer_tags", "seek_tags")
+    # A browser never sends a chosen file twice: a logo chosen before "preview" is stored at once, and the page
+    # carries a signed token for it (bound to this organisation) to the "save" that follows.
+    LOGO_PENDING_SALT = "members.profile.logo-pending"
+    LOGO_PENDING_SECONDS = 24 * 3600
+
+    def clean(self):
+        cleaned = super().clean()
+        self.logo_pending_name = ""
+        token = self.data.get("logo_pending", "")
+        if token:
+            try:
+                pending = signing.loads(token, salt=self.LOGO_PENDING_SALT, max_age=self.LOGO_PENDING_SECONDS)
+            except signing.BadSignature:
+                pending = {}
+            if pending.get("organisation") != self.instance.pk:
+                raise ValidationError(
+                    _("The logo from the preview cannot be used. Choose it again."), code="logo_pending_invalid"
+                )
+            self.logo_pending_name = pending["name"]
+        return cleaned
+
+    def logo_stash(self) -> str:
+        """For a preview: store a newly chosen logo and show it; the token that brings it to the save."""
+        logo = self.cleaned_data.get("logo")
+        if isinstance(logo, UploadedFile):
+            field = self.instance.logo
+            self.logo_pending_name = field.storage.save(field.field.generate_filename(self.instance, logo.name), logo)
+        elif logo is False or not self.logo_pending_name:
+            return ""
+        self.instance.logo.name = self.logo_pending_name
+        return signing.dumps(
+            {"organisation": self.instance.pk, "name": self.logo_pending_name}, salt=self.LOGO_PENDING_SALT
+        )
 
     def split(self) -> tuple[dict, dict]:
         """Plain fields and many-to-many fields, for the service."""
         data = {k: v for k, v in self.cleaned_data.items() if k not in self.M2M_FIELDS}
         if data.get("logo") is False:  # "clear" was ticked
             data["logo"] = ""
+        elif not isinstance(data.get("logo"), UploadedFile) and self.logo_pending_name:
+            data["logo"] = self.logo_pending_name
         return data, {k: self.cleaned_data[k] for k in self.M2M_FIELDS}
 
 

@@ -429,6 +429,13 @@ class Partner(models.Model):
     partner_since = models.PositiveSmallIntegerField(_("partner since"), null=True, blank=True)
     description = models.TextField(_("description"), blank=True)
     website = models.URLField(_("website"), blank=True)
+    logo = models.ImageField(
+        _("logo"),
+        upload_to="partners/",
+        blank=True,
+        validators=[FileExtensionValidator(["png", "jpg", "jpeg", "gif", "webp"]), validate_logo_size],
+        help_text=_("PNG, JPEG, GIF or WebP, at most 1 MB."),
+    )
     organisation = models.OneToOneField(
         Organisation,
         on_delete=models.SET_NULL,

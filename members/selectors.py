@@ -18,6 +18,7 @@ from members.models import (
     Invitation,
     Membership,
     MembershipApplication,
+    MembershipFee,
     Organisation,
     OrganisationRole,
     Partner,
@@ -169,6 +170,7 @@ DIRECTORY_CARD_FIELDS = (
     "slug",
     "name",
     "kind",
+    "logo",
     "city",
     "hub",
     "hub__name",
@@ -333,8 +335,21 @@ def directory_organisation(*, slug: str) -> Organisation:
     return organisation
 
 
+def membership_fees() -> dict[str, int]:
+    """The yearly fee (DKK) by size band, in the bands' order."""
+    fees = dict(MembershipFee.objects.values_list("size_band", "annual_fee_dkk"))
+    return {band: fees[band] for band in Organisation.SizeBand.values if band in fees}
+
+
 def partners_by_kind() -> list[dict]:
-    partners = sorted(Partner.objects.all(), key=lambda p: (list(Partner.Kind.values).index(p.kind), p.ordering))
+    partners = sorted(
+        Partner.objects.select_related("organisation"),
+        key=lambda p: (list(Partner.Kind.values).index(p.kind), p.ordering),
+    )
+    for partner in partners:
+        # A partner that is also a member organisation shows that organisation's logo unless it has its own.
+        partner.card_logo = partner.logo or (partner.organisation.logo if partner.organisation else None)
+        partner.monogram = partner.short_name or "".join(word[0] for word in partner.name.split()[:3]).upper()
     return [
         {"kind": Partner.Kind(kind).label, "code": kind, "partners": list(rows)}
         for kind, rows in groupby(partners, key=lambda p: p.kind)
@@ -347,6 +362,31 @@ def partners_by_kind() -> list[dict]:
 def _bars(rows: list[tuple[str, int]]) -> list[dict]:
     top = max((count for _, count in rows), default=0) or 1
     return [{"label": label, "count": count, "width": round(count * 100 / top)} for label, count in rows]
+
+
+EXPIRING_WITHIN_DAYS = 30
+
+
+def memberships_expiring_filter(*, on=None) -> dict:
+    """Active memberships whose period ends within EXPIRING_WITHIN_DAYS, as field lookups (the admin's list takes
+    the same ones as query parameters)."""
+    today = on or timezone.localdate()
+    return {
+        "status__exact": Membership.Status.ACTIVE,
+        "period_end__gte": today.isoformat(),
+        "period_end__lte": (today + timedelta(days=EXPIRING_WITHIN_DAYS)).isoformat(),
+    }
+
+
+def memberships_expiring(*, hubs=None) -> QuerySet[Membership]:
+    expiring = Membership.objects.filter(**memberships_expiring_filter())
+    if hubs is not None:
+        expiring = expiring.filter(organisation__hub__in=hubs)
+    return expiring
+
+
+def applications_pending() -> QuerySet[MembershipApplication]:
+    return MembershipApplication.objects.filter(status=MembershipApplication.Status.PENDING)
 
 
 def admin_dashboard(*, user) -> dict:
@@ -363,25 +403,17 @@ def admin_dashboard(*, user) -> dict:
     hub_rows = Hub.objects.annotate(n=Count("organisations", filter=Q(organisations__in=member_ids)))
     if hubs is not None:
         hub_rows = hub_rows.filter(pk__in=hubs)
-    sizes = dict(Organisation.objects.filter(pk__in=member_ids).values_list("size_band").annotate(n=Count("pk")))
-    today = timezone.localdate()
-    expiring = (
-        Membership.objects.filter(
-            status=Membership.Status.ACTIVE, period_end__gte=today, period_end__lte=today + timedelta(days=30)
-        )
-        .select_related("organisation")
-        .order_by("period_end")
+    # order_by() drops the model's ordering by name, which would otherwise join the GROUP BY: one row per name.
+    sizes = dict(
+        Organisation.objects.filter(pk__in=member_ids).order_by().values_list("size_band").annotate(n=Count("pk"))
     )
-    if hubs is not None:
-        expiring = expiring.filter(organisation__hub__in=hubs)
+    expiring = memberships_expiring(hubs=hubs).select_related("organisation").order_by("period_end")
     return {
         "member_count": members.count(),
         "by_segment": _bars([(s.name, s.n) for s in segments]),
         "by_hub": _bars([(h.name, h.n) for h in hub_rows]),
         "by_size": _bars([(label, sizes.get(value, 0)) for value, label in Organisation.SizeBand.choices]),
-        "pending_applications": MembershipApplication.objects.filter(
-            status=MembershipApplication.Status.PENDING
-        ).count(),
+        "pending_applications": applications_pending().count(),
         "expiring": list(expiring[:10]),
         "expiring_count": expiring.count(),
     }
@@ -429,9 +461,9 @@ def portal_organisations(*, user) -> list[dict]:
 def portal_context(request) -> dict:
     return {
         "organisations": portal_organisations(user=request.user),
-        "pending_applications": MembershipApplication.objects.filter(
-            applicant=request.user, status=MembershipApplication.Status.PENDING
-        ).count(),
+        "pending_applications": list(
+            applications_pending().filter(applicant=request.user).only("name", "created_at").order_by("created_at")
+        ),
     }
 
 

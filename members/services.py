@@ -48,7 +48,7 @@ def hub_for_region(region):
 
 
 # Paths under /members/ that an organisation's slug must not shadow.
-RESERVED_SLUGS = {"partners", "apply", "manage", "invitation"}
+RESERVED_SLUGS = {"partners", "apply", "manage", "invitation", "terms"}
 
 
 DANISH_LETTERS = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "Æ": "Ae", "Ø": "Oe", "Å": "Aa"})
@@ -132,12 +132,25 @@ def application_submit(*, data: dict, segments, password: str | None, user=None,
     return application
 
 
+def application_membership_terms(*, application: MembershipApplication, on: date | None = None) -> dict:
+    """What approving creates: the hub (from the region), the first period and its fee. The approval page shows
+    these, and application_approve() uses them."""
+    start = on or timezone.localdate()
+    return {
+        "hub": hub_for_region(application.region),
+        "period_start": start,
+        "period_end": one_year_from(start),
+        "fee_dkk": fee_for_size_band(size_band=application.size_band),
+    }
+
+
 def application_approve(*, application: MembershipApplication, approved_by) -> Organisation:
     with transaction.atomic():
         application = MembershipApplication.objects.select_for_update().get(pk=application.pk)
         application.approve(by=approved_by)
         if application.cvr and Organisation.objects.filter(cvr=application.cvr).exists():
             raise MembersError(translation.gettext("An organisation with this CVR number already exists."))
+        terms = application_membership_terms(application=application)
         organisation = Organisation.objects.create(
             slug=slug_unique(name=application.name),
             legal_name=application.legal_name,
@@ -151,16 +164,15 @@ def application_approve(*, application: MembershipApplication, approved_by) -> O
             city=application.city,
             country=application.country,
             region=application.region,
-            hub=hub_for_region(application.region),
+            hub=terms["hub"],
         )
         organisation.segments.set(application.segments.all())
-        today = timezone.localdate()
         membership = Membership.objects.create(
             organisation=organisation,
             status=Membership.Status.ACTIVE,
-            period_start=today,
-            period_end=one_year_from(today),
-            fee_dkk=fee_for_size_band(size_band=organisation.size_band),
+            period_start=terms["period_start"],
+            period_end=terms["period_end"],
+            fee_dkk=terms["fee_dkk"],
         )
         if application.applicant is not None:
             for role in (Role.ADMIN, Role.BILLING):

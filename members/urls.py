@@ -10,6 +10,7 @@ urlpatterns = [
     path("partners/", views.partners, name="partners"),
     path("apply/", views.apply, name="apply"),
     path("apply/thanks/", views.apply_done, name="apply_done"),
+    path("terms/", views.terms, name="terms"),
     path("invitation/<str:token>/", views.invitation, name="invitation"),
     path("manage/<int:pk>/", views.organisation_manage, name="manage"),
     path("manage/<int:pk>/edit/", views.organisation_edit, name="edit"),

@@ -27,8 +27,9 @@ from members.forms import (
     InviteForm,
     OrganisationProfileForm,
     RoleChangeForm,
+    fee_display,
 )
-from members.models import Invitation, OrganisationRole
+from members.models import Invitation, Organisation, OrganisationRole
 
 APPLY_RATE_LIMIT = 10  # applications per IP address per hour
 
@@ -81,29 +82,48 @@ def partners(request):
     return render(request, "members/partners.html", {"groups": selectors.partners_by_kind()})
 
 
+def _fee_context(fees: dict[str, int]) -> dict:
+    return {
+        "fees": {band: fee_display(fee) for band, fee in fees.items()},
+        "fee_rows": [(Organisation.SizeBand(band).label, fee_display(fee)) for band, fee in fees.items()],
+    }
+
+
+def terms(request):
+    return render(request, "members/terms.html", _fee_context(selectors.membership_fees()))
+
+
 def apply(request):
-    form = ApplicationForm(request.POST or None, user=request.user)
+    fees = selectors.membership_fees()
+    form = ApplicationForm(request.POST or None, user=request.user, fees=fees)
+    context = {"form": form, **_fee_context(fees)}
     if request.method == "POST":
         if not ratelimit_consume(request=request, action="membership-apply", limit=APPLY_RATE_LIMIT, period=3600):
             messages.error(request, _("Too many applications from your network. Please try again later."))
-            return render(request, "members/apply.html", {"form": form}, status=429)
+            return render(request, "members/apply.html", context, status=429)
         if not form.is_valid():
-            return render(request, "members/apply.html", {"form": form}, status=400)
+            return render(request, "members/apply.html", context, status=400)
         data = {k: v for k, v in form.cleaned_data.items() if k in ApplicationForm.Meta.fields and k != "segments"}
         data["language"] = get_language() if get_language() in ("da", "en") else "da"
-        services.application_submit(
+        application = services.application_submit(
             data=data,
             segments=form.cleaned_data["segments"],
             password=form.cleaned_data.get("password1"),
             user=request.user,
             request=request,
         )
+        # The thanks page names the address the mail went to; it says the same whether or not that address
+        # already had an account.
+        request.session[APPLY_DONE_SESSION_KEY] = application.contact_email
         return redirect("members:apply_done")
-    return render(request, "members/apply.html", {"form": form})
+    return render(request, "members/apply.html", context)
+
+
+APPLY_DONE_SESSION_KEY = "members:applied-email"
 
 
 def apply_done(request):
-    return render(request, "members/apply_done.html")
+    return render(request, "members/apply_done.html", {"email": request.session.get(APPLY_DONE_SESSION_KEY, "")})
 
 
 # --- A company admin's pages (every lookup goes through organisation_for_admin: foreign ids are 404) ----
@@ -143,7 +163,12 @@ def organisation_edit(request, pk):
             return render(
                 request,
                 "members/organisation_edit.html",
-                {"form": form, "preview": form.instance, "preview_segments": form.cleaned_data["segments"]},
+                {
+                    "form": form,
+                    "preview": form.instance,
+                    "preview_segments": form.cleaned_data["segments"],
+                    "logo_pending": form.logo_stash(),
+                },
             )
         data, m2m = form.split()
         services.organisation_profile_update(organisation=organisation, data=data, m2m=m2m, by=request.user)

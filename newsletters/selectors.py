@@ -1,4 +1,4 @@
-"""Reads for the newsletter pages: the public archive, and who a campaign would reach."""
+"""Reads for the newsletter pages (the public archive), who a campaign would reach, and the admin index."""
 
 from django.db.models import QuerySet
 
@@ -20,3 +20,11 @@ def campaign_audience(*, campaign: Campaign) -> QuerySet[Subscriber]:
 
 def campaign_recipient_count(*, campaign: Campaign) -> int:
     return campaign_audience(campaign=campaign).count()
+
+
+def campaigns_sending(*, hubs=None) -> QuerySet[Campaign]:
+    """Campaigns whose copies are being delivered, for the admin index."""
+    campaigns = Campaign.objects.filter(status=Campaign.Status.SENDING)
+    if hubs is not None:
+        campaigns = campaigns.filter(hub__in=hubs)
+    return campaigns

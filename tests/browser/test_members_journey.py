@@ -5,8 +5,11 @@ import re
 from urllib.parse import urlparse
 
 import pytest
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 
 from members.models import MembershipApplication, Organisation, OrganisationRole
+from members.services import one_year_from
 from outbox.models import OutboxMessage
 from tests.factories import PASSWORD, StaffFactory, cvr_valid, staff_totp_activate, totp_code
 
@@ -69,9 +72,20 @@ def test_member_journey(page, live_server, assert_accessible, language):
     page.fill("input[name=code]", totp_code(secret))
     page.click("form button[type=submit]")
     page.goto(f"/{language}/admin/members/membershipapplication/")
-    page.check("input[name=_selected_action]")
-    page.select_option("select[name=action]", "approve")
-    page.click("button[name=index]")
+    page.click("text=Solsikke Health")
+    page.click("a.decide-approve")
+    terms = page.locator(".approval-terms dd")
+    today = timezone.localdate()
+    with translation.override(language):
+        assert terms.all_inner_texts()[:5] == [
+            str(Organisation.Kind.COMPANY.label),
+            str(Organisation.SizeBand.SMALL.label),
+            "7.500 kr." if language == "da" else "DKK 7,500",
+            "Aarhus",
+            f"{date_format(today, 'DATE_FORMAT')} – {date_format(one_year_from(today), 'DATE_FORMAT')}",
+        ]
+    assert MembershipApplication.objects.get().status == "pending"
+    page.click("input[name=approve]")
     page.wait_for_selector("ul.messagelist li.success")
     organisation = Organisation.objects.get(name="Solsikke Health")
     assert organisation.hub.slug == "aarhus"

@@ -80,7 +80,16 @@ def command_check(command: list[str]) -> None:
 
 
 def test_compose_has_the_services_of_a_deployment():
-    assert set(compose()["services"]) == {"postgres", "redis", "mailpit", "migrate", "web", "worker", "beat"}
+    assert set(compose()["services"]) == {
+        "postgres",
+        "redis",
+        "mailpit",
+        "migrate",
+        "web",
+        "worker",
+        "beat",
+        "proxy",
+    }
 
 
 @pytest.mark.parametrize("service", ["migrate", "web", "worker", "beat"])
@@ -111,6 +120,7 @@ def test_every_long_running_service_has_a_healthcheck():
         "beat",
         "mailpit",
         "postgres",
+        "proxy",
         "redis",
         "web",
         "worker",
@@ -158,3 +168,59 @@ def test_env_example_sets_the_variables_a_deployment_needs():
 
 def test_compose_interpolates_only_variables_env_example_sets():
     assert compose_interpolated() - set(env_example()) == set()
+
+
+# --- Uploaded files: the proxy serves /media/ from the volume the app writes -----------------------
+
+
+def nginx_conf() -> str:
+    return (ROOT / "deploy" / "nginx.conf").read_text()
+
+
+def volume_mounts(spec: dict) -> dict[str, str]:
+    """volume or host path -> "container path[:mode]" for a compose service."""
+    return dict(mount.split(":", 1) for mount in spec.get("volumes", []))
+
+
+def test_web_and_worker_write_uploads_into_the_media_volume_at_media_root():
+    from django.conf import settings
+
+    container_media_root = "/app/" + settings.MEDIA_ROOT.relative_to(ROOT).as_posix()
+    for name in ("web", "worker"):
+        assert volume_mounts(app_services()[name])["media"] == container_media_root, name
+    assert "mkdir -p /app/media" in (ROOT / "Dockerfile").read_text()
+
+
+def test_the_proxy_serves_media_url_from_the_same_volume_read_only():
+    from django.conf import settings
+
+    proxy = compose()["services"]["proxy"]
+    mounted = volume_mounts(proxy)
+    media_path, mode = mounted["media"].split(":")
+    assert mode == "ro"
+    location = re.search(r"location (\S+) \{\s*alias (\S+);", nginx_conf())
+    assert (location.group(1), location.group(2)) == (settings.MEDIA_URL, media_path.rstrip("/") + "/")
+    assert mounted["./deploy/nginx.conf"] == "/etc/nginx/conf.d/default.conf:ro"
+
+
+def test_the_proxy_passes_the_rest_to_web_on_the_port_gunicorn_binds():
+    bind = app_services()["web"]["command"]
+    port = bind[bind.index("--bind") + 1].rsplit(":", 1)[1]
+    assert re.search(r"location / \{\s*proxy_pass http://web:(\d+);", nginx_conf()).group(1) == port
+    assert app_services()["web"]["expose"] == [port]
+    assert "ports" not in app_services()["web"]
+
+
+def test_the_site_is_published_through_the_proxy_on_the_port_the_readme_names():
+    proxy = compose()["services"]["proxy"]
+    listen = re.search(r"listen (\d+);", nginx_conf()).group(1)
+    assert proxy["ports"] == [f"8000:{listen}"]
+    assert proxy["healthcheck"]["test"][-1] == f"http://127.0.0.1:{listen}/proxy-health"
+    assert "location = /proxy-health" in nginx_conf()
+    assert "http://localhost:8000" in (ROOT / "README.md").read_text()
+
+
+def test_uploads_are_served_so_that_no_browser_runs_them():
+    media_block = nginx_conf().split("location /media/")[1].split("}")[0]
+    assert 'X-Content-Type-Options "nosniff"' in media_block
+    assert "sandbox" in media_block

@@ -28,14 +28,89 @@ def test_staff_without_totp_is_sent_to_mfa_setup(client):
     assert "/totp/" in response["Location"]
 
 
-def test_approve_action_creates_the_member(staff_client):
+def test_approve_action_confirms_with_a_summary_then_creates_the_member(staff_client):
     application = submit()
-    response = staff_client.post(
-        changelist("membershipapplication"), {"action": "approve", "_selected_action": [application.pk]}
-    )
+    url = changelist("membershipapplication")
+    summary = staff_client.post(url, {"action": "approve", "_selected_action": [application.pk]})
+    assert summary.status_code == 200
+    assert [row["application"] for row in summary.context["rows"]] == [application]
+    assert MembershipApplication.objects.get().status == "pending"
+    response = staff_client.post(url, {"action": "approve", "_selected_action": [application.pk], "confirm": "yes"})
     assert response.status_code == 302
     assert Organisation.objects.get().name == "Fjordbio"
     assert MembershipApplication.objects.get().status == "approved"
+
+
+def application_url(name, application):
+    return reverse(f"admin:members_membershipapplication_{name}", args=[application.pk])
+
+
+def test_the_application_page_offers_approve_and_reject(staff_client):
+    application = submit()
+    body = staff_client.get(application_url("change", application)).content.decode()
+    assert f'href="{application_url("approve", application)}"' in body
+    assert f'href="{application_url("reject", application)}"' in body
+
+
+def test_the_approve_page_shows_type_size_fee_hub_and_period_before_approving(staff_client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    application = submit(size_band="10-49")
+    response = staff_client.get(application_url("approve", application).replace("/da/", "/en/"))
+    assert response.status_code == 200
+    today = timezone.localdate()
+    terms = response.context["rows"][0]
+    assert (terms["kind"], terms["size_band"], terms["fee_dkk"], terms["hub"].slug) == (
+        "Company",
+        "10-49 employees",
+        7500,
+        "aarhus",
+    )
+    assert (terms["period_start"], terms["period_end"]) == (today, today.replace(year=today.year + 1) - timedelta(1))
+    text = " ".join(response.content.decode().split())
+    for shown in ("Company", "10-49 employees", "DKK 7,500", "Aarhus"):
+        assert shown in text
+    assert MembershipApplication.objects.get().status == "pending"
+
+
+def test_approving_from_the_page_creates_the_member_and_opens_it(staff_client):
+    application = submit()
+    response = staff_client.post(application_url("approve", application))
+    organisation = Organisation.objects.get()
+    assert (response.status_code, response["Location"]) == (
+        302,
+        reverse("admin:members_organisation_change", args=[organisation.pk]),
+    )
+    assert MembershipApplication.objects.get().status == "approved"
+
+
+def test_an_application_already_decided_is_not_approved_again(staff_client):
+    application = submit()
+    staff_client.post(application_url("approve", application))
+    response = staff_client.post(application_url("approve", application))
+    assert (response.status_code, response["Location"]) == (302, application_url("change", application))
+    assert Organisation.objects.count() == 1
+
+
+def test_rejecting_from_the_page_needs_a_reason(staff_client):
+    application = submit()
+    response = staff_client.post(application_url("reject", application), {"reason": "  "})
+    assert response.status_code == 400
+    assert response.context["form"].errors["reason"] == ["Dette felt er påkrævet."]
+    application.refresh_from_db()
+    assert application.status == "pending"
+    response = staff_client.post(application_url("reject", application), {"reason": "Uden for feltet"})
+    assert (response.status_code, response["Location"]) == (302, application_url("change", application))
+    application.refresh_from_db()
+    assert (application.status, application.rejection_reason) == ("rejected", "Uden for feltet")
+
+
+def test_hub_staff_cannot_approve_from_the_page(hub_staff_client):
+    application = submit()
+    assert hub_staff_client.post(application_url("approve", application)).status_code == 403
+    assert MembershipApplication.objects.get().status == "pending"
 
 
 def test_reject_action_asks_for_a_reason_then_rejects(staff_client):

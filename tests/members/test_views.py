@@ -1,6 +1,7 @@
 """The public member pages and the company admin's pages, with bad input and foreign ids."""
 
 import io
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -60,6 +61,78 @@ def test_apply_creates_a_pending_application_and_sends_verification(client):
     )
     templates = set(OutboxMessage.objects.values_list("template", flat=True))
     assert templates == {"members/email/application_received", "account/email/email_confirmation_signup"}
+
+
+def test_the_thanks_page_tells_a_new_applicant_to_confirm_the_address_they_gave(client):
+    response = client.post(reverse("members:apply"), apply_form(), follow=True)
+    text = " ".join(response.content.decode().split())
+    assert "Tjek din indbakke hos hanne@havbrise.example" in text
+    assert "Hvis du har oprettet en konto" not in text
+
+
+def test_the_thanks_page_sends_a_signed_in_applicant_to_their_account(client):
+    user = UserFactory(email="hanne@havbrise.example")
+    client.force_login(user)
+    form = apply_form()
+    del form["password1"], form["password2"]
+    response = client.post(reverse("members:apply"), form, follow=True)
+    body = response.content.decode()
+    assert "Ansøgningen hører til din konto" in body
+    assert f'href="{reverse("accounts:portal")}"' in body
+    assert "Tjek din indbakke" not in body
+
+
+def test_the_account_page_shows_a_pending_application_instead_of_become_a_member(client):
+    user = UserFactory(email="hanne@havbrise.example")
+    client.force_login(user)
+    form = apply_form()
+    del form["password1"], form["password2"]
+    client.post(reverse("members:apply"), form)
+    body = client.get(reverse("accounts:portal")).content.decode()
+    section = body.split('id="my-organisations-heading"')[1].split("</section>")[0]
+    assert "Havbrise Health" in section
+    assert reverse("members:apply") not in section
+
+
+def test_the_application_form_is_grouped_marks_what_is_required_and_links_the_terms(client):
+    response = client.get(reverse("members:apply"))
+    form = response.context["form"]
+    assert [str(legend) for legend, _ in form.fieldsets()] == [
+        "Din organisation",
+        "Størrelse og årligt kontingent",
+        "Adresse og region",
+        "Det arbejder I med",
+        "Kontaktperson",
+        "Din konto",
+        "Vilkår",
+    ]
+    body = response.content.decode()
+    assert body.count('class="required"') == len([f for f in form if f.field.required])
+    assert '<option value="DK" selected>Danmark</option>' in body
+    assert f'href="{reverse("members:terms")}"' in body
+    assert "<td>7.500 kr.</td>" in body
+
+
+def test_the_application_form_shows_the_chosen_bands_fee_after_a_submit(client):
+    response = client.post(reverse("members:apply"), apply_form(name="", size_band="50-249"))
+    assert response.status_code == 400
+    assert "Årligt kontingent: <strong>20.000 kr.</strong>" in response.content.decode()
+
+
+def test_the_application_form_refuses_an_unknown_country(client):
+    response = client.post(reverse("members:apply"), apply_form(country="XX"))
+    assert response.status_code == 400
+    assert response.context["form"].errors["country"] == [
+        "Marker en gyldig valgmulighed. XX er ikke en af de tilgængelige valgmuligheder."
+    ]
+    assert MembershipApplication.objects.count() == 0
+
+
+def test_the_terms_page_lists_the_fees(client):
+    response = client.get(reverse("members:terms").replace("/da/", "/en/"))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert '<th scope="row">250+ employees</th><td>DKK 45,000</td>' in body
 
 
 def test_apply_with_wrong_cvr_checksum_answers_400(client):
@@ -312,6 +385,55 @@ def test_profile_refuses_an_oversized_logo(client, org_admin):
     response = client.post(reverse("members:edit", args=[organisation.pk]), profile_form(organisation, logo=big))
     assert response.status_code == 400
     assert "1 MB" in str(response.context["form"].errors["logo"])
+
+
+def logo_previewed(client, organisation) -> str:
+    """Preview with a new logo; the pending logo's token the page carries to the save."""
+    form = profile_form(organisation, preview="1", logo=logo_file(name="nyt-logo.png"))
+    del form["save"]
+    response = client.post(reverse("members:edit", args=[organisation.pk]), form)
+    assert response.status_code == 200
+    return re.search(r'name="logo_pending" value="([^"]+)"', response.content.decode()).group(1)
+
+
+def test_profile_preview_shows_the_new_logo_from_the_media_url(client, org_admin):
+    organisation, admin = org_admin
+    client.force_login(admin)
+    form = profile_form(organisation, preview="1", logo=logo_file(name="nyt-logo.png"))
+    del form["save"]
+    body = client.post(reverse("members:edit", args=[organisation.pk]), form).content.decode()
+    src = re.search(r'<img src="(/media/logos/nyt-logo[^"]*\.png)"', body).group(1)
+    assert client.get(src).status_code == 200
+    organisation.refresh_from_db()
+    assert organisation.logo.name == ""
+
+
+def test_profile_keeps_the_logo_chosen_at_preview_when_saved(client, org_admin):
+    organisation, admin = org_admin
+    client.force_login(admin)
+    token = logo_previewed(client, organisation)
+    response = client.post(
+        reverse("members:edit", args=[organisation.pk]), profile_form(organisation, logo_pending=token)
+    )
+    assert response.status_code == 302
+    organisation.refresh_from_db()
+    assert organisation.logo.name.startswith("logos/nyt-logo")
+    assert organisation.logo.storage.exists(organisation.logo.name)
+
+
+def test_profile_refuses_a_pending_logo_token_of_another_organisation(client, org_admin):
+    organisation, admin = org_admin
+    client.force_login(admin)
+    token = logo_previewed(client, organisation)
+    other = member_organisation_create(name="Anden ApS")
+    OrganisationRoleFactory(organisation=other, user=admin, role="admin")
+    response = client.post(reverse("members:edit", args=[other.pk]), profile_form(other, logo_pending=token))
+    assert response.status_code == 400
+    assert response.context["form"].non_field_errors() == [
+        "Logoet fra forhåndsvisningen kan ikke bruges. Vælg det igen."
+    ]
+    other.refresh_from_db()
+    assert other.logo.name == ""
 
 
 def test_admin_invites_a_colleague(client, org_admin):

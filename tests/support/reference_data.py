@@ -7,6 +7,7 @@ import importlib
 DATA_MIGRATIONS = [
     ("hubs.migrations.0002_regions_and_hubs", "load"),
     ("members.migrations.0003_reference_data", "load"),
+    ("members.migrations.0006_partner_logo_and_websites", "load"),
 ]
 
 
