@@ -23,7 +23,7 @@ def test_sign_up_verify_log_in_and_log_out(page, live_server, assert_accessible)
     page.locator("#id_password2").fill(PASSWORD)
     submit(page)
     page.wait_for_url("**/da/accounts/confirm-email/")
-    assert page.locator("h1").inner_text() == "Bekræft din emailadresse"
+    assert page.locator("h1").inner_text() == "Bekræft din e-mailadresse"
     assert_accessible(page)
 
     link = LINK.search(OutboxMessage.objects.get(to="ny.bruger@example.com").body_text).group(0)
