@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
+from django.urls import reverse
 from django.utils import translation
 
 from outbox.services import mail_enqueue_rendered
@@ -30,6 +31,11 @@ class AccountAdapter(DefaultAccountAdapter):
             body_text=message.body,
             body_html=body_html,
         )
+
+    def get_logout_redirect_url(self, request) -> str:
+        """The home page in the language of the page logged out from: a bare "/" would be redirected by the
+        browser's preferred language, and the "logged out" message would appear on a page in the other one."""
+        return reverse("home")
 
     @staticmethod
     def site_identity() -> SimpleNamespace:

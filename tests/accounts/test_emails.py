@@ -21,7 +21,7 @@ def test_signup_in_danish_queues_a_danish_verification_mail(client):
     signup(client, language="da", email="dansk@example.com")
     message = OutboxMessage.objects.get(to="dansk@example.com")
     assert (message.template, message.language) == ("account/email/email_confirmation_signup", "da")
-    assert message.subject == "[DLSC] Bekræft venligst din emailadresse"
+    assert message.subject == "[DLSC] Bekræft venligst din e-mailadresse"
 
 
 def test_signup_in_english_queues_an_english_verification_mail(client):
