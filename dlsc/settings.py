@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "events",
     "newsletters",
     "outbox",
+    "pages",
 ]
 
 MIDDLEWARE = [

@@ -29,5 +29,6 @@ urlpatterns += i18n_patterns(
     path("events/", include("events.urls")),
     path("matchmaking/", include("events.matchmaking.urls")),
     path("newsletter/", include("newsletters.urls")),
+    path("about/", include("pages.urls")),
     prefix_default_language=True,
 )

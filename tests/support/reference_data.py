@@ -7,6 +7,7 @@ import importlib
 DATA_MIGRATIONS = [
     ("hubs.migrations.0002_regions_and_hubs", "load"),
     ("members.migrations.0003_reference_data", "load"),
+    ("pages.migrations.0002_legal_texts", "load"),
 ]
 
 
