@@ -13,7 +13,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 
-from outbox.services import mail_enqueue_rendered
+from outbox.services import mail_enqueue_rendered, mail_layout
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -28,12 +28,15 @@ class AccountAdapter(DefaultAccountAdapter):
         body_html = next(
             (content for content, mimetype in getattr(message, "alternatives", []) if mimetype == "text/html"), ""
         )
+        body_text, body_html = mail_layout(
+            subject=message.subject, body_text=message.body, body_html=body_html, language=language
+        )
         mail_enqueue_rendered(
             template=template_prefix,
             to=email,
             language=language,
             subject=message.subject,
-            body_text=message.body,
+            body_text=body_text,
             body_html=body_html,
         )
 
