@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE := dlsc.settings
 
-.PHONY: help run test lint format messages compilemessages migrate seed bench clean
+.PHONY: help run test lint format messages compilemessages migrate seed bench clean vendor
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -53,6 +53,10 @@ format: $(STAMP) ## Format the code with ruff
 messages: $(STAMP) ## Update locale/da/LC_MESSAGES/django.po from the code and templates
 	$(BIN)/python manage.py makemessages -l da --no-location --ignore=.venv --ignore=staticfiles --ignore=bench --ignore=tests
 	$(BIN)/python manage.py compilemessages --ignore=.venv --verbosity 0
+
+vendor: ## Copy the web font from npm (package.json) into static/vendor/; the result is committed, so run needs no npm
+	npm install --no-package-lock --no-audit --no-fund
+	$(BIN)/python scripts/vendor_fonts.py
 
 bench: $(STAMP) ## Run the benchmarks in bench/ (needs PostgreSQL and Redis)
 	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
