@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE := dlsc.settings
 
-.PHONY: help run test lint format messages compilemessages migrate seed bench clean
+.PHONY: help run test lint format messages compilemessages migrate seed bench clean vendor
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -28,14 +28,13 @@ seed: migrate ## Load the demo data (idempotent)
 	$(BIN)/python manage.py seed_demo
 
 run: $(STAMP) compilemessages ## Start web, Celery worker and beat on http://127.0.0.1:8000 (PORT=...) with demo data, no outside service
-	EMAIL_URL=$${EMAIL_URL:-console://} $(MAKE) --no-print-directory seed
-	@export EMAIL_URL=$${EMAIL_URL:-console://} SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)}; \
+	@# Mail is kept in the outbox (readable in the admin) and not printed; demo links point at this PORT.
+	@export EMAIL_URL=$${EMAIL_URL:-dummy://} SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)}; \
+	$(MAKE) --no-print-directory seed || exit 1; \
 	trap 'trap - EXIT INT TERM; kill 0' EXIT INT TERM; \
-	$(BIN)/celery -A dlsc worker --loglevel=INFO --concurrency=1 --pool=solo & \
-	$(BIN)/celery -A dlsc beat --loglevel=INFO & \
-	( sleep 5; echo; echo "DLSC portal: http://127.0.0.1:$(PORT)/ (mail is printed by the worker and kept in the admin's outbox)"; \
-	  $(BIN)/python manage.py shell --no-imports -c \
-	    "from accounts.demo import logins; print(*(f'  {who}: {email} / {password}' for who, email, password in logins()), sep='\n')" ) & \
+	$(BIN)/celery -A dlsc worker --loglevel=WARNING --concurrency=1 --pool=solo & \
+	$(BIN)/celery -A dlsc beat --loglevel=WARNING & \
+	$(BIN)/python manage.py demo_logins --wait 120 & \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: $(STAMP) compilemessages ## Run every test (uses DATABASE_URL and REDIS_URL when set)
@@ -54,6 +53,10 @@ format: $(STAMP) ## Format the code with ruff
 messages: $(STAMP) ## Update locale/da/LC_MESSAGES/django.po from the code and templates
 	$(BIN)/python manage.py makemessages -l da --no-location --ignore=.venv --ignore=staticfiles --ignore=bench --ignore=tests
 	$(BIN)/python manage.py compilemessages --ignore=.venv --verbosity 0
+
+vendor: ## Copy the web font from npm (package.json) into static/vendor/; the result is committed, so run needs no npm
+	npm install --no-package-lock --no-audit --no-fund
+	$(BIN)/python scripts/vendor_fonts.py
 
 bench: $(STAMP) ## Run the benchmarks in bench/ (needs PostgreSQL and Redis)
 	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done

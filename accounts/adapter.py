@@ -1,13 +1,19 @@
 """allauth adapter: its mails go through the outbox, in the recipient's language."""
 
+import time
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 
+from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.internal.flows.login import get_authentication_records
+from allauth.core import context as allauth_context
+from allauth.mfa.models import Authenticator
 from django.conf import settings
+from django.urls import reverse
 from django.utils import translation
 
-from outbox.services import mail_enqueue_rendered
+from outbox.services import mail_enqueue_rendered, mail_layout
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -22,13 +28,40 @@ class AccountAdapter(DefaultAccountAdapter):
         body_html = next(
             (content for content, mimetype in getattr(message, "alternatives", []) if mimetype == "text/html"), ""
         )
+        body_text, body_html = mail_layout(
+            subject=message.subject, body_text=message.body, body_html=body_html, language=language
+        )
         mail_enqueue_rendered(
             template=template_prefix,
             to=email,
             language=language,
             subject=message.subject,
-            body_text=message.body,
+            body_text=body_text,
             body_html=body_html,
+        )
+
+    def get_logout_redirect_url(self, request) -> str:
+        """The home page in the language of the page logged out from: a bare "/" would be redirected by the
+        browser's preferred language, and the "logged out" message would appear on a page in the other one."""
+        return reverse("home")
+
+    def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
+        """A person who signed in with their password moments ago is not asked for it again to add a first second
+        factor: staff sent straight from login to the TOTP set-up were asked for the password twice in a row."""
+        request = allauth_context.request
+        if app == "allauth.mfa" and request is not None and self._first_factor_just_given(request):
+            return False
+        return super().is_reauthentication_required(app=app, **kwargs)
+
+    @staticmethod
+    def _first_factor_just_given(request) -> bool:
+        user = request.user
+        if not user.is_authenticated or Authenticator.objects.filter(user=user).exists():
+            return False
+        cutoff = time.time() - account_settings.REAUTHENTICATION_TIMEOUT
+        return any(
+            record.get("method") == "password" and record.get("at", 0) >= cutoff
+            for record in get_authentication_records(request, user)
         )
 
     @staticmethod

@@ -7,8 +7,14 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self):
+        from allauth.mfa.models import Authenticator
+
         from accounts.personal_data import account_collect, account_erase, personal_data_register
         from outbox.personal_data import outbox_collect, outbox_erase
+
+        # allauth leaves the model's names to Django's English default, so the admin showed "Authenticators".
+        Authenticator._meta.verbose_name = _("authenticator")
+        Authenticator._meta.verbose_name_plural = _("authenticators")
 
         personal_data_register(
             key="account",

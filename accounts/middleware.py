@@ -18,8 +18,13 @@ def staff_without_mfa(user) -> bool:
     )
 
 
+STAFF_MFA_NEXT = "staff_mfa_next"
+
+
 def staff_mfa_setup_redirect(request):
     messages.warning(request, _("Staff must set up two-factor authentication before using the admin."))
+    # Remembered so that activating TOTP leads back here instead of to allauth's own MFA page.
+    request.session[STAFF_MFA_NEXT] = request.get_full_path()
     return redirect("mfa_activate_totp")
 
 
@@ -42,7 +47,27 @@ class StaffMfaRequiredMiddleware:
     def __call__(self, request):
         if request.path_info.startswith(self._admin_prefix()) and staff_without_mfa(getattr(request, "user", None)):
             return staff_mfa_setup_redirect(request)
-        return self.get_response(request)
+        response = self.get_response(request)
+        if self._totp_just_activated(request, response) and STAFF_MFA_NEXT in request.session:
+            messages.success(
+                request,
+                _(
+                    "Two-factor authentication is on. "
+                    "Your recovery codes are under My account, Two-factor authentication."
+                ),
+            )
+            return redirect(request.session.pop(STAFF_MFA_NEXT))
+        return response
+
+    @staticmethod
+    def _totp_just_activated(request, response) -> bool:
+        match = getattr(request, "resolver_match", None)
+        return bool(
+            request.method == "POST"
+            and response.status_code == 302
+            and match is not None
+            and match.url_name == "mfa_activate_totp"
+        )
 
     @staticmethod
     def _admin_prefix():

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "events",
     "newsletters",
     "outbox",
+    "pages",
 ]
 
 MIDDLEWARE = [
@@ -155,6 +156,7 @@ MFA_TOTP_ISSUER = "DLSC"
 LANGUAGE_CODE = "da"
 LANGUAGES = [("da", _("Danish")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["dlsc.formats"]  # one way to write a date per language
 USE_I18N = True
 TIME_ZONE = "Europe/Copenhagen"
 USE_TZ = True

@@ -9,6 +9,13 @@ from django.views.generic import RedirectView
 
 from dlsc import views
 from dlsc.dashboard import staff_figures
+from hubs import views as hub_views
+
+# The hub page shows events and members too, so its view lives above those apps (dlsc/views.py).
+hub_urls = (
+    [path("", hub_views.hub_index, name="list"), path("<slug:slug>/", views.hub_detail, name="detail")],
+    "hubs",
+)
 
 # The admin's own login form is bypassed: staff log in through allauth, so its rate limits and MFA apply.
 admin.site.login = secure_admin_login(admin.site.login)
@@ -36,11 +43,12 @@ urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("account/", include("accounts.urls")),
-    path("hubs/", include("hubs.urls")),
+    path("hubs/", include(hub_urls)),
     path("members/", include("members.urls")),
     path("events/", include("events.urls")),
     path("matchmaking/", include("events.matchmaking.urls")),
     path("newsletter/", include("newsletters.urls")),
+    path("about/", include("pages.urls")),
     prefix_default_language=True,
 )
 

@@ -4,16 +4,36 @@ import time
 
 from django.db import connection
 from django.http import JsonResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from events.selectors import upcoming_events
+from events.selectors import event_list, upcoming_events
+from hubs.map import region_map
+from hubs.models import Region
 from hubs.selectors import hub_list
+from members.selectors import hub_member_count
 
 
 def home(request):
     return render(request, "home.html", {"hubs": hub_list(), "upcoming_events": upcoming_events(limit=3)})
+
+
+@require_GET
+def hub_detail(request, slug):
+    """A hub's page gathers what three apps know: the hub and its people, its members, its upcoming events."""
+    hub = get_object_or_404(hub_list().prefetch_related("contacts"), slug=slug)
+    served = {region.code for region in hub.regions.all()}
+    return render(
+        request,
+        "hubs/hub_detail.html",
+        {
+            "hub": hub,
+            "events": list(event_list(upcoming=True, hub=hub.slug)[:5]),
+            "member_count": hub_member_count(hub=hub),
+            "map": region_map(regions=Region.objects.order_by("code"), served_codes=served),
+        },
+    )
 
 
 def _database_state() -> dict:

@@ -1,6 +1,10 @@
 """The sign-up form (guest or logged-in person, plus the event's own questions) and the staff forms."""
 
+import datetime
+
 from django import forms
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from events.models import Question, Registration
@@ -94,10 +98,23 @@ class EventFilterForm(forms.Form):
         label=_("Month"),
         required=False,
         input_formats=["%Y-%m"],
-        widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
+        widget=forms.Select,
     )
 
-    def __init__(self, *args, hubs, kinds, **kwargs):
+    def __init__(self, *args, hubs, kinds, upcoming=True, **kwargs):
         super().__init__(*args, **kwargs)
+        # A named list of months: Chromium draws an empty <input type="month"> as "--------- ----".
+        self.fields["month"].widget.choices = [
+            ("", _("All months")),
+            *[(month.strftime("%Y-%m"), date_format(month, "YEAR_MONTH_FORMAT")) for month in _months(upcoming)],
+        ]
         self.fields["hub"].choices = [("", _("All hubs")), *[(hub.slug, hub.name) for hub in hubs]]
         self.fields["kind"].choices = [("", _("All kinds")), *kinds]
+
+
+def _months(upcoming: bool, count: int = 12) -> list[datetime.date]:
+    """This month and the eleven after it (upcoming events) or before it (past events)."""
+    today = timezone.localdate()
+    step = 1 if upcoming else -1
+    index = today.year * 12 + today.month - 1
+    return [datetime.date((index + step * n) // 12, (index + step * n) % 12 + 1, 1) for n in range(count)]

@@ -28,7 +28,7 @@ PAGE_SIZE = 12
 
 def _listing(request, *, upcoming: bool, template: str):
     hubs = list(Hub.objects.all())
-    form = EventFilterForm(request.GET or None, hubs=hubs, kinds=Event.Kind.choices)
+    form = EventFilterForm(request.GET or None, hubs=hubs, kinds=Event.Kind.choices, upcoming=upcoming)
     filters = {}
     status = 200
     if form.is_bound:

@@ -3,9 +3,9 @@
 from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from modeltranslation.admin import TranslationAdmin
+from modeltranslation.admin import TranslationAdmin, TranslationStackedInline
 
-from hubs.models import Hub, Region
+from hubs.models import Hub, HubContact, Region
 
 
 @admin.register(Region)
@@ -14,8 +14,15 @@ class RegionAdmin(TranslationAdmin):
     search_fields = ["name", "code"]
 
 
+class HubContactInline(TranslationStackedInline):
+    model = HubContact
+    extra = 0
+    fields = [("name", "ordering"), "role", ("email", "phone"), "photo"]
+
+
 @admin.register(Hub)
 class HubAdmin(TranslationAdmin):
+    inlines = [HubContactInline]
     list_display = ["name", "city", "is_headquarters", "contact_email"]
     list_filter = ["is_headquarters", "regions"]
     search_fields = ["name", "city"]

@@ -48,3 +48,27 @@ class Hub(models.Model):
 
     def get_absolute_url(self):
         return reverse("hubs:detail", kwargs={"slug": self.slug})
+
+
+class HubContact(models.Model):
+    """A person on the hub's page: whom to call about the hub's members and events."""
+
+    hub = models.ForeignKey(Hub, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("hub"))
+    name = models.CharField(_("name"), max_length=120)
+    role = models.CharField(_("role"), max_length=120)
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    photo = models.ImageField(_("photo"), upload_to="hubs/contacts/", blank=True)
+    ordering = models.PositiveSmallIntegerField(_("ordering"), default=0)
+
+    class Meta:
+        verbose_name = _("hub contact")
+        verbose_name_plural = _("hub contacts")
+        ordering = ["ordering", "name"]
+
+    def __str__(self):
+        return f"{self.name} ({self.role})"
+
+    @property
+    def initials(self) -> str:
+        return "".join(part[0] for part in self.name.split()[:2]).upper()

@@ -1,6 +1,6 @@
 from modeltranslation.translator import TranslationOptions, register
 
-from hubs.models import Hub, Region
+from hubs.models import Hub, HubContact, Region
 
 
 @register(Region)
@@ -11,3 +11,8 @@ class RegionTranslationOptions(TranslationOptions):
 @register(Hub)
 class HubTranslationOptions(TranslationOptions):
     fields = ("name", "description", "address")
+
+
+@register(HubContact)
+class HubContactTranslationOptions(TranslationOptions):
+    fields = ("role",)

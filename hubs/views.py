@@ -1,14 +1,9 @@
-"""Public hub pages."""
+"""Public hub pages: the list. A hub's own page gathers events and members too, so it lives in dlsc/views.py."""
 
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 
 from hubs.selectors import hub_list
 
 
 def hub_index(request):
     return render(request, "hubs/hub_list.html", {"hubs": hub_list()})
-
-
-def hub_detail(request, slug):
-    hub = get_object_or_404(hub_list(), slug=slug)
-    return render(request, "hubs/hub_detail.html", {"hub": hub})

@@ -509,3 +509,8 @@ def account_deletion_blockers(*, user) -> list[str]:
         % {"organisation": organisation.name}
         for organisation in sole
     ]
+
+
+def hub_member_count(*, hub) -> int:
+    """Member companies (active membership) the hub serves, for its public page."""
+    return organisations_with_active_membership().filter(hub=hub).count()

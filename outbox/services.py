@@ -25,6 +25,8 @@ from django.db.models import Count, F, Min, Q
 from django.template.exceptions import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.html import linebreaks, urlize
+from django.utils.safestring import mark_safe
 
 from outbox.models import DeliveryHalt, OutboxMessage
 
@@ -39,7 +41,8 @@ SESSION_REPLY_CODES = {530, 534, 535, 538}
 
 
 def mail_render(*, template: str, language: str, context: dict | None = None) -> tuple[str, str, str]:
-    """Render `<template>_subject.txt`, `<template>.txt` and (if present) `<template>.html` in `language`."""
+    """Render `<template>_subject.txt`, `<template>.txt` and (if present) `<template>.html` in `language`, inside
+    the branded layout."""
     context = {"SITE_URL": settings.SITE_URL, "language": language, **(context or {})}
     with translation.override(language):
         subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
@@ -48,7 +51,28 @@ def mail_render(*, template: str, language: str, context: dict | None = None) ->
             body_html = render_to_string(f"{template}.html", context)
         except TemplateDoesNotExist:
             body_html = ""
+    body_text, body_html = mail_layout(subject=subject, body_text=body_text, body_html=body_html, language=language)
     return subject, body_text, body_html
+
+
+def mail_layout(*, subject: str, body_text: str, body_html: str, language: str) -> tuple[str, str]:
+    """Wrap a mail's own content in the one branded layout (templates/email/layout.txt and .html), so every mail
+    the system sends (ours, allauth's, newsletter campaigns) looks and signs off the same. A mail written only as
+    text gets its HTML part from that text."""
+    if not body_html:
+        body_html = linebreaks(urlize(body_text.strip(), autoescape=True), autoescape=False)
+    context = {
+        "SITE_URL": settings.SITE_URL,
+        "site_host": settings.SITE_URL.split("://", 1)[-1],
+        "language": language,
+        "subject": subject,
+        "body_text": body_text.strip(),
+        "body_html": mark_safe(body_html),  # noqa: S308 (rendered by our templates or sanitised by nh3)
+    }
+    with translation.override(language):
+        text = render_to_string("email/layout.txt", context).strip() + "\n"
+        html = render_to_string("email/layout.html", context)
+    return text, html
 
 
 def mail_enqueue(

@@ -6,6 +6,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from modeltranslation.admin import TranslationAdmin
 
 from events.matchmaking import selectors, services
@@ -158,7 +159,9 @@ def _meeting_action(description, call):
                 done += 1
             except (services.MatchmakingError, InvalidTransition) as error:
                 modeladmin.message_user(request, f"{meeting}: {error}", messages.ERROR)
-        modeladmin.message_user(request, _("%(count)d meetings updated.") % {"count": done})
+        modeladmin.message_user(
+            request, ngettext("%(count)d meeting updated.", "%(count)d meetings updated.", done) % {"count": done}
+        )
 
     action.short_description = description
     # Django names admin actions by __name__; each wrapper needs its own.

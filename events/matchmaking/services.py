@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from accounts.audit import audit_record
 from events.calendars import agenda_ics
@@ -159,7 +160,11 @@ def request_send(*, sender: Profile, recipient: Profile, message: str, now=None)
         ).count()
         if pending >= config.max_pending_requests:
             raise MatchmakingError(
-                _("You have %(count)d unanswered requests, the most this event allows. Wait for answers first.")
+                ngettext(
+                    "You have %(count)d unanswered request, the most this event allows. Wait for an answer first.",
+                    "You have %(count)d unanswered requests, the most this event allows. Wait for answers first.",
+                    pending,
+                )
                 % {"count": pending}
             )
         request = MeetingRequest(

@@ -8,9 +8,9 @@ from django import template
 from django.conf import settings
 from django.templatetags.static import static
 from django.utils import dateformat, timezone
+from django.utils.formats import get_format
 from django.utils.html import json_script
 from django.utils.safestring import mark_safe
-from django.utils.translation import pgettext
 
 from events import calendars
 from events.models import Event
@@ -82,11 +82,13 @@ def seats_remaining(event: Event):
 
 
 def _event_time_formats() -> dict:
+    """Built on the language's own date formats (dlsc/formats/), so an event is dated like everything else."""
+    date, month_day = get_format("DATE_FORMAT"), get_format("MONTH_DAY_FORMAT")
     return {
-        "long": pgettext("event date format", "l j F Y, H:i"),
-        "short": pgettext("event date format", "j M Y, H:i"),
-        "day": pgettext("event date format", "j F Y"),
-        "day_time": pgettext("event date format", "j F, H:i"),
+        "long": f"l {date}, H:i",
+        "short": get_format("DATETIME_FORMAT"),
+        "day": date,
+        "day_time": f"{month_day}, H:i",
         "time": "H:i",
     }
 

@@ -74,7 +74,7 @@ def test_login_with_wrong_password_answers_400_in_danish(client):
     user = UserFactory()
     response = client.post("/da/accounts/login/", {"login": user.email, "password": "wrong-password"})
     assert response.status_code == 400
-    assert "Den angivne emailadresse og/eller adgangskode er ikke korrekt." in response.text
+    assert "Den angivne e-mailadresse og/eller adgangskode er ikke korrekt." in response.text
     assert "_auth_user_id" not in client.session
 
 
@@ -124,8 +124,8 @@ def test_signup_rate_limit_answers_429_with_a_translated_page(client, settings):
 def test_forged_email_confirmation_key_answers_404_with_a_translated_page(client):
     response = client.get("/da/accounts/confirm-email/forged-key-123/")
     assert response.status_code == 404
-    assert "Bekræft venligst din emailadresse" in response.text
-    assert "Dette link til bekræftelse af email er udløbet eller ugyldigt" in response.text
+    assert "Bekræft e-mailadresse" in response.text
+    assert "Dette link til bekræftelse af e-mail er udløbet eller ugyldigt" in response.text
 
 
 def test_posting_a_forged_email_confirmation_key_answers_404_and_verifies_nothing(client):

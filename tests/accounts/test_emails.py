@@ -21,7 +21,7 @@ def test_signup_in_danish_queues_a_danish_verification_mail(client):
     signup(client, language="da", email="dansk@example.com")
     message = OutboxMessage.objects.get(to="dansk@example.com")
     assert (message.template, message.language) == ("account/email/email_confirmation_signup", "da")
-    assert message.subject == "[DLSC] Bekræft venligst din emailadresse"
+    assert message.subject == "[DLSC] Bekræft venligst din e-mailadresse"
 
 
 def test_signup_in_english_queues_an_english_verification_mail(client):
@@ -75,4 +75,8 @@ def test_account_mails_greet_and_sign_off_with_the_clusters_name(client, setting
     signup(client, language="da", email="dansk@example.com")
     body = OutboxMessage.objects.get(to="dansk@example.com").body_text
     assert body.startswith("Hej fra Danish Life Science Cluster!\n")
-    assert body.endswith("Tak fordi du bruger Danish Life Science Cluster!\nportal.dlsc.example")
+    own, layout = body.split("\n\n-- \n")
+    assert own.endswith("Tak fordi du bruger Danish Life Science Cluster!\nportal.dlsc.example")
+    assert (
+        layout == "Danish Life Science Cluster\nOle Maaløes Vej 3, 2200 København N\nhttps://portal.dlsc.example/da/\n"
+    )

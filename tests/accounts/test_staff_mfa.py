@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.factories import StaffFactory, UserFactory, staff_totp_activate
+from tests.factories import PASSWORD, StaffFactory, UserFactory, staff_totp_activate, totp_code
 
 pytestmark = pytest.mark.django_db
 
@@ -38,3 +38,24 @@ def test_members_who_are_not_staff_are_refused_the_admin(client):
     response = client.get("/en/admin/")
     assert response.status_code == 302
     assert response["Location"].startswith("/en/admin/login/")
+
+
+def test_staff_who_just_logged_in_set_up_totp_without_the_password_again_and_land_where_they_were_going(client):
+    staff = StaffFactory()
+    login = client.post(
+        "/da/accounts/login/?next=/da/admin/events/event/", {"login": staff.email, "password": PASSWORD}
+    )
+    assert login["Location"] == "/da/admin/events/event/"
+    assert client.get("/da/admin/events/event/")["Location"] == "/da/accounts/2fa/totp/activate/"
+
+    page = client.get("/da/accounts/2fa/totp/activate/")
+    assert page.status_code == 200
+    activated = client.post("/da/accounts/2fa/totp/activate/", {"code": totp_code(page.context["form"].secret)})
+    assert (activated.status_code, activated["Location"]) == (302, "/da/admin/events/event/")
+    assert client.get("/da/admin/events/event/").status_code == 200
+
+
+def test_a_member_who_logged_in_long_ago_is_asked_for_the_password_before_adding_totp(client):
+    client.force_login(UserFactory())
+    response = client.get("/en/accounts/2fa/totp/activate/")
+    assert response["Location"].startswith("/en/accounts/reauthenticate/")

@@ -139,6 +139,8 @@ def test_renaming_a_hub_in_the_admin_refreshes_the_member_directory(staff_client
         "contact_email": hub.contact_email,
         "regions": [region.pk for region in hub.regions.all()],
         "ordering": hub.ordering,
+        "contacts-TOTAL_FORMS": 0,
+        "contacts-INITIAL_FORMS": 0,
     }
     with django_capture_on_commit_callbacks(execute=True):
         response = staff_client.post(f"/da/admin/hubs/hub/{hub.pk}/change/", data)

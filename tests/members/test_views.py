@@ -553,7 +553,7 @@ def test_portal_shows_my_organisations_and_renewal_date(client, org_admin):
     body = client.get(reverse("accounts:portal").replace("/da/", "/en/")).content.decode()
     membership = organisation.memberships.get()
     assert "Nordlys Medico ApS" in body
-    assert f"Renewal date: {membership.period_end:%m/%d/%Y}" in body
+    assert f"Renewal date: {membership.period_end:%d/%m/%Y}" in body
 
 
 def test_personal_data_download_contains_my_roles(client, org_admin):
