@@ -8,7 +8,14 @@ class HubsConfig(AppConfig):
 
     def ready(self):
         from accounts.personal_data import personal_data_register
-        from hubs.personal_data import hubs_collect
+        from hubs.personal_data import hubs_collect, hubs_erase
 
-        # Hub staff links go with the user row; the hub's contact address is an office address, not a person's.
-        personal_data_register(key="hubs", title=_("Hubs"), models=["hubs.Hub"], collect=hubs_collect)
+        # Hub staff links go with the user row; a contact card on a hub page goes with the person whose address it
+        # carries. The hub's own contact address is an office address, not a person's.
+        personal_data_register(
+            key="hubs",
+            title=_("Hubs"),
+            models=["hubs.Hub", "hubs.HubContact"],
+            collect=hubs_collect,
+            erase=hubs_erase,
+        )

@@ -429,3 +429,19 @@ def test_deleting_keeps_the_other_sides_past_meetings_and_feedback(person):
         Profile.objects.filter(event=past).count(),
         OutboxMessage.objects.filter(to=theirs.user.email).count() - mailed,
     ) == ((None, ""), 1, ["", "Good"], ("accepted", ""), 2, 0)
+
+
+def test_a_hub_contact_card_with_the_persons_address_is_exported_and_goes_with_the_account():
+    from accounts.personal_data import personal_data_collect
+    from hubs.models import Hub, HubContact
+
+    user = UserFactory(email="signe@dlsc.example")
+    odense = Hub.objects.get(slug="odense")
+    HubContact.objects.create(hub=odense, name="Signe Staff", role="Hub lead", email="signe@dlsc.example")
+    HubContact.objects.create(hub=odense, name="Other Person", role="Matchmaker", email="other@dlsc.example")
+    exported = personal_data_collect(user=user)["hubs"]["hub_contact_cards"]
+    user_delete(user=user)
+    assert (exported, list(HubContact.objects.values_list("name", flat=True))) == (
+        [{"hub": "Odense", "name": "Signe Staff", "role": "Hub lead", "email": "signe@dlsc.example", "phone": ""}],
+        ["Other Person"],
+    )
