@@ -28,6 +28,8 @@ def newsletters_collect(user) -> dict:
                 "created": _iso(subscriber.created_at),
                 "confirmed": _iso(subscriber.confirmed_at),
                 "unsubscribed": _iso(subscriber.unsubscribed_at),
+                "bounce_score": subscriber.bounce_score,
+                "last_bounce": _iso(subscriber.last_bounce_at),
                 "consent_ledger": [
                     {
                         "occurred": _iso(record.occurred_at),

@@ -324,7 +324,11 @@ def subscriber_erase(*, subscriber: Subscriber, source: str = Source.ACCOUNT) ->
         subscriber.email = f"erased-{subscriber.pk}@example.invalid"
         subscriber.name = ""
         subscriber.user = None
-        subscriber.save(update_fields=["status", "unsubscribed_at", "email", "name", "user"])
+        subscriber.bounce_score = 0
+        subscriber.last_bounce_at = None
+        subscriber.save(
+            update_fields=["status", "unsubscribed_at", "email", "name", "user", "bounce_score", "last_bounce_at"]
+        )
         subscriber.topics.clear()
         subscriber.consent_records.update(ip_address=None)
         tombstone = consent_record(subscriber=subscriber, action=Action.ERASE, source=source)

@@ -315,6 +315,10 @@ def test_the_download_holds_what_every_app_keeps(client, person):
         [(r["other"], r["message"], r["status"]) for r in data["matchmaking"]["meeting_requests"]],
         [(m["with"], m["table"]) for m in data["matchmaking"]["meetings"]],
         [(r["action"], r["ip_address"]) for r in data["newsletters"]["subscriptions"][0]["consent_ledger"]],
+        (
+            data["newsletters"]["subscriptions"][0]["bounce_score"],
+            data["newsletters"]["subscriptions"][0]["last_bounce"],
+        ),
         [(a["contact_name"], a["contact_phone"]) for a in data["members"]["membership_applications"]],
         sorted(m["subject"] for m in data["outbox"]["mails"] if m["subject"] == "Still queued"),
         len(data["outbox"]["mails"]),
@@ -328,6 +332,7 @@ def test_the_download_holds_what_every_app_keeps(client, person):
         [(other.display_name, "Shall we talk about trials?", "accepted")],
         [(other.display_name, 1)],
         [("opt_in", "192.0.2.7")],
+        (0, None),
         [("Karen Blixen", "+45 12 34 56 78")],
         ["Still queued"],
         4,
