@@ -20,6 +20,7 @@ from tests.factories import (
     matchmaking_profile,
     member_organisation_create,
 )
+from tests.support import services
 
 VNU = Path(__file__).resolve().parents[2] / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 
@@ -82,8 +83,9 @@ def vnu_errors(files: dict[Path, str]) -> list[str]:
     ]
 
 
-@pytest.mark.skipif(shutil.which("java") is None or not VNU.exists(), reason="needs Java and `npm ci` (vnu-jar)")
 def test_every_crawled_page_passes_the_nu_html_checker(tmp_path):
+    if shutil.which("java") is None or not VNU.exists():
+        services.missing("the Nu HTML checker needs Java and `npm ci` (vnu-jar)")
     pages = crawl_pages()
     clients = {"anonymous": Client(), "member": Client()}
     clients["member"].force_login(pages["_member_user"])
