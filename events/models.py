@@ -233,6 +233,10 @@ class QuestionOption(models.Model):
         return self.label
 
 
+# An anonymised registration keeps a unique address that can never be mailed (one registration per email and event).
+ANONYMISED_EMAIL_DOMAIN = "@anonymised.invalid"
+
+
 class Registration(models.Model):
     """One person's place at one event. Seats change only in events.services under a lock on the event row."""
 

@@ -15,11 +15,10 @@ from django.utils import timezone
 
 from accounts.audit import audit_record
 from events.matchmaking.models import MeetingFeedback, MeetingRequest, Profile
-from events.models import Answer, Registration
+from events.models import ANONYMISED_EMAIL_DOMAIN, Answer, Registration
 from newsletters import retention as newsletter_retention
 from outbox import services as outbox
 
-ANONYMISED_EMAIL_DOMAIN = "@anonymised.invalid"
 PREVIEW_ROWS = 200
 
 

@@ -16,7 +16,7 @@ from accounts.audit import audit_record
 from events.calendars import ics_attachment
 from events.matchmaking.models import Profile
 from events.matchmaking.services import participant_withdraw
-from events.models import Answer, Event, InvalidTransition, Question, Registration
+from events.models import ANONYMISED_EMAIL_DOMAIN, Answer, Event, InvalidTransition, Question, Registration
 from events.selectors import confirmed_counts, seats_left, waitlist_position
 from newsletters.models import ConsentRecord
 from newsletters.services import subscription_request
@@ -310,9 +310,11 @@ def registration_anonymise(*, registration: Registration) -> Registration:
         registration.user = None
         registration.full_name = ""
         # Unique per event among live rows, so each anonymised row gets an address of its own that reaches no one.
-        registration.email = f"anonymised-{registration.pk}@example.invalid"
+        registration.email = f"anonymised-{registration.pk}{ANONYMISED_EMAIL_DOMAIN}"
         registration.job_title = ""
-        registration.save(update_fields=["user", "full_name", "email", "job_title"])
+        # Marked as retention marks it, so the scheduled run neither counts nor repeats it.
+        registration.anonymised_at = timezone.now()
+        registration.save(update_fields=["user", "full_name", "email", "job_title", "anonymised_at"])
         Answer.objects.filter(registration=registration).delete()
     return registration
 

@@ -216,7 +216,16 @@ def test_deleting_keeps_past_registrations_anonymous_for_statistics(person):
         past.organisation_name,
         past.attendance,
         past.status,
-    ) == (None, "", f"anonymised-{past.pk}@example.invalid", "", "10-49", "Rungsted Bio ApS", "attended", "confirmed")
+    ) == (
+        None,
+        "",
+        f"anonymised-{past.pk}@anonymised.invalid",
+        "",
+        "10-49",
+        "Rungsted Bio ApS",
+        "attended",
+        "confirmed",
+    )
 
 
 def test_deleting_drops_the_answers(person):
