@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from members.models import MembershipApplication
 from tests.conftest import axe_violations
 from tests.factories import (
     CampaignFactory,
@@ -18,6 +19,7 @@ from tests.factories import (
     StaffFactory,
     TopicFactory,
     UserFactory,
+    cvr_valid,
     matchmaking_profile,
     member_organisation_create,
     staff_totp_activate,
@@ -43,12 +45,24 @@ def world() -> dict:
     other = matchmaking_profile(event=mm_event, full_name="Jonas Friis")
     topic = TopicFactory(slug="news")
     issue = CampaignFactory(topics=[topic])
+    draft = CampaignFactory(topics=[topic])
     Campaign.objects.filter(pk=issue.pk).update(
         status="sent", started_at=timezone.now() - timedelta(days=2), finished_at=timezone.now() - timedelta(days=2)
     )
     staff = StaffFactory()
     staff_totp_activate(staff)
+    application = MembershipApplication.objects.create(
+        name="Nordlys Diagnostics",
+        legal_name="Nordlys Diagnostics ApS",
+        cvr=cvr_valid(777),
+        size_band="10-49",
+        city="Aalborg",
+        contact_name="Nina Nordlys",
+        contact_email="nina@nordlys.example",
+        terms_accepted_at=timezone.now(),
+    )
     return {
+        "application": application,
         "organisation": organisation,
         "company_admin": company_admin,
         "event": event,
@@ -57,6 +71,7 @@ def world() -> dict:
         "participant": participant,
         "other": other,
         "issue": issue,
+        "draft": draft,
         "staff": staff,
         "member": UserFactory(),
     }
@@ -78,6 +93,12 @@ def pages_for(role: str, w: dict) -> list[str]:
         f"/events/{w['event'].slug}/",
         "/events/past/",
         f"/events/registration/{registration_token(w['guest'])}/",
+        f"/events/registration/{registration_token(w['guest'])}/cancel/",
+        "/matchmaking/",
+        "/members/terms/",
+        "/about/privacy/",
+        "/about/contact/",
+        "/about/imprint/",
         "/newsletter/",
         "/newsletter/archive/",
         f"/newsletter/archive/{w['issue'].pk}/",
@@ -106,6 +127,7 @@ def pages_for(role: str, w: dict) -> list[str]:
             f"/matchmaking/{slug}/requests/",
             f"/matchmaking/{slug}/agenda/",
             f"/matchmaking/{slug}/people/{w['other'].pk}/",
+            "/matchmaking/",
             "/account/",
         ]
     return [
