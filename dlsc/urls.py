@@ -55,5 +55,5 @@ urlpatterns += i18n_patterns(
 if settings.SERVE_MEDIA:
     # Development and tests only: in a deployment the proxy in docker-compose.yml serves /media/ from the volume.
     urlpatterns += [
-        re_path(r"^media/(?P<path>.*)$", views.media),
+        re_path(r"^media/(?P<path>.*)$", views.media, name="media"),
     ]

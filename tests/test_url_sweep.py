@@ -103,6 +103,11 @@ PARAMETERS = {
     ("admin:newsletters_campaign_schedule", "pk"): lambda w: w["campaign"].pk,
     ("admin:newsletters_campaign_control", "pk"): lambda w: w["sending_campaign"].pk,
     ("admin:newsletters_campaign_control", "operation"): lambda w: "pause",
+    ("admin:newsletters_campaign_send", "pk"): lambda w: w["campaign"].pk,
+    ("admin:members_membershipapplication_approve", "object_id"): lambda w: w["application"].pk,
+    ("admin:members_membershipapplication_reject", "object_id"): lambda w: w["application"].pk,
+    ("admin:outbox_outboxmessage_html", "pk"): lambda w: w["mail"].pk,
+    ("media", "path"): lambda w: w["media_file"],
 }
 
 
@@ -163,6 +168,8 @@ def world(django_db_setup, django_db_blocker):
     from allauth.account.models import EmailAddress, EmailConfirmationHMAC
     from allauth.account.utils import user_pk_to_url_str
     from django.contrib.auth.models import Group
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
 
     from events.matchmaking import services as matchmaking_services
     from events.matchmaking.models import MatchmakingConfig
@@ -171,6 +178,7 @@ def world(django_db_setup, django_db_blocker):
     from members.models import Invitation, Segment, Tag
     from members.services import application_submit, invitation_token
     from newsletters.services import CONFIRM_SALT, PREFERENCES_SALT, UNSUBSCRIBE_SALT, consent_record, subscriber_token
+    from outbox.models import OutboxMessage
 
     # The sweep logs in many times and sends many passwords; a cheap hasher keeps each from costing a PBKDF2 run.
     fast = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
@@ -211,7 +219,7 @@ def world(django_db_setup, django_db_blocker):
             sent_campaign = CampaignFactory(topics=[topic], status="sent", finished_at=timezone.now())
             sending_campaign = CampaignFactory(topics=[topic], status="sending", started_at=timezone.now())
             registration = me.registration
-            application_submit(
+            application = application_submit(
                 data={
                     "name": "Havbrise Health",
                     "legal_name": "Havbrise Health A/S",
@@ -229,6 +237,7 @@ def world(django_db_setup, django_db_blocker):
                 request=RequestFactory().get("/"),
             )
             Tag.objects.create(slug="imaging", name="Imaging")
+            media_file = default_storage.save("sweep/logo.png", ContentFile(b"\x89PNG\r\n\x1a\n"))
             consent_record(subscriber=subscriber, action="opt_in", source="form", consent_text_version="1")
             unverified = EmailAddress.objects.create(user=colleague, email="second@example.com", verified=False)
             real = {
@@ -262,8 +271,12 @@ def world(django_db_setup, django_db_blocker):
                 "sending_campaign": sending_campaign,
                 "subscriber": subscriber,
                 "config": MatchmakingConfig.objects.get(event=mm_event),
+                "application": application,
+                "mail": OutboxMessage.objects.exclude(body_html="").order_by("pk").first(),
+                "media_file": media_file,
                 "tokens": real,
             }
+            default_storage.delete(media_file)
         transaction.set_rollback(True)
 
 
@@ -480,9 +493,14 @@ def test_hostile_admin_path_values_never_answer_500(world, clients, route, param
 # --- hostile bodies, query strings and methods ----------------------------------------------------------------------
 
 
+def _text(response) -> str:
+    """The page's HTML; a file download (a streamed response) has no form to fill in."""
+    return "" if response.streaming else response.content.decode(errors="replace")
+
+
 def _form_responses(client, url):
     page = client.get(url)
-    fields = _form_fields(page.content.decode(errors="replace")) if page.status_code == 200 else {}
+    fields = _form_fields(_text(page)) if page.status_code == 200 else {}
     bodies = _bodies(fields or dict.fromkeys(COMMON_FIELDS, "text"))
     return [(name, client.post(url, body)) for name, body in bodies.items()]
 
@@ -508,7 +526,7 @@ QUERY_VALUES = ["%00", HUGE, "x" * 10_000, "<script>-1-2026-13-ø"]
 def _query_responses(client, url):
     """Filters and pagination read the query string: the page's own GET fields and the usual names."""
     page = client.get(url)
-    names = QUERY_NAMES + list(_form_fields(page.content.decode(errors="replace")) if page.status_code == 200 else [])
+    names = QUERY_NAMES + list(_form_fields(_text(page)) if page.status_code == 200 else [])
     responses = []
     for value in QUERY_VALUES:
         query = "&".join(f"{name}={quote(value, safe='%')}" for name in dict.fromkeys(names))

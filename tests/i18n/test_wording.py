@@ -1,12 +1,15 @@
 """Danish wording: allauth's own Danish strings that are wrong or inconsistent are overridden in our catalogue, and
 every count shown to a person takes the right plural form."""
 
+from datetime import timedelta
+
 import pytest
 from allauth.mfa.models import Authenticator
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext, ngettext
 
+from members.models import MembershipApplication
 from tests.factories import UserFactory
 
 
@@ -43,29 +46,41 @@ def test_authenticators_have_a_danish_name_in_the_admin():
 
 
 @pytest.mark.parametrize(
-    ("count", "members", "applications", "expiring"),
-    [
-        (
-            1,
-            "1</strong> aktivt medlem",
-            "1</strong> ventende ansøgning",
-            "1</strong> medlemskab udløber inden for 30 dage",
-        ),
-        (
-            2,
-            "2</strong> aktive medlemmer",
-            "2</strong> ventende ansøgninger",
-            "2</strong> medlemskaber udløber inden for 30 dage",
-        ),
-    ],
+    ("count", "members"), [(1, "<strong>1</strong> aktivt medlem"), (2, "<strong>2</strong> aktive medlemmer")]
 )
-def test_admin_dashboard_figures_take_plural_forms(count, members, applications, expiring):
+def test_admin_dashboard_member_count_takes_plural_forms(count, members):
     dashboard = {"member_count": count, "pending_applications": count, "expiring_count": count}
     with translation.override("da"):
         html = render_to_string("admin/members/dashboard.html", {"dashboard": dashboard})
     assert members in html
-    assert applications in html
-    assert expiring in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("count", "applications", "expiring"),
+    [
+        (1, "ansøgning venter på afgørelse", "medlemskab udløber inden for 30 dage"),
+        (2, "ansøgninger venter på afgørelse", "medlemskaber udløber inden for 30 dage"),
+    ],
+)
+def test_admin_figures_to_act_on_take_plural_forms(count, applications, expiring):
+    from dlsc.dashboard import staff_figures
+    from tests.factories import MembershipFactory, StaffFactory
+
+    for _ in range(count):
+        MembershipFactory(period_end=timezone.localdate() + timedelta(days=10))
+    for n in range(count):
+        MembershipApplication.objects.create(
+            name=f"Firma {n}",
+            legal_name=f"Firma {n} ApS",
+            size_band="10-49",
+            contact_name="Nina",
+            contact_email=f"nina{n}@example.com",
+            terms_accepted_at=timezone.now(),
+        )
+    with translation.override("da"):
+        figures = {figure["key"]: (figure["count"], figure["label"]) for figure in staff_figures(user=StaffFactory())}
+    assert (figures["applications"], figures["expiring"]) == ((count, applications), (count, expiring))
 
 
 @pytest.mark.parametrize(
