@@ -19,7 +19,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 	touch $(STAMP)
 
 compilemessages: $(STAMP) ## Compile the translations
-	$(BIN)/python manage.py compilemessages --ignore=.venv --verbosity 0
+	$(BIN)/python manage.py compilemessages --ignore=.venv --ignore=node_modules --verbosity 0
 
 migrate: $(STAMP) ## Apply database migrations
 	$(BIN)/python manage.py migrate --no-input
@@ -51,11 +51,11 @@ format: $(STAMP) ## Format the code with ruff
 	$(BIN)/ruff format .
 
 messages: $(STAMP) ## Update locale/da/LC_MESSAGES/django.po from the code and templates
-	$(BIN)/python manage.py makemessages -l da --no-location --ignore=.venv --ignore=staticfiles --ignore=bench --ignore=tests
-	$(BIN)/python manage.py compilemessages --ignore=.venv --verbosity 0
+	$(BIN)/python manage.py makemessages -l da --no-location --ignore=.venv --ignore=node_modules --ignore=staticfiles --ignore=bench --ignore=tests
+	$(BIN)/python manage.py compilemessages --ignore=.venv --ignore=node_modules --verbosity 0
 
 vendor: ## Copy the web font from npm (package.json) into static/vendor/; the result is committed, so run needs no npm
-	npm install --no-package-lock --no-audit --no-fund
+	npm ci --no-audit --no-fund --ignore-scripts
 	$(BIN)/python scripts/vendor_fonts.py
 
 bench: $(STAMP) ## Run the benchmarks in bench/ (needs PostgreSQL and Redis)
