@@ -32,3 +32,26 @@ def staff_log_in(page, *, email: str = "signe@dlsc.example", language: str = "da
     page.click("form button[type=submit]")
     page.wait_for_load_state()
     return staff
+
+
+def act_as(page, live_server, user) -> None:
+    """Give the browser a session for `user`, made by the test client (no login form)."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    page.context.clear_cookies()
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+
+
+def png_bytes() -> bytes:
+    """A 40 by 40 pixel PNG, as a logo upload."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 40), "teal").save(buffer, "PNG")
+    return buffer.getvalue()

@@ -1,22 +1,12 @@
 """Member pages as a person uses them in Chromium: a logo chosen, previewed, saved and shown; staff approving an
 application from its own page; the fee on the application form; pages that fit a 320 px phone."""
 
-import io
-
 import pytest
 
-from tests.browser.journeys import csp_errors, log_in
+from tests.browser.journeys import csp_errors, log_in, png_bytes
 from tests.factories import OrganisationRoleFactory, UserFactory, member_organisation_create
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def png_bytes() -> bytes:
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.new("RGB", (40, 40), "teal").save(buffer, "PNG")
-    return buffer.getvalue()
 
 
 def test_a_logo_chosen_previewed_and_saved_is_shown_and_served(page, live_server):

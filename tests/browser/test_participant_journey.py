@@ -3,8 +3,8 @@ ask for a meeting from a suggestion card, the other side accepts, and the agenda
 scrolls sideways, none logs a console error, each passes axe-core."""
 
 import pytest
-from django.test import Client
 
+from tests.browser.journeys import act_as
 from tests.factories import MatchmakingEventFactory, StaffFactory, matchmaking_profile
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -29,15 +29,6 @@ WORDS = {
         "accepted": "You accepted the meeting.",
     },
 }
-
-
-def act_as(page, live_server, user):
-    client = Client()
-    client.force_login(user)
-    page.context.clear_cookies()
-    page.context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
 
 
 def check(page, assert_accessible, width):
