@@ -4,6 +4,7 @@ Actions call the services; hub staff see only their hub's organisations."""
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.db.models import Exists, OuterRef, Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
@@ -385,7 +386,9 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
         "terms_accepted_at",
         "created_at",
     ]
-    filter_horizontal = ["segments"]
+    # A dozen segments read best as checkboxes; Django's two-box filter widget also fails axe-core
+    # (aria-label on a span without a role).
+    formfield_overrides = {models.ManyToManyField: {"widget": forms.CheckboxSelectMultiple}}
     list_select_related = ["region"]
     change_form_template = "admin/members/membershipapplication/change_form.html"
 

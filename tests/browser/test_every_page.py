@@ -133,12 +133,16 @@ def pages_for(role: str, w: dict) -> list[str]:
     return [
         "/admin/",
         "/admin/members/membershipapplication/",
+        f"/admin/members/membershipapplication/{w['application'].pk}/change/",
+        f"/admin/members/membershipapplication/{w['application'].pk}/approve/",
         "/admin/members/organisation/",
         "/admin/events/event/",
         "/admin/events/registration/",
         "/admin/newsletters/campaign/",
         f"/admin/newsletters/campaign/{w['issue'].pk}/change/",
+        f"/admin/newsletters/campaign/{w['draft'].pk}/send/",
         "/admin/outbox/outboxmessage/",
+        "/admin/events/registration/retention/",
         f"/events/{w['event'].slug}/check-in/",
     ]
 
