@@ -33,12 +33,6 @@ def _csv_write(out, *, header: Sequence, rows: Iterable[Sequence]) -> None:
         writer.writerow([cell_escape(value) for value in row])
 
 
-def csv_text(*, header: Sequence, rows: Iterable[Sequence]) -> str:
-    out = io.StringIO()
-    _csv_write(out, header=header, rows=rows)
-    return out.getvalue()
-
-
 def csv_response(*, filename: str, header: Sequence, rows: Iterable[Sequence]) -> HttpResponse:
     response = HttpResponse(content_type=CSV_CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

@@ -23,7 +23,6 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import ngettext
 
 from accounts.audit import audit_record
-from common import exports
 from newsletters.consent import CONSENT_TEXT_VERSION
 from newsletters.models import Campaign, ConsentRecord, Delivery, InvalidTransition, Subscriber, Topic
 from newsletters.selectors import campaign_audience
@@ -180,11 +179,6 @@ def consent_export_rows(*, subscriber: Subscriber) -> list[list]:
         ]
         for record in subscriber.consent_records.select_related("actor").order_by("occurred_at", "pk")
     ]
-
-
-def consent_export(*, subscriber: Subscriber) -> str:
-    """The ledger as CSV text, for staff answering an access request."""
-    return exports.csv_text(header=CONSENT_EXPORT_FIELDS, rows=consent_export_rows(subscriber=subscriber))
 
 
 # --- Opt-in, confirmation, preferences, opt-out ---------------------------------------------------
