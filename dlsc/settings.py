@@ -64,6 +64,8 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.StaffMfaRequiredMiddleware",
     "accounts.middleware.AllauthErrorStatusMiddleware",
+    # Last, so its process_exception sees a lock timeout first and answers 503 "busy, try again".
+    "common.middleware.LockBusyMiddleware",
 ]
 
 ROOT_URLCONF = "dlsc.urls"
@@ -93,6 +95,8 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+# How long a row lock may wait before the request gives up with "busy, try again" (common.locks).
+DB_LOCK_TIMEOUT_MS = env.int("DB_LOCK_TIMEOUT_MS", default=5000)
 
 
 def redis_cache_url(url: str) -> str:

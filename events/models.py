@@ -11,6 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from common.errors import InvalidTransition  # re-exported: callers catch it from here
+
 DEFAULT_REMINDER_OFFSETS_HOURS = (168, 24)
 
 
@@ -35,10 +37,6 @@ def validate_reminder_offsets(value):
         raise ValidationError(_("Enter a list of whole hours between 1 and 2160, for example [168, 24]."))
     if len(set(value)) != len(value):
         raise ValidationError(_("Each reminder offset may appear only once."))
-
-
-class InvalidTransition(Exception):
-    pass
 
 
 class Event(models.Model):

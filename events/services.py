@@ -13,6 +13,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from accounts.audit import audit_record
+from common.errors import DomainError
+from common.locks import lock_one
 from events.calendars import ics_attachment
 from events.matchmaking.models import Profile
 from events.matchmaking.services import participant_withdraw
@@ -39,15 +41,10 @@ def reminder_key_prefix(*, registration_pk: int, starts_at) -> str:
     return f"{REMINDER_KEY_PREFIX}{registration_pk}:{_start_stamp(starts_at)}:"
 
 
-class RegistrationError(Exception):
+class RegistrationError(DomainError):
     """A sign-up that cannot be accepted; `message` is shown to the person as it is."""
 
     message = _("The registration could not be completed.")
-
-    def __init__(self, message=None):
-        if message is not None:
-            self.message = message
-        super().__init__(str(self.message))
 
 
 class RegistrationClosed(RegistrationError):
@@ -128,7 +125,7 @@ def _localized_path(event: Event, language: str) -> str:
 
 
 def _event_lock(event: Event) -> Event:
-    return Event.objects.select_for_update().get(pk=event.pk)
+    return lock_one(event)
 
 
 def _answers_clean(*, questions: list[Question], answers: dict) -> list[tuple[Question, object]]:

@@ -17,6 +17,7 @@ from django.utils.text import slugify
 from accounts.audit import audit_record
 from accounts.models import User
 from accounts.services import user_create
+from common.errors import DomainError
 from members.models import (
     InvalidTransition,
     Invitation,
@@ -35,7 +36,7 @@ INVITATION_MAX_AGE = timedelta(days=14)
 RENEWAL_REMINDER_DAYS = (30, 7)
 
 
-class MembersError(Exception):
+class MembersError(DomainError):
     """A rule of the membership domain was broken; the message is shown to the user."""
 
 

@@ -8,9 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-
-class InvalidTransition(Exception):
-    pass
+from common.errors import InvalidTransition  # re-exported: callers catch it from here
 
 
 class Topic(models.Model):

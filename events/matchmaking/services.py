@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.audit import audit_record
+from common.errors import DomainError
 from events.calendars import agenda_ics
 from events.matchmaking import scheduler
 from events.matchmaking.models import (
@@ -29,7 +30,7 @@ from outbox.services import mail_enqueue
 EMAIL = "events/matchmaking/email/"
 
 
-class MatchmakingError(Exception):
+class MatchmakingError(DomainError):
     """A rule a participant or staff member can act on; the message is translated and shown as it is."""
 
 

@@ -1,0 +1,72 @@
+"""The one way to take a row lock. It refuses to run outside a transaction (a lock outside one is released at
+once and guards nothing) and sets PostgreSQL's `lock_timeout` for the rest of the transaction, so a lock that is
+not granted in time raises `LockBusy` instead of waiting without end. The web answers `LockBusy` with a
+translated "busy, try again" page (503 with Retry-After, `common.middleware.LockBusyMiddleware`); a task lets it
+propagate and is retried."""
+
+from django.conf import settings
+from django.db import OperationalError, connections, router
+from django.db.models import Model, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from common.errors import DomainError
+
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a lock not granted within lock_timeout
+
+
+class LockOutsideTransaction(RuntimeError):
+    """A row lock was asked for with no transaction open: a programming error, never a user's."""
+
+
+class LockBusy(DomainError):
+    message = _("The site is busy with this right now. Please try again in a moment.")
+
+
+def is_lock_timeout(error: BaseException) -> bool:
+    """True when a database error (or what it wraps) is PostgreSQL refusing a lock after lock_timeout."""
+    while error is not None:
+        if getattr(error, "pgcode", None) == LOCK_NOT_AVAILABLE:
+            return True
+        error = error.__cause__
+    return False
+
+
+def _prepare(queryset: QuerySet, timeout_ms: int | None) -> str:
+    alias = queryset.db if queryset._db else router.db_for_write(queryset.model)
+    connection = connections[alias]
+    if not connection.in_atomic_block:
+        raise LockOutsideTransaction(f"a row lock on {queryset.model.__name__} needs transaction.atomic()")
+    if connection.vendor == "postgresql":
+        timeout = settings.DB_LOCK_TIMEOUT_MS if timeout_ms is None else timeout_ms
+        with connection.cursor() as cursor:
+            # SET LOCAL lasts until the transaction ends; the lock helper is the only place that sets it.
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{int(timeout)}ms"])
+    return alias
+
+
+def locked(queryset: QuerySet, *, skip_locked: bool = False, of: tuple = (), timeout_ms: int | None = None):
+    """`queryset.select_for_update(...)` inside the current transaction, with the lock timeout set.
+
+    The queryset is evaluated by the caller; a lock timeout during evaluation surfaces as `OperationalError`,
+    which the web and `lock_one` turn into `LockBusy`. With `skip_locked`, rows held by others are skipped and
+    nothing waits (the outbox's claim and the sweeps)."""
+    _prepare(queryset, timeout_ms)
+    return queryset.select_for_update(skip_locked=skip_locked, of=of)
+
+
+def lock_one(target: Model | QuerySet, *, timeout_ms: int | None = None, **filters):
+    """Lock and return one row: a model instance (reloaded fresh), or the first row of a queryset with `filters`
+    (None when there is none). Raises `LockBusy` when the lock is not granted within the timeout."""
+    if isinstance(target, Model):
+        queryset, filters = type(target)._default_manager.filter(pk=target.pk), {}
+    else:
+        queryset = target
+    try:
+        row = locked(queryset, timeout_ms=timeout_ms).filter(**filters).first()
+    except OperationalError as error:
+        if is_lock_timeout(error):
+            raise LockBusy from error
+        raise
+    if isinstance(target, Model) and row is None:
+        raise type(target).DoesNotExist(f"{type(target).__name__} {target.pk} is gone")
+    return row

@@ -1,0 +1,107 @@
+"""The row-lock helper: it refuses to lock outside a transaction, gives up after lock_timeout, and the web answers
+a lock it could not get with a translated 503 "busy" page, saving nothing."""
+
+import threading
+
+import pytest
+from django.db import connection, transaction
+
+from common.errors import DomainError, InvalidTransition
+from common.locks import LockBusy, LockOutsideTransaction, lock_one, locked
+from events.models import Event, Registration
+from tests.factories import EventFactory
+from tests.support.services import require_postgres
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lock_outside_a_transaction_is_refused():
+    event = EventFactory()
+    with pytest.raises(LockOutsideTransaction):
+        lock_one(event)
+    with pytest.raises(LockOutsideTransaction):
+        locked(Event.objects.filter(pk=event.pk))
+
+
+@pytest.mark.django_db
+def test_lock_one_returns_the_fresh_row_and_a_missing_row_raises():
+    event = EventFactory(capacity=10)
+    Event.objects.filter(pk=event.pk).update(capacity=12)
+    with transaction.atomic():
+        assert lock_one(event).capacity == 12
+        assert lock_one(Event.objects.all(), slug="no-such-event") is None
+    event.pk = 0
+    with transaction.atomic(), pytest.raises(Event.DoesNotExist):
+        lock_one(event)
+
+
+def test_domain_errors_carry_their_translated_message():
+    from django.utils import translation
+
+    with translation.override("en"):
+        assert str(InvalidTransition()) == "This change is not possible in the current state."
+        assert str(DomainError("Plain words")) == "Plain words"
+    with translation.override("da"):
+        assert str(LockBusy()) == "Siden er optaget af netop dette lige nu. Prøv igen om et øjeblik."
+
+
+class RowHolder:
+    """Hold a row lock on another connection until released."""
+
+    def __init__(self, model, pk):
+        self.model, self.pk = model, pk
+        self.locked, self.release = threading.Event(), threading.Event()
+        self.thread = threading.Thread(target=self._run)
+
+    def _run(self):
+        try:
+            with transaction.atomic():
+                lock_one(self.model.objects.all(), pk=self.pk)
+                self.locked.set()
+                self.release.wait(10)
+        finally:
+            connection.close()
+
+    def __enter__(self):
+        self.thread.start()
+        assert self.locked.wait(10)
+        return self
+
+    def __exit__(self, *exc):
+        self.release.set()
+        self.thread.join(10)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_lock_not_granted_in_time_raises_busy_and_sets_nothing_beyond_the_transaction(settings):
+    require_postgres()
+    event = EventFactory()
+    with RowHolder(Event, event.pk):
+        with pytest.raises(LockBusy), transaction.atomic():
+            lock_one(event, timeout_ms=50)
+        # The timeout was SET LOCAL: the next transaction on this connection has the default again.
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SHOW lock_timeout")
+            assert cursor.fetchone()[0] == "0"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("language", "heading"), [("da", "Travlt lige nu"), ("en", "Busy right now")])
+def test_a_sign_up_that_cannot_get_the_event_lock_answers_503_busy_and_saves_nothing(
+    client, settings, language, heading
+):
+    require_postgres()
+    settings.DB_LOCK_TIMEOUT_MS = 50
+    event = EventFactory(capacity=5)
+    data = {"full_name": "Ada Lovelace", "email": "ada@example.com", "organisation_name": "Analytical", "consent": "on"}
+    with RowHolder(Event, event.pk):
+        response = client.post(f"/{language}/events/{event.slug}/register/", data)
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert heading in response.content.decode()
+    assert Registration.objects.count() == 0
+    # Once the lock is free, the same sign-up goes through.
+    response = client.post(f"/{language}/events/{event.slug}/register/", data)
+    assert response.status_code == 302
+    assert Registration.objects.count() == 1
