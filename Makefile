@@ -44,7 +44,7 @@ test: $(STAMP) compilemessages ## Run every test (uses DATABASE_URL and REDIS_UR
 lint: $(STAMP) ## ruff check and format check, the layers (import-linter, pyproject.toml), no missing migrations
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/lint-imports
+	$(BIN)/lint-imports --no-logo
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 format: $(STAMP) ## Format the code with ruff
