@@ -41,9 +41,10 @@ test: $(STAMP) compilemessages ## Run every test (uses DATABASE_URL and REDIS_UR
 	STATIC_MANIFEST=1 $(BIN)/python manage.py collectstatic --no-input --verbosity 0
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-lint: $(STAMP) ## ruff check and format check, and no missing migrations
+lint: $(STAMP) ## ruff check and format check, the layers (import-linter, pyproject.toml), no missing migrations
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-logo
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 format: $(STAMP) ## Format the code with ruff

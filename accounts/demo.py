@@ -16,13 +16,3 @@ def seed(*, rng, stdout) -> None:
             continue
         user_create(password=DEMO_PASSWORD, email_verified=True, **spec)
         stdout.write(f"  user {spec['email']}")
-
-
-def logins() -> list[tuple[str, str, str]]:
-    return [
-        ("staff (admin, sets up TOTP at first visit)", "staff@dlsc.example", DEMO_PASSWORD),
-        ("member", "member@dlsc.example", DEMO_PASSWORD),
-        ("hub staff, Aarhus (admin, TOTP at first visit)", "aarhus-staff@dlsc.example", DEMO_PASSWORD),
-        ("company admin", "admin1@demo-company.example", DEMO_PASSWORD),
-        ("matchmaking participant", "match1@dlsc.example", DEMO_PASSWORD),
-    ]

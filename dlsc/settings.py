@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "newsletters",
     "outbox",
     "pages",
+    # The project itself: its management commands (seed_demo, demo_logins) drive every app.
+    "dlsc",
 ]
 
 MIDDLEWARE = [

@@ -14,8 +14,7 @@ from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from accounts.audit import audit_record
-from events.matchmaking.models import MeetingFeedback, MeetingRequest, Profile
-from events.models import ANONYMISED_EMAIL_DOMAIN, Answer, Registration
+from events.models import ANONYMISED_EMAIL_DOMAIN, Answer, MeetingFeedback, MeetingRequest, Profile, Registration
 from newsletters import retention as newsletter_retention
 from outbox import services as outbox
 

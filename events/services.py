@@ -16,9 +16,8 @@ from accounts.audit import audit_record
 from common.errors import DomainError
 from common.locks import lock_one
 from events.calendars import ics_attachment
-from events.matchmaking.models import Profile
 from events.matchmaking.services import participant_withdraw
-from events.models import ANONYMISED_EMAIL_DOMAIN, Answer, Event, InvalidTransition, Question, Registration
+from events.models import ANONYMISED_EMAIL_DOMAIN, Answer, Event, InvalidTransition, Profile, Question, Registration
 from events.selectors import confirmed_counts, seats_left, waitlist_position
 from newsletters.models import ConsentRecord
 from newsletters.services import subscription_request

@@ -7,8 +7,8 @@ from django.utils import timezone
 
 from hubs.models import Hub
 from newsletters import services
-from newsletters.models import Campaign, ConsentRecord, Subscriber, Topic
-from outbox.models import OutboxMessage
+from newsletters.models import Campaign, ConsentRecord, Delivery, Subscriber, Topic
+from outbox import demo as outbox_demo
 
 TOPICS = [
     (
@@ -113,9 +113,8 @@ def _campaigns(*, topics, stdout) -> None:
         services.campaign_start(campaign_id=campaign.pk)
         # Demo history: these went out weeks ago, so their copies are shown as delivered rather than mailed now.
         sent_at = timezone.now() - timedelta(days=spec["days_ago"])
-        OutboxMessage.objects.filter(newsletter_delivery__campaign=campaign).update(
-            status=OutboxMessage.Status.SENT, sent_at=sent_at, attempts=1
-        )
+        copies = Delivery.objects.filter(campaign=campaign).values_list("message_id", flat=True)
+        outbox_demo.messages_mark_sent_in_the_past(ids=list(copies), sent_at=sent_at)
         services.campaign_finish_if_done(campaign_id=campaign.pk)
         Campaign.objects.filter(pk=campaign.pk).update(started_at=sent_at, finished_at=sent_at)
         stdout.write(f"  sent campaign {spec['subject_en']}")

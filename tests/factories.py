@@ -10,7 +10,7 @@ from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_tot
 from django.utils import timezone
 
 from accounts.models import User
-from events.matchmaking.models import MatchmakingConfig
+from events.models import MatchmakingConfig
 
 PASSWORD = "correct-horse-battery-staple-42"
 

@@ -172,7 +172,7 @@ def world(django_db_setup, django_db_blocker):
     from django.core.files.storage import default_storage
 
     from events.matchmaking import services as matchmaking_services
-    from events.matchmaking.models import MatchmakingConfig
+    from events.models import MatchmakingConfig
     from events.services import registration_token
     from hubs.models import Region
     from members.models import Invitation, Segment, Tag

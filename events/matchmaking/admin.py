@@ -10,8 +10,7 @@ from django.utils.translation import ngettext
 from modeltranslation.admin import TranslationAdmin
 
 from events.matchmaking import selectors, services
-from events.matchmaking.models import MatchmakingConfig, Meeting, MeetingRequest, MeetingSession, Profile
-from events.models import Event, InvalidTransition
+from events.models import Event, InvalidTransition, MatchmakingConfig, Meeting, MeetingRequest, MeetingSession, Profile
 from hubs.scoping import HubScopedAdminMixin, user_hub_scope
 
 

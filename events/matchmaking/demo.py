@@ -9,8 +9,7 @@ from accounts.models import User
 from accounts.services import user_create
 from events import services as event_services
 from events.matchmaking import services
-from events.matchmaking.models import MatchmakingConfig, MeetingRequest, MeetingSession, Profile
-from events.models import Event, Registration
+from events.models import Event, MatchmakingConfig, MeetingRequest, MeetingSession, Profile, Registration
 from hubs.models import Hub
 from members.models import Tag
 

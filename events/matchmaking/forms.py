@@ -4,7 +4,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from events.matchmaking.models import MeetingFeedback, Profile
+from events.models import MeetingFeedback, Profile
 from members.models import Segment, Tag
 
 

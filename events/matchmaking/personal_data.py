@@ -4,8 +4,8 @@ slots), for the download, and their withdrawal from upcoming matchmaking when th
 from django.db.models import Q
 from django.utils import timezone
 
-from events.matchmaking.models import Meeting, MeetingFeedback, MeetingRequest, Profile
 from events.matchmaking.services import participant_withdraw, profile_anonymise
+from events.models import Meeting, MeetingFeedback, MeetingRequest, Profile
 
 
 def _iso(value):

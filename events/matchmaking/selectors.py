@@ -9,8 +9,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from events.matchmaking.models import Meeting, MeetingFeedback, MeetingRequest, Profile, Slot
-from events.models import Event, Registration
+from events.models import Event, Meeting, MeetingFeedback, MeetingRequest, Profile, Registration, Slot
 from events.selectors import event_list
 
 # How long after a meeting's slot ends its two sides may give and change feedback.

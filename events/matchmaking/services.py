@@ -13,18 +13,19 @@ from accounts.audit import audit_record
 from common.errors import DomainError
 from events.calendars import agenda_ics
 from events.matchmaking import scheduler
-from events.matchmaking.models import (
+from events.matchmaking.selectors import FEEDBACK_OPEN_FOR, agenda
+from events.models import (
+    InvalidTransition,
     MatchmakingConfig,
     Meeting,
     MeetingFeedback,
     MeetingRequest,
     MeetingSession,
     Profile,
+    Registration,
     Slot,
     Unavailability,
 )
-from events.matchmaking.selectors import FEEDBACK_OPEN_FOR, agenda
-from events.models import InvalidTransition, Registration
 from outbox.services import mail_enqueue
 
 EMAIL = "events/matchmaking/email/"

@@ -2,7 +2,7 @@
 
 from modeltranslation.translator import TranslationOptions, register
 
-from events.matchmaking.models import Profile
+from events.models import Profile
 
 
 @register(Profile)

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from events.calendars import agenda_ics as agenda_calendar
 from events.matchmaking import selectors, services
 from events.matchmaking.forms import AvailabilityForm, CatalogueFilterForm, FeedbackForm, ProfileForm, RequestForm
-from events.matchmaking.models import Meeting, MeetingRequest, Profile, Slot
+from events.models import Meeting, MeetingRequest, Profile, Slot
 
 
 def _participant(request, slug) -> Profile:

@@ -14,8 +14,7 @@ from django.utils import timezone
 from accounts.personal_data import personal_data_covered_models
 from accounts.services import AccountDeletionBlocked, user_delete
 from events.matchmaking import services as matchmaking
-from events.matchmaking.models import MeetingRequest
-from events.models import Answer, Registration
+from events.models import Answer, MeetingRequest, Registration
 from events.services import registration_create
 from members.models import MembershipApplication
 from newsletters.models import ConsentRecord, Subscriber
@@ -409,7 +408,7 @@ def test_the_delete_page_says_what_deletion_does(client):
 
 
 def test_deleting_keeps_the_other_sides_past_meetings_and_feedback(person):
-    from events.matchmaking.models import Meeting, MeetingFeedback, Profile
+    from events.models import Meeting, MeetingFeedback, Profile
 
     user, _other = person
     past = MatchmakingEventFactory(

@@ -40,7 +40,7 @@ def check(page, assert_accessible, width):
 @pytest.mark.parametrize(("language", "width"), [("da", 1280), ("en", 320), ("da", 320), ("en", 1280)])
 def test_profile_request_from_a_suggestion_accept_and_agenda(page, live_server, assert_accessible, language, width):
     from events.matchmaking import services
-    from events.matchmaking.models import Meeting
+    from events.models import Meeting
     from members.models import Tag
 
     page.set_viewport_size({"width": width, "height": 800})

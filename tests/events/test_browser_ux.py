@@ -119,7 +119,7 @@ def test_no_matchmaking_page_scrolls_sideways_on_a_320_px_phone(phone, live_serv
 
 
 def test_the_request_button_on_a_suggestion_card_sends_a_request(page, live_server, assert_accessible):
-    from events.matchmaking.models import MeetingRequest
+    from events.models import MeetingRequest
 
     event, me, helper = matchmaking_world()
     act_as(page, live_server, me.user)

@@ -12,8 +12,7 @@ from django.utils import timezone
 
 from accounts.models import AuditEntry
 from dlsc.settings import CELERY_BEAT_SCHEDULE
-from events.matchmaking.models import Meeting, MeetingRequest
-from events.models import Answer, Registration
+from events.models import Answer, Meeting, MeetingRequest, Registration
 from events.retention import retention_run
 from events.tasks import retention_run_task
 from newsletters.models import ConsentRecord, Subscriber

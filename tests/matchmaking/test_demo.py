@@ -6,7 +6,7 @@ import random
 import pytest
 
 from events.matchmaking import demo
-from events.matchmaking.models import Meeting, MeetingRequest
+from events.models import Meeting, MeetingRequest
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 from icalendar import Calendar
 
 from events.matchmaking import services
-from events.matchmaking.models import Meeting, MeetingRequest, Profile, Unavailability
+from events.models import Meeting, MeetingRequest, Profile, Unavailability
 from outbox.models import OutboxMessage
 from tests.factories import MatchmakingEventFactory, MatchmakingRegistrationFactory, StaffFactory, matchmaking_profile
 

@@ -8,7 +8,7 @@ from django.utils import timezone, translation
 from icalendar import Calendar
 
 from events.matchmaking import services
-from events.matchmaking.models import Meeting, MeetingRequest, Slot
+from events.models import Meeting, MeetingRequest, Slot
 from members.models import Tag
 from tests.factories import (
     MatchmakingEventFactory,

@@ -4,7 +4,7 @@ counterpart is told once in their own language, and the scheduler never places t
 import pytest
 
 from events.matchmaking import services
-from events.matchmaking.models import Meeting, MeetingRequest
+from events.models import Meeting, MeetingRequest
 from events.services import registration_cancel
 from outbox.models import OutboxMessage
 from tests.factories import MatchmakingEventFactory, StaffFactory, matchmaking_profile

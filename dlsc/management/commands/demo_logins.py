@@ -5,7 +5,7 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from accounts.demo import logins
+from dlsc.demo import logins
 from outbox.services import outbox_backlog
 
 

@@ -384,6 +384,3 @@ class Answer(models.Model):
         if self.question.has_options:
             return "; ".join(option.label for option in self.options.all())
         return self.text
-
-
-from events.matchmaking.models import *  # noqa: E402,F403  (matchmaking models live in their own module)

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from events.models import InvalidTransition
+from common.errors import InvalidTransition
 
 
 class MatchmakingConfig(models.Model):

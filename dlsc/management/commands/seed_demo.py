@@ -1,20 +1,12 @@
 """Build demo data through the services. Each app contributes a `demo.py` with `seed(*, rng, stdout)`;
 running it again changes nothing that is already there."""
 
-import importlib
 import random
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-DEMO_MODULES = [
-    "accounts.demo",
-    "hubs.demo",
-    "members.demo",
-    "events.demo",
-    "events.matchmaking.demo",
-    "newsletters.demo",
-]
+from dlsc.demo import BUILDERS, logins
 
 
 class Command(BaseCommand):
@@ -25,18 +17,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, seed, **options):
         rng = random.Random(seed)
-        for module_name in DEMO_MODULES:
-            try:
-                module = importlib.import_module(module_name)
-            except ModuleNotFoundError as exc:
-                if exc.name != module_name:
-                    raise
-                continue
-            self.stdout.write(f"{module_name}:")
+        for module in BUILDERS:
+            self.stdout.write(f"{module.__name__}:")
             with transaction.atomic():
                 module.seed(rng=rng, stdout=self.stdout)
-        from accounts.demo import logins
-
         self.stdout.write(self.style.SUCCESS("Demo data ready. Logins:"))
         for who, email, password in logins():
             self.stdout.write(f"  {who}: {email} / {password}")
