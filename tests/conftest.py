@@ -9,8 +9,10 @@ from django.core.cache import cache
 
 from tests.support import services
 from tests.support.smtp import SmtpSink
+from tests.support.static import static_scan_share
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+static_scan_share()
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
