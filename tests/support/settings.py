@@ -43,3 +43,6 @@ from dlsc.settings import *  # noqa: E402,F403
 
 # Every factory user would otherwise pay PBKDF2's full iteration count.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# The rush tests queue hundreds of sign-ups on one event's lock, on a machine that runs several test processes (and
+# other people's): a wait beyond production's 5 s is load there, not a lost lock. Tests of the timeout set their own.
+DB_LOCK_TIMEOUT_MS = 60_000
