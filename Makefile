@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE := dlsc.settings
 
-.PHONY: help run test lint format messages compilemessages migrate seed bench clean vendor
+.PHONY: help run test test-fast lint format messages compilemessages migrate seed bench clean vendor
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -37,9 +37,15 @@ run: $(STAMP) compilemessages ## Start web, Celery worker and beat on http://127
 	$(BIN)/python manage.py demo_logins --wait 120 & \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
-test: $(STAMP) compilemessages ## Run every test (uses DATABASE_URL and REDIS_URL when set)
+# Test processes in parallel (pytest-xdist): more than the cores, since browser and worker tests mostly wait.
+TEST_WORKERS ?= 3
+
+test: $(STAMP) compilemessages ## Run every test in parallel (uses DATABASE_URL and REDIS_URL when set)
 	STATIC_MANIFEST=1 $(BIN)/python manage.py collectstatic --no-input --verbosity 0
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+
+test-fast: $(STAMP) compilemessages ## The inner loop: every test but those that drive Chromium or start Celery workers
+	$(BIN)/pytest -n $(TEST_WORKERS) -m "not browser and not worker" $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff check and format check, the layers (import-linter, pyproject.toml), no missing migrations
 	$(BIN)/ruff check .

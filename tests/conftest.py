@@ -9,9 +9,28 @@ from django.core.cache import cache
 
 from tests.support import services
 from tests.support.smtp import SmtpSink
+from tests.support.static import static_scan_share
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+static_scan_share()
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+# A test that uses one of these fixtures gets the mark, so `make test-fast` (-m "not browser and not worker") leaves it
+# out without anyone having to remember to mark it.
+MARKS_BY_FIXTURE = {
+    "browser": {"browser", "page", "live_server"},
+    "worker": {"celery_worker"},
+}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        for mark, fixtures in MARKS_BY_FIXTURE.items():
+            if used & fixtures:
+                item.add_marker(mark)
 
 
 @pytest.fixture(autouse=True)
@@ -19,8 +38,6 @@ def _clean_state(settings):
     """Rate limits and cached values must not leak between tests; mail is not published to a broker unless a
     test starts a worker for it."""
     settings.OUTBOX_DELIVER = False
-    # A fast hasher: every factory user would otherwise pay PBKDF2's full iteration count.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     cache.clear()
     yield
     cache.clear()
@@ -28,13 +45,14 @@ def _clean_state(settings):
 
 @pytest.fixture(autouse=True)
 def _reference_data_for_transactional_tests(request):
-    """A transactional test (browser, worker) empties every table when it ends, so the next one starts without the
-    regions, hubs, segments and partners that data migrations load: it gets them again before it runs."""
+    """Without PostgreSQL, a transactional test (browser, worker) empties every table when it ends, so the next one
+    starts without the regions, hubs, segments and partners that data migrations load: it gets them again before it
+    runs. On PostgreSQL the reference snapshot puts them back when the test ends (django_db_setup)."""
     marker = request.node.get_closest_marker("django_db")
     transactional = (marker is not None and marker.kwargs.get("transaction")) or bool(
         {"transactional_db", "live_server", "celery_worker"} & set(request.fixturenames)
     )
-    if transactional:
+    if transactional and not _SNAPSHOT:
         from tests.support.reference_data import reference_data_load
 
         request.getfixturevalue("transactional_db")
@@ -169,10 +187,37 @@ def artifacts_dir():
     return ARTIFACTS
 
 
+_SNAPSHOT = []  # the ReferenceSnapshot of this session's database, once it is taken (PostgreSQL only)
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    """Refill what data migrations loaded, in case a transactional test of an earlier run flushed it."""
-    from tests.support.reference_data import reference_data_load
+    """Start from what migrations load, whatever an earlier run on a reused database left: flush, load the reference
+    data again, and on PostgreSQL keep that state as the snapshot that transactional tests are restored to."""
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import TransactionTestCase
+
+    from tests.support.reference_data import ReferenceSnapshot, reference_data_load
 
     with django_db_blocker.unblock():
+        if connection.vendor != "postgresql":
+            reference_data_load()
+            yield
+            return
+        call_command("flush", verbosity=0, interactive=False)
         reference_data_load()
+        snapshot = ReferenceSnapshot(connection)
+        snapshot.take()
+    flush = TransactionTestCase._fixture_teardown
+
+    def restore(test_case):
+        if test_case.available_apps is not None or test_case.serialized_rollback:
+            return flush(test_case)
+        return snapshot.restore()
+
+    _SNAPSHOT.append(snapshot)
+    TransactionTestCase._fixture_teardown = restore
+    yield
+    TransactionTestCase._fixture_teardown = flush
+    _SNAPSHOT.clear()

@@ -63,6 +63,15 @@ class SmtpSink:
             return list(self.handler.messages)
 
     def start(self):
+        """Listen on a free port; under pytest-xdist another process may take the port between free_port() and the
+        bind, so a few other ports are tried."""
+        for _ in range(4):
+            try:
+                self.controller.start()
+                return self
+            except OSError:
+                self.port = free_port()
+                self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
         self.controller.start()
         return self
 

@@ -60,12 +60,16 @@ class CeleryProcess:
         self.process.wait(timeout=30)
 
     def stop(self) -> None:
+        """A warm shutdown: SIGTERM to the main process only, which lets the task in hand finish (a SIGTERM to the
+        whole group would also end the pool child between sending a mail and marking it sent); then whatever is
+        left of the group is killed."""
         if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.kill()
+            self.process.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=30)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=30)
         self.log.close()
 
 
