@@ -17,7 +17,7 @@ from accounts.audit import audit_record
 from events.matchmaking.models import MeetingFeedback, MeetingRequest, Profile
 from events.models import ANONYMISED_EMAIL_DOMAIN, Answer, Registration
 from newsletters import retention as newsletter_retention
-from outbox import services as outbox
+from outbox import api as outbox
 
 PREVIEW_ROWS = 200
 

@@ -25,7 +25,7 @@ from events.matchmaking.models import (
 )
 from events.matchmaking.selectors import FEEDBACK_OPEN_FOR, agenda
 from events.models import InvalidTransition, Registration
-from outbox.services import mail_enqueue
+from outbox.api import mail_enqueue
 
 EMAIL = "events/matchmaking/email/"
 
