@@ -144,6 +144,27 @@ def test_progress_counts_sent_failed_and_remaining(general, smtp_sink):
     assert (progress.total, progress.sent, progress.failed, progress.remaining, progress.percent) == (4, 2, 1, 1, 75)
 
 
+def test_a_copy_whose_outbox_row_is_gone_is_not_counted_as_sent(general, smtp_sink):
+    SubscriberFactory.create_batch(3, topics=[general])
+    campaign = started(CampaignFactory(topics=[general]))
+    ids = campaign_ids(campaign)
+    messages_deliver(ids=ids[:2])
+    OutboxMessage.objects.filter(pk=ids[0]).delete()
+    progress = campaigns.campaign_progress(campaign=campaign)
+    assert (progress.total, progress.sent, progress.failed, progress.remaining) == (3, 1, 0, 2)
+
+
+def test_pause_holds_the_campaigns_copies_and_resume_releases_them(general):
+    SubscriberFactory.create_batch(2, topics=[general])
+    campaign = started(CampaignFactory(topics=[general]))
+    campaigns.campaign_pause(campaign=campaign, by=None)
+    assert set(OutboxMessage.objects.values_list("status", "group_key")) == {
+        ("held", f"newsletters.campaign:{campaign.pk}")
+    }
+    campaigns.campaign_resume(campaign=campaign, by=None)
+    assert set(OutboxMessage.objects.values_list("status", flat=True)) == {"queued"}
+
+
 def test_campaign_finishes_when_every_copy_is_sent(general, smtp_sink):
     SubscriberFactory.create_batch(2, topics=[general])
     campaign = started(CampaignFactory(topics=[general]))
