@@ -13,7 +13,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 
-from outbox.services import mail_enqueue_rendered, mail_layout
+from outbox.api import mail_enqueue_rendered, mail_layout
 
 
 class AccountAdapter(DefaultAccountAdapter):

@@ -10,7 +10,7 @@ from events.selectors import events_with_seats_left
 from hubs.scoping import user_hub_scope
 from members.selectors import applications_pending, memberships_expiring, memberships_expiring_filter
 from newsletters.selectors import campaigns_sending
-from outbox.services import outbox_backlog
+from outbox.api import outbox_backlog
 
 
 def _link(viewname: str, params: dict) -> str:

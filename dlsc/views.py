@@ -63,7 +63,7 @@ def _broker_state() -> dict:
 @never_cache
 @require_GET
 def healthz(request):
-    from outbox.services import outbox_backlog
+    from outbox.api import outbox_backlog
 
     database = _database_state()
     state = {"database": database, "broker": _broker_state()}

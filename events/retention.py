@@ -16,7 +16,7 @@ from django.utils import timezone
 from accounts.audit import audit_record
 from events.models import ANONYMISED_EMAIL_DOMAIN, Answer, MeetingFeedback, MeetingRequest, Profile, Registration
 from newsletters import retention as newsletter_retention
-from outbox import services as outbox
+from outbox import api as outbox
 
 PREVIEW_ROWS = 200
 

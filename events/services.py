@@ -6,8 +6,6 @@ from datetime import UTC, timedelta
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
-from django.db.models import CharField, Exists, OuterRef, Value
-from django.db.models.functions import Cast, Concat
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -20,9 +18,8 @@ from events.matchmaking.services import participant_withdraw
 from events.models import ANONYMISED_EMAIL_DOMAIN, Answer, Event, InvalidTransition, Profile, Question, Registration
 from events.selectors import confirmed_counts, seats_left, waitlist_position
 from newsletters.models import ConsentRecord
-from newsletters.services import subscription_request
-from outbox.models import OutboxMessage
-from outbox.services import mail_enqueue, mail_withdraw
+from newsletters.subscriptions import subscription_request
+from outbox.api import dedupe_keys_taken, mail_enqueue, mail_withdraw
 
 Status = Registration.Status
 LINK_SIGNING_SALT = "events.registration"
@@ -481,16 +478,10 @@ def reminders_send_due(*, now=None) -> int:
         if not passed:
             continue
         hours, due_at = min(passed)
-        already = OutboxMessage.objects.filter(
-            dedupe_key=Concat(
-                Value(REMINDER_KEY_PREFIX),
-                Cast(OuterRef("pk"), CharField()),
-                Value(f":{_start_stamp(event.starts_at)}:{hours}"),
-                output_field=CharField(),
-            )
-        )
-        due = event.registrations.filter(status=Status.CONFIRMED, created_at__lt=due_at).exclude(Exists(already))
-        for pk in due.values_list("pk", flat=True):
+        due = event.registrations.filter(status=Status.CONFIRMED, created_at__lt=due_at).values_list("pk", flat=True)
+        keys = {pk: f"{reminder_key_prefix(registration_pk=pk, starts_at=event.starts_at)}{hours}" for pk in due}
+        taken = dedupe_keys_taken(keys=keys.values())
+        for pk in (pk for pk, key in keys.items() if key not in taken):
             with transaction.atomic():
                 # The lock keeps a cancellation from slipping in between the status check and the write.
                 registration = Registration.objects.select_for_update().select_related("event").filter(pk=pk).first()
@@ -499,7 +490,7 @@ def reminders_send_due(*, now=None) -> int:
                 prefix = reminder_key_prefix(registration_pk=registration.pk, starts_at=registration.event.starts_at)
                 key = f"{prefix}{hours}"
                 # A run that held this lock before us has committed its row; skip rendering a mail owed no more.
-                if OutboxMessage.objects.filter(dedupe_key=key).exists():
+                if dedupe_keys_taken(keys=[key]):
                     continue
                 message = _mail_registration(
                     registration=registration, name="reminder", dedupe_key=key, hours_before=hours

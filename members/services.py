@@ -28,7 +28,7 @@ from members.models import (
     OrganisationRole,
 )
 from members.selectors import DIRECTORY_CACHE_VERSION_KEY, directory_cache_version_new
-from outbox.services import mail_enqueue
+from outbox.api import mail_enqueue
 
 Role = OrganisationRole.Role
 INVITATION_SALT = "members.invitation"

@@ -17,10 +17,9 @@ from modeltranslation.admin import TranslationAdmin
 
 from common import exports
 from hubs.scoping import HubScopedAdminMixin
-from newsletters import selectors, services
+from newsletters import campaigns, selectors, subscriptions
 from newsletters.forms import CampaignScheduleForm, CampaignSendForm, ImportForm
 from newsletters.models import Campaign, ConsentRecord, InvalidTransition, Subscriber, Topic
-from outbox.models import OutboxMessage
 
 
 def status_badge(value: str, label) -> str:
@@ -107,8 +106,8 @@ class SubscriberAdmin(admin.ModelAdmin):
             raise Http404
         return exports.csv_response(
             filename=f"consent-{subscriber.pk}.csv",
-            header=services.CONSENT_EXPORT_FIELDS,
-            rows=services.consent_export_rows(subscriber=subscriber),
+            header=selectors.CONSENT_EXPORT_FIELDS,
+            rows=selectors.consent_export_rows(subscriber=subscriber),
         )
 
     def import_view(self, request):
@@ -119,7 +118,7 @@ class SubscriberAdmin(admin.ModelAdmin):
         if request.method == "POST":
             if form.is_valid():
                 try:
-                    result = services.subscribers_import(
+                    result = subscriptions.subscribers_import(
                         csv_text=form.cleaned_data["file"],
                         topics=list(form.cleaned_data["topics"]),
                         consented_at=form.cleaned_data["consented_at"],
@@ -127,7 +126,7 @@ class SubscriberAdmin(admin.ModelAdmin):
                         consent_text_version=form.cleaned_data["consent_text_version"],
                         actor=request.user,
                     )
-                except services.ImportRejected as exc:
+                except subscriptions.ImportRejected as exc:
                     errors = exc.errors
                 else:
                     self.message_user(
@@ -150,7 +149,7 @@ class SubscriberAdmin(admin.ModelAdmin):
     @admin.action(description=gettext_lazy("Unsubscribe the selected subscribers"), permissions=["change"])
     def unsubscribe_selected(self, request, queryset):
         done = sum(
-            services.subscriber_unsubscribe(
+            subscriptions.subscriber_unsubscribe(
                 subscriber=subscriber, source=ConsentRecord.Source.STAFF, ip_address=None, actor=request.user
             )
             for subscriber in queryset
@@ -214,17 +213,7 @@ class CampaignAdmin(HubScopedAdminMixin, TranslationAdmin):
     ]
 
     def get_queryset(self, request):
-        sent = Q(deliveries__message__isnull=True) | Q(deliveries__message__status=OutboxMessage.Status.SENT)
-        return (
-            super()
-            .get_queryset(request)
-            .select_related("hub")
-            .annotate(
-                delivery_total=Count("deliveries"),
-                delivery_sent=Count("deliveries", filter=Q(deliveries__isnull=False) & sent),
-                delivery_failed=Count("deliveries", filter=Q(deliveries__message__status=OutboxMessage.Status.FAILED)),
-            )
-        )
+        return selectors.campaigns_with_progress(super().get_queryset(request).select_related("hub"))
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.status not in (Campaign.Status.DRAFT, Campaign.Status.SCHEDULED):
@@ -270,7 +259,7 @@ class CampaignAdmin(HubScopedAdminMixin, TranslationAdmin):
         campaign = self._campaign(request, pk)
         if language not in ("da", "en"):
             raise Http404
-        content = services.campaign_content(campaign=campaign, language=language)
+        content = campaigns.campaign_content(campaign=campaign, language=language)
         context = {
             **self.admin_site.each_context(request),
             "title": _("Preview: %(subject)s") % {"subject": content["subject"]},
@@ -291,7 +280,9 @@ class CampaignAdmin(HubScopedAdminMixin, TranslationAdmin):
         if request.method == "POST":
             if form.is_valid():
                 try:
-                    services.campaign_schedule(campaign=campaign, at=form.cleaned_data["scheduled_at"], by=request.user)
+                    campaigns.campaign_schedule(
+                        campaign=campaign, at=form.cleaned_data["scheduled_at"], by=request.user
+                    )
                 except InvalidTransition:
                     self.message_user(
                         request, _("Only a draft or scheduled campaign can be scheduled."), messages.ERROR
@@ -335,7 +326,7 @@ class CampaignAdmin(HubScopedAdminMixin, TranslationAdmin):
             "recipient_count": expected,
             "topics": list(campaign.topics.all()),
             "contents": [
-                {"code": code, "name": name, **services.campaign_content(campaign=campaign, language=code)}
+                {"code": code, "name": name, **campaigns.campaign_content(campaign=campaign, language=code)}
                 for code, name in settings.LANGUAGES
             ],
             "opts": self.model._meta,
@@ -369,7 +360,7 @@ class CampaignAdmin(HubScopedAdminMixin, TranslationAdmin):
 
     def _send_test(self, request, campaign):
         language = request.user.preferred_language
-        services.campaign_send_test(campaign=campaign, to=request.user.email, language=language)
+        campaigns.campaign_send_test(campaign=campaign, to=request.user.email, language=language)
         self.message_user(
             request,
             _("A test copy of “%(subject)s” is on its way to %(email)s.")
@@ -396,16 +387,16 @@ class CampaignAdmin(HubScopedAdminMixin, TranslationAdmin):
         self.message_user(request, done_message % {"subject": campaign.subject}, messages.SUCCESS)
 
     def _send_now(self, request, campaign):
-        self._transition(request, campaign, services.campaign_send_now, _("“%(subject)s” is being sent."))
+        self._transition(request, campaign, campaigns.campaign_send_now, _("“%(subject)s” is being sent."))
 
     def _pause(self, request, campaign):
-        self._transition(request, campaign, services.campaign_pause, _("“%(subject)s” is paused."))
+        self._transition(request, campaign, campaigns.campaign_pause, _("“%(subject)s” is paused."))
 
     def _resume(self, request, campaign):
-        self._transition(request, campaign, services.campaign_resume, _("“%(subject)s” is sending again."))
+        self._transition(request, campaign, campaigns.campaign_resume, _("“%(subject)s” is sending again."))
 
     def _unschedule(self, request, campaign):
-        self._transition(request, campaign, services.campaign_unschedule, _("“%(subject)s” is a draft again."))
+        self._transition(request, campaign, campaigns.campaign_unschedule, _("“%(subject)s” is a draft again."))
 
     @admin.action(description=gettext_lazy("Send a test copy to me"), permissions=["change"])
     def send_test_to_me(self, request, queryset):

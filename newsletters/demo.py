@@ -1,14 +1,14 @@
 """Demo newsletter data: topics, about thirty subscribers in every state, two sent campaigns and a draft.
-Idempotent; built through the services."""
+Idempotent; built through the subscriptions."""
 
 from datetime import timedelta
 
 from django.utils import timezone
 
 from hubs.models import Hub
-from newsletters import services
-from newsletters.models import Campaign, ConsentRecord, Delivery, Subscriber, Topic
-from outbox import demo as outbox_demo
+from newsletters import campaigns, subscriptions
+from newsletters.models import Campaign, ConsentRecord, Subscriber, Topic
+from outbox import api as outbox
 
 TOPICS = [
     (
@@ -79,7 +79,7 @@ def _subscribers(*, rng, topics, stdout) -> None:
         email = f"reader{number + 1}@demo.dlsc.example"
         name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
         chosen = rng.sample(topics, k=rng.randint(1, min(3, len(topics))))
-        subscriber = services.subscription_request(
+        subscriber = subscriptions.subscription_request(
             email=email,
             name=name,
             language=rng.choice(["da", "da", "en"]),
@@ -89,14 +89,14 @@ def _subscribers(*, rng, topics, stdout) -> None:
         )
         if state == "pending":
             continue
-        token = services.subscriber_token(subscriber=subscriber, salt=services.CONFIRM_SALT)
-        services.subscription_confirm(token=token, ip_address=f"192.0.2.{number + 1}")
+        token = subscriptions.subscriber_token(subscriber=subscriber, salt=subscriptions.CONFIRM_SALT)
+        subscriptions.subscription_confirm(token=token, ip_address=f"192.0.2.{number + 1}")
         if state == "unsubscribed":
-            services.subscriber_unsubscribe(
+            subscriptions.subscriber_unsubscribe(
                 subscriber=subscriber, source=ConsentRecord.Source.EMAIL_LINK, ip_address=None
             )
         elif state in ("bounced", "complained"):
-            services.subscriber_mark_undeliverable(
+            subscriptions.subscriber_mark_undeliverable(
                 email=email, status=state, source=ConsentRecord.Source.MAIL_PROVIDER, note="demo"
             )
     stdout.write(f"  {len(states)} subscribers")
@@ -110,12 +110,11 @@ def _campaigns(*, topics, stdout) -> None:
         fields = {key: value for key, value in spec.items() if key != "days_ago"}
         campaign = Campaign.objects.create(**fields)
         campaign.topics.set([general])
-        services.campaign_start(campaign_id=campaign.pk)
+        campaigns.campaign_start(campaign_id=campaign.pk)
         # Demo history: these went out weeks ago, so their copies are shown as delivered rather than mailed now.
         sent_at = timezone.now() - timedelta(days=spec["days_ago"])
-        copies = Delivery.objects.filter(campaign=campaign).values_list("message_id", flat=True)
-        outbox_demo.messages_mark_sent_in_the_past(ids=list(copies), sent_at=sent_at)
-        services.campaign_finish_if_done(campaign_id=campaign.pk)
+        outbox.group_mark_sent(group=campaigns.campaign_group(campaign_id=campaign.pk), sent_at=sent_at)
+        campaigns.campaign_finish_if_done(campaign_id=campaign.pk)
         Campaign.objects.filter(pk=campaign.pk).update(started_at=sent_at, finished_at=sent_at)
         stdout.write(f"  sent campaign {spec['subject_en']}")
     if not Campaign.objects.filter(status=Campaign.Status.DRAFT).exists():

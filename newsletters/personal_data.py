@@ -4,7 +4,7 @@ them), for the download; on account deletion the subscriber is unsubscribed and 
 from django.db.models import Q
 
 from newsletters.models import Subscriber
-from newsletters.services import subscriber_erase
+from newsletters.subscriptions import subscriber_erase
 
 
 def _subscribers(user):

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 
+from common.locks import locked
 from newsletters.models import ConsentRecord, Subscriber
 
 
@@ -22,8 +23,6 @@ def unconfirmed_subscribers_due(*, now) -> QuerySet[Subscriber]:
 def unconfirmed_subscribers_purge(*, now) -> int:
     """Delete them with their ledger and topics; returns how many subscribers went."""
     with transaction.atomic():
-        pks = list(
-            unconfirmed_subscribers_due(now=now).select_for_update(skip_locked=True).values_list("pk", flat=True)
-        )
+        pks = list(locked(unconfirmed_subscribers_due(now=now), skip_locked=True).values_list("pk", flat=True))
         Subscriber.objects.filter(pk__in=pks).delete()
     return len(pks)

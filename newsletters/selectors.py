@@ -1,8 +1,11 @@
-"""Reads for the newsletter pages (the public archive), who a campaign would reach, and the admin index."""
+"""Reads for the newsletter pages (the public archive), a member's subscription, who a campaign reaches, the
+consent ledger's export and proof of an erased address's withdrawal, and the admin's campaign progress."""
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
+from django.utils.crypto import salted_hmac
 
-from newsletters.models import Campaign, Subscriber
+from newsletters.models import Campaign, ConsentRecord, Subscriber
+from outbox import api as outbox
 
 
 def archive_campaigns() -> QuerySet[Campaign]:
@@ -18,6 +21,10 @@ def campaign_audience(*, campaign: Campaign) -> QuerySet[Subscriber]:
     return Subscriber.objects.filter(status=Subscriber.Status.CONFIRMED, topics__in=campaign.topics.all()).distinct()
 
 
+def campaign_recipients(*, campaign: Campaign):
+    return campaign_audience(campaign=campaign).order_by("pk").values_list("pk", "email", "language")
+
+
 def campaign_recipient_count(*, campaign: Campaign) -> int:
     return campaign_audience(campaign=campaign).count()
 
@@ -28,3 +35,63 @@ def campaigns_sending(*, hubs=None) -> QuerySet[Campaign]:
     if hubs is not None:
         campaigns = campaigns.filter(hub__in=hubs)
     return campaigns
+
+
+def campaigns_with_progress(campaigns: QuerySet[Campaign]) -> QuerySet[Campaign]:
+    """Each campaign with `delivery_total`, `delivery_sent` and `delivery_failed`, from its copies' real outbox
+    statuses in the same query (a copy whose row is gone is neither sent nor failed)."""
+    return campaigns.annotate(
+        delivery_total=Count("deliveries"),
+        delivery_sent=Count("deliveries", filter=Q(deliveries__message__status=outbox.Status.SENT)),
+        delivery_failed=Count("deliveries", filter=Q(deliveries__message__status=outbox.Status.FAILED)),
+    )
+
+
+def account_subscription(*, user) -> Subscriber | None:
+    return Subscriber.objects.filter(email__iexact=user.email).prefetch_related("topics").first()
+
+
+CONSENT_EXPORT_FIELDS = [
+    "email",
+    "occurred_at",
+    "recorded_at",
+    "action",
+    "source",
+    "ip_address",
+    "consent_text_version",
+    "topics",
+    "language",
+    "actor",
+    "note",
+]
+
+
+def consent_export_rows(*, subscriber: Subscriber) -> list[list]:
+    """The whole ledger of one subscriber, oldest first, one row per CONSENT_EXPORT_FIELDS."""
+    return [
+        [
+            subscriber.email,
+            record.occurred_at.isoformat(),
+            record.recorded_at.isoformat(),
+            record.action,
+            record.source,
+            record.ip_address or "",
+            record.consent_text_version,
+            " ".join(record.topics),
+            record.language,
+            record.actor.email if record.actor else "",
+            record.note,
+        ]
+        for record in subscriber.consent_records.select_related("actor").order_by("occurred_at", "pk")
+    ]
+
+
+def consent_tombstone_hash(*, email: str) -> str:
+    """A keyed hash (HMAC-SHA256 under SECRET_KEY) of an address: it proves a withdrawal for that address without
+    keeping it, and cannot be reversed or recomputed without the key."""
+    return salted_hmac("newsletters.consent-tombstone", email.strip().lower(), algorithm="sha256").hexdigest()
+
+
+def consent_withdrawal_proof(*, email: str) -> ConsentRecord | None:
+    """The tombstone left when this address's subscriber was erased, if any."""
+    return ConsentRecord.objects.filter(email_hash=consent_tombstone_hash(email=email)).order_by("-pk").first()

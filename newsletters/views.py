@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.portal import portal_sections
 from accounts.ratelimit import client_ip, ratelimit_consume
-from newsletters import selectors, services
+from newsletters import campaigns, selectors, subscriptions
 from newsletters.consent import CONSENT_TEXT_VERSION
 from newsletters.forms import AccountTopicsForm, PreferencesForm, SubscribeForm
 from newsletters.models import ConsentRecord, Subscriber
@@ -41,7 +41,7 @@ def subscribe(request):
         return render(request, "newsletters/subscribe.html", {"form": form}, status=400)
     if not form.cleaned_data["website"]:
         try:
-            services.subscription_request(
+            subscriptions.subscription_request(
                 email=form.cleaned_data["email"],
                 name=form.cleaned_data["name"],
                 language=form.cleaned_data["language"],
@@ -62,17 +62,17 @@ def confirm(request, token):
     if request.method == "GET":
         # Mail scanners follow links: confirming takes a click on the page's button.
         try:
-            services.subscriber_from_token(
-                token=token, salt=services.CONFIRM_SALT, max_age=settings.NEWSLETTER_CONFIRM_MAX_AGE
+            subscriptions.subscriber_from_token(
+                token=token, salt=subscriptions.CONFIRM_SALT, max_age=settings.NEWSLETTER_CONFIRM_MAX_AGE
             )
-        except services.BadToken:
+        except subscriptions.BadToken:
             return _bad_link(request)
         return render(request, "newsletters/confirm.html", {"token": token})
     try:
-        subscriber = services.subscription_confirm(token=token, ip_address=client_ip(request))
-    except services.BadToken:
+        subscriber = subscriptions.subscription_confirm(token=token, ip_address=client_ip(request))
+    except subscriptions.BadToken:
         return _bad_link(request)
-    links = services.subscriber_links(subscriber=subscriber)
+    links = subscriptions.subscriber_links(subscriber=subscriber)
     return render(request, "newsletters/confirmed.html", {"preferences_url": links["preferences_url"]})
 
 
@@ -82,12 +82,12 @@ def unsubscribe(request, token):
     """RFC 8058: a POST (the mailbox provider's one-click, body "List-Unsubscribe=One-Click", or the page's
     button) unsubscribes at once, authenticated by the signed token alone. A GET only shows the button."""
     try:
-        subscriber = services.subscriber_from_token(token=token, salt=services.UNSUBSCRIBE_SALT)
-    except services.BadToken:
+        subscriber = subscriptions.subscriber_from_token(token=token, salt=subscriptions.UNSUBSCRIBE_SALT)
+    except subscriptions.BadToken:
         return _bad_link(request)
     if request.method == "GET":
         return render(request, "newsletters/unsubscribe.html", {"token": token, "subscriber": subscriber})
-    services.subscriber_unsubscribe(
+    subscriptions.subscriber_unsubscribe(
         subscriber=subscriber, source=ConsentRecord.Source.EMAIL_LINK, ip_address=client_ip(request)
     )
     return render(request, "newsletters/unsubscribed.html", {"subscriber": subscriber})
@@ -96,10 +96,10 @@ def unsubscribe(request, token):
 @require_http_methods(["GET", "POST"])
 def preferences(request, token):
     try:
-        subscriber = services.subscriber_from_token(token=token, salt=services.PREFERENCES_SALT)
-    except services.BadToken:
+        subscriber = subscriptions.subscriber_from_token(token=token, salt=subscriptions.PREFERENCES_SALT)
+    except subscriptions.BadToken:
         return _bad_link(request)
-    unsubscribe_token = services.subscriber_token(subscriber=subscriber, salt=services.UNSUBSCRIBE_SALT)
+    unsubscribe_token = subscriptions.subscriber_token(subscriber=subscriber, salt=subscriptions.UNSUBSCRIBE_SALT)
     context = {"subscriber": subscriber, "unsubscribe_token": unsubscribe_token}
     if request.method == "GET":
         initial = {"language": subscriber.language, "topics": list(subscriber.topics.all())}
@@ -111,7 +111,7 @@ def preferences(request, token):
         return _bad_link(request)
     if subscriber.status == Subscriber.Status.UNSUBSCRIBED and form.cleaned_data["topics"]:
         # Coming back needs a fresh, confirmed opt-in; topics alone do not resubscribe anyone.
-        services.subscription_request(
+        subscriptions.subscription_request(
             email=subscriber.email,
             name=subscriber.name,
             language=form.cleaned_data["language"],
@@ -122,7 +122,7 @@ def preferences(request, token):
         )
         messages.success(request, _("We have sent you an email: confirm there to receive newsletters again."))
         return redirect(request.path)
-    services.subscriber_preferences_update(
+    subscriptions.subscriber_preferences_update(
         subscriber=subscriber,
         language=form.cleaned_data["language"],
         topics=list(form.cleaned_data["topics"]),
@@ -134,7 +134,7 @@ def preferences(request, token):
 
 
 def portal_section_context(request) -> dict:
-    subscriber = services.account_subscription(user=request.user)
+    subscriber = selectors.account_subscription(user=request.user)
     active = subscriber is not None and subscriber.status == Subscriber.Status.CONFIRMED
     initial = {"topics": list(subscriber.topics.all()) if active else []}
     return {"form": AccountTopicsForm(initial=initial), "subscriber": subscriber, "subscribed": active}
@@ -147,7 +147,7 @@ def account_topics(request):
     if not form.is_valid():
         messages.error(request, _("Please choose among the topics listed."))
         return render(request, "accounts/portal.html", {"sections": portal_sections(request)}, status=400)
-    subscriber = services.account_subscription_update(
+    subscriber = subscriptions.account_subscription_update(
         user=request.user, topics=list(form.cleaned_data["topics"]), ip_address=client_ip(request)
     )
     if subscriber is not None and subscriber.status == Subscriber.Status.CONFIRMED:
@@ -166,7 +166,7 @@ def archive_detail(request, pk):
     campaign = selectors.archive_campaign(pk=pk)
     if campaign is None:
         raise Http404
-    content = services.campaign_content(campaign=campaign, language=translation.get_language())
+    content = campaigns.campaign_content(campaign=campaign, language=translation.get_language())
     return render(request, "newsletters/archive_detail.html", {"campaign": campaign, "content": content})
 
 
@@ -182,10 +182,10 @@ class ArchiveFeed(Feed):
         return selectors.archive_campaigns()[:30]
 
     def item_title(self, item):
-        return services.campaign_content(campaign=item, language=translation.get_language())["subject"]
+        return campaigns.campaign_content(campaign=item, language=translation.get_language())["subject"]
 
     def item_description(self, item):
-        return services.campaign_content(campaign=item, language=translation.get_language())["body_html"]
+        return campaigns.campaign_content(campaign=item, language=translation.get_language())["body_html"]
 
     def item_pubdate(self, item):
         return item.finished_at

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
-from outbox import services
+from outbox import api, selectors
 from outbox.models import OutboxMessage
 
 # Shown first on a mail's page, with the HTML part rendered and the text part; the rest of the row follows.
@@ -55,7 +55,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     fields = readonly_fields
 
     def changelist_view(self, request, extra_context=None):
-        halt = services.delivery_halted()
+        halt = selectors.delivery_halted()
         if halt is not None:
             self.message_user(
                 request,
@@ -117,7 +117,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
         resent = 0
         resendable = [OutboxMessage.Status.FAILED, OutboxMessage.Status.RETRYING, OutboxMessage.Status.QUEUED]
         for message in queryset.filter(status__in=resendable):
-            services.message_resend(message=message)
+            api.message_resend(message=message)
             resent += 1
         self.message_user(
             request,

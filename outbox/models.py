@@ -26,6 +26,8 @@ class OutboxMessage(models.Model):
         RETRYING = "retrying", pgettext_lazy("mail status", "Retrying")
         FAILED = "failed", pgettext_lazy("mail status", "Failed")
         CANCELLED = "cancelled", pgettext_lazy("mail status", "Cancelled")
+        # Kept back by its sender (a paused campaign): neither a claim nor the sweeper picks it up until released.
+        HELD = "held", pgettext_lazy("mail status", "Held")
 
     template = models.CharField(_("template"), max_length=200)
     to = models.EmailField(_("recipient"), max_length=254)
@@ -42,6 +44,8 @@ class OutboxMessage(models.Model):
     attachments = models.JSONField(_("attachments"), default=list, blank=True)
     # Makes an enqueue idempotent: a second row with the same key is never written.
     dedupe_key = models.CharField(_("deduplication key"), max_length=200, null=True, blank=True, unique=True)
+    # The sender's name for a set of mails held, released and counted together (a campaign's copies).
+    group_key = models.CharField(_("group"), max_length=100, blank=True, db_index=True)
 
     class Failure(models.TextChoices):
         # The relay deferred (4xx), or could not be reached: retried with backoff, never a bounce.
@@ -101,6 +105,21 @@ class OutboxMessage(models.Model):
         self.status = self.Status.QUEUED
         self.next_attempt_at = now
         self.sending_started_at = None
+
+
+class OutboxHold(models.Model):
+    """A group its sender holds: its waiting mail is held, and a row that would go back to the queue (handed back
+    by a batch, freed by the sweeper, written into the group) is held instead, until the group is released."""
+
+    group_key = models.CharField(_("group"), max_length=100, unique=True)
+    created_at = models.DateTimeField(_("held since"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("held group")
+        verbose_name_plural = _("held groups")
+
+    def __str__(self):
+        return self.group_key
 
 
 class DeliveryHalt(models.Model):

@@ -1,4 +1,4 @@
-"""The mails the outbox holds for a person: listed in their download; on erasure, mail still queued to them is
+"""The mails the outbox holds for a person: listed in their download; on erasure, mail still queued (or held) to them is
 cancelled and every row to them loses the address, the body and the attachments (subject, date, status stay)."""
 
 from functools import reduce
@@ -37,9 +37,9 @@ def outbox_erase(user) -> None:
     """Runs last, after the other apps have queued what they owe others (and the person) on the way out."""
     with transaction.atomic():
         rows = _rows(user)
-        rows.filter(status__in=[OutboxMessage.Status.QUEUED, OutboxMessage.Status.RETRYING]).update(
-            status=OutboxMessage.Status.CANCELLED
-        )
+        rows.filter(
+            status__in=[OutboxMessage.Status.QUEUED, OutboxMessage.Status.RETRYING, OutboxMessage.Status.HELD]
+        ).update(status=OutboxMessage.Status.CANCELLED)
         # A row being sent right now keeps its address until the worker is done with it.
         rows.exclude(status=OutboxMessage.Status.SENDING).update(
             to="", reply_to="", body_text="", body_html="", headers={}, attachments=[]

@@ -1,15 +1,15 @@
-"""Celery tasks for the outbox: thin wrappers that take ids and call the services."""
+"""Celery tasks for the outbox: thin wrappers that take ids and call the delivery functions."""
 
 from celery import shared_task
 
-from outbox import services
+from outbox import delivery
 
 
 @shared_task(acks_late=True)
 def outbox_deliver_task(ids: list[int]) -> dict:
-    return services.messages_deliver(ids=ids)
+    return delivery.messages_deliver(ids=ids)
 
 
 @shared_task(acks_late=True)
 def outbox_sweep_task() -> dict:
-    return services.outbox_sweep()
+    return delivery.outbox_sweep()

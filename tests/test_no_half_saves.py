@@ -397,7 +397,7 @@ def test_unsubscribing_with_a_forged_link_saves_nothing(client):
 
 @covers("newsletters:preferences")
 def test_preferences_with_an_unknown_topic_saves_nothing(client):
-    from newsletters.services import PREFERENCES_SALT, subscriber_token
+    from newsletters.subscriptions import PREFERENCES_SALT, subscriber_token
 
     topic = TopicFactory()
     subscriber = SubscriberFactory(topics=[topic])

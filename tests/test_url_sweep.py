@@ -177,7 +177,13 @@ def world(django_db_setup, django_db_blocker):
     from hubs.models import Region
     from members.models import Invitation, Segment, Tag
     from members.services import application_submit, invitation_token
-    from newsletters.services import CONFIRM_SALT, PREFERENCES_SALT, UNSUBSCRIBE_SALT, consent_record, subscriber_token
+    from newsletters.subscriptions import (
+        CONFIRM_SALT,
+        PREFERENCES_SALT,
+        UNSUBSCRIBE_SALT,
+        consent_record,
+        subscriber_token,
+    )
     from outbox.models import OutboxMessage
 
     # The sweep logs in many times and sends many passwords; a cheap hasher keeps each from costing a PBKDF2 run.

@@ -26,7 +26,7 @@ from events.models import (
     Slot,
     Unavailability,
 )
-from outbox.services import mail_enqueue
+from outbox.api import mail_enqueue
 
 EMAIL = "events/matchmaking/email/"
 

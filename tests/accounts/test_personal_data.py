@@ -18,9 +18,10 @@ from events.models import Answer, MeetingRequest, Registration
 from events.services import registration_create
 from members.models import MembershipApplication
 from newsletters.models import ConsentRecord, Subscriber
-from newsletters.services import consent_record, consent_withdrawal_proof
+from newsletters.selectors import consent_withdrawal_proof
+from newsletters.subscriptions import consent_record
+from outbox.api import mail_enqueue_rendered
 from outbox.models import OutboxMessage
-from outbox.services import mail_enqueue_rendered
 from tests.factories import (
     PASSWORD,
     EventFactory,

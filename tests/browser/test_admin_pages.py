@@ -3,7 +3,7 @@ mail in the outbox is shown rendered in a sandboxed frame beside its text part."
 
 import pytest
 
-from outbox.services import mail_enqueue_rendered
+from outbox.api import mail_enqueue_rendered
 from tests.browser.journeys import staff_log_in
 from tests.factories import EventFactory, EventRegistrationFactory
 

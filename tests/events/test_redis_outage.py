@@ -8,8 +8,9 @@ import uuid
 import pytest
 
 from events.models import Registration
+from outbox.api import background_publishes_wait
+from outbox.delivery import outbox_sweep
 from outbox.models import OutboxMessage
-from outbox.services import background_publishes_wait, outbox_sweep
 from tests.factories import EventFactory
 from tests.support import services, workers
 

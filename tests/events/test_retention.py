@@ -16,7 +16,7 @@ from events.models import Answer, Meeting, MeetingRequest, Registration
 from events.retention import retention_run
 from events.tasks import retention_run_task
 from newsletters.models import ConsentRecord, Subscriber
-from outbox.services import mail_enqueue_rendered
+from outbox.api import mail_enqueue_rendered
 from tests.factories import (
     EventFactory,
     EventQuestionFactory,

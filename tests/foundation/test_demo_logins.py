@@ -5,7 +5,7 @@ import io
 import pytest
 from django.core.management import call_command
 
-from outbox.services import mail_enqueue_rendered
+from outbox.api import mail_enqueue_rendered
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,8 @@ import redis
 from django.core.cache import cache
 
 from newsletters.consent import CONSENT_TEXT_VERSION
+from outbox.api import background_publishes_wait
 from outbox.models import OutboxMessage
-from outbox.services import background_publishes_wait
 from tests.factories import PASSWORD, EventFactory, TopicFactory, UserFactory
 from tests.support import services
 from tests.support.frozen import FrozenServer

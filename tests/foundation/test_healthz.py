@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
+from outbox.api import mail_enqueue_rendered
 from outbox.models import OutboxMessage
-from outbox.services import mail_enqueue_rendered
 from tests.support import workers
 from tests.support.services import free_port
 

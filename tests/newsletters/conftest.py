@@ -2,8 +2,8 @@
 
 import pytest
 
+from outbox.delivery import messages_deliver
 from outbox.models import OutboxMessage
-from outbox.services import messages_deliver
 from tests.factories import StaffFactory, TopicFactory, staff_totp_activate
 
 

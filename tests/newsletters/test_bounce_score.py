@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from newsletters import services
+from newsletters import campaigns
 from newsletters.models import Subscriber
 from newsletters.tasks import campaign_batch_task
 from outbox.models import OutboxMessage
@@ -19,7 +19,7 @@ NO_SUCH_USER = "550 5.1.1 No such user here"
 def _campaign_refused(*, general, smtp_sink, subscriber) -> None:
     smtp_sink.refuse(addresses={subscriber.email: NO_SUCH_USER})
     campaign = CampaignFactory(topics=[general])
-    services.campaign_start(campaign_id=campaign.pk)
+    campaigns.campaign_start(campaign_id=campaign.pk)
     ids = list(
         OutboxMessage.objects.filter(newsletter_delivery__campaign=campaign).values_list("pk", flat=True).order_by("pk")
     )
@@ -31,8 +31,8 @@ def test_a_refused_copy_adds_one_to_the_score_once_and_the_subscriber_stays(gene
     subscriber = SubscriberFactory(topics=[general])
     other = SubscriberFactory(topics=[general])
     _campaign_refused(general=general, smtp_sink=smtp_sink, subscriber=subscriber)
-    services.newsletters_tick()
-    services.newsletters_tick()
+    campaigns.newsletters_tick()
+    campaigns.newsletters_tick()
     subscriber.refresh_from_db()
     assert (subscriber.status, subscriber.bounce_score) == (Subscriber.Status.CONFIRMED, 1)
     assert [message["To"] for message in smtp_sink.messages] == [other.email]

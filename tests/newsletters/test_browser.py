@@ -2,10 +2,10 @@ import re
 
 import pytest
 
-from newsletters import services
+from newsletters import campaigns
 from newsletters.models import Subscriber
+from outbox.delivery import messages_deliver
 from outbox.models import OutboxMessage
-from outbox.services import messages_deliver
 from tests.factories import CampaignFactory, TopicFactory
 
 
@@ -43,7 +43,7 @@ def test_subscribe_confirm_receive_unsubscribe_and_receive_nothing_more(
     assert Subscriber.objects.get(email="journey@example.com").status == "confirmed"
 
     campaign = CampaignFactory(topics=[topic], subject_en="Cluster news")
-    services.campaign_start(campaign_id=campaign.pk)
+    campaigns.campaign_start(campaign_id=campaign.pk)
     deliver_waiting()
     newsletter = [m for m in smtp_sink.to("journey@example.com") if m["Subject"] == "Cluster news"]
     assert len(newsletter) == 1
@@ -58,7 +58,7 @@ def test_subscribe_confirm_receive_unsubscribe_and_receive_nothing_more(
 
     received = len(smtp_sink.messages)
     later = CampaignFactory(topics=[topic], subject_en="More news")
-    assert services.campaign_start(campaign_id=later.pk) == 0
+    assert campaigns.campaign_start(campaign_id=later.pk) == 0
     deliver_waiting()
     assert len(smtp_sink.messages) == received
 

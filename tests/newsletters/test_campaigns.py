@@ -5,17 +5,17 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from newsletters import services
+from newsletters import campaigns, subscriptions
 from newsletters.models import Campaign, Delivery, Subscriber
+from outbox.delivery import messages_deliver
 from outbox.models import OutboxMessage
-from outbox.services import messages_deliver
 from tests.factories import CampaignFactory, SubscriberFactory, TopicFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def started(campaign):
-    services.campaign_start(campaign_id=campaign.pk)
+    campaigns.campaign_start(campaign_id=campaign.pk)
     campaign.refresh_from_db()
     return campaign
 
@@ -42,7 +42,7 @@ def test_start_fixes_one_delivery_per_confirmed_subscriber_of_the_topics(general
 def test_start_twice_adds_nobody(general):
     SubscriberFactory(topics=[general])
     campaign = started(CampaignFactory(topics=[general]))
-    assert services.campaign_start(campaign_id=campaign.pk) == 0
+    assert campaigns.campaign_start(campaign_id=campaign.pk) == 0
     assert Delivery.objects.count() == 1
 
 
@@ -96,7 +96,7 @@ def test_the_mailed_preferences_link_opens_the_page(client, general, smtp_sink):
 
 def test_an_unsubscribed_subscriber_gets_nothing_from_the_next_campaign(general, smtp_sink):
     subscriber = SubscriberFactory(topics=[general])
-    services.subscriber_unsubscribe(subscriber=subscriber, source="email_link", ip_address=None)
+    subscriptions.subscriber_unsubscribe(subscriber=subscriber, source="email_link", ip_address=None)
     campaign = started(CampaignFactory(topics=[general]))
     assert campaign.recipient_count == 0
 
@@ -106,7 +106,7 @@ def test_paused_campaign_sends_nothing_from_batches_already_queued(general, smtp
     campaign = started(CampaignFactory(topics=[general]))
     ids = campaign_ids(campaign)
     messages_deliver(ids=ids[:2])
-    services.campaign_pause(campaign=campaign, by=None)
+    campaigns.campaign_pause(campaign=campaign, by=None)
     assert messages_deliver(ids=ids) == {"sent": 0, "failed": 0, "skipped": 5}
     assert len(smtp_sink.messages) == 2
 
@@ -116,20 +116,20 @@ def test_resumed_campaign_sends_nobody_a_second_copy(general, smtp_sink):
     campaign = started(CampaignFactory(topics=[general]))
     ids = campaign_ids(campaign)
     messages_deliver(ids=ids[:2])
-    services.campaign_pause(campaign=campaign, by=None)
-    services.campaign_resume(campaign=campaign, by=None)
+    campaigns.campaign_pause(campaign=campaign, by=None)
+    campaigns.campaign_resume(campaign=campaign, by=None)
     messages_deliver(ids=ids)
     received = sorted(message["To"] for message in smtp_sink.messages)
     assert received == sorted(subscriber.email for subscriber in subscribers)
 
 
 def test_pausing_hides_waiting_rows_from_the_sweeper(general, settings):
-    from outbox.services import outbox_sweep
+    from outbox.delivery import outbox_sweep
 
     settings.OUTBOX_REQUEUE_AFTER_SECONDS = 0
     SubscriberFactory.create_batch(3, topics=[general])
     campaign = started(CampaignFactory(topics=[general]))
-    services.campaign_pause(campaign=campaign, by=None)
+    campaigns.campaign_pause(campaign=campaign, by=None)
     settings.OUTBOX_DELIVER = True
     assert outbox_sweep() == {"requeued_stuck": 0, "published": 0}
 
@@ -140,15 +140,36 @@ def test_progress_counts_sent_failed_and_remaining(general, smtp_sink):
     ids = campaign_ids(campaign)
     messages_deliver(ids=ids[:3])
     OutboxMessage.objects.filter(pk=ids[0]).update(status="failed")
-    progress = services.campaign_progress(campaign=campaign)
+    progress = campaigns.campaign_progress(campaign=campaign)
     assert (progress.total, progress.sent, progress.failed, progress.remaining, progress.percent) == (4, 2, 1, 1, 75)
+
+
+def test_a_copy_whose_outbox_row_is_gone_is_not_counted_as_sent(general, smtp_sink):
+    SubscriberFactory.create_batch(3, topics=[general])
+    campaign = started(CampaignFactory(topics=[general]))
+    ids = campaign_ids(campaign)
+    messages_deliver(ids=ids[:2])
+    OutboxMessage.objects.filter(pk=ids[0]).delete()
+    progress = campaigns.campaign_progress(campaign=campaign)
+    assert (progress.total, progress.sent, progress.failed, progress.remaining) == (3, 1, 0, 2)
+
+
+def test_pause_holds_the_campaigns_copies_and_resume_releases_them(general):
+    SubscriberFactory.create_batch(2, topics=[general])
+    campaign = started(CampaignFactory(topics=[general]))
+    campaigns.campaign_pause(campaign=campaign, by=None)
+    assert set(OutboxMessage.objects.values_list("status", "group_key")) == {
+        ("held", f"newsletters.campaign:{campaign.pk}")
+    }
+    campaigns.campaign_resume(campaign=campaign, by=None)
+    assert set(OutboxMessage.objects.values_list("status", flat=True)) == {"queued"}
 
 
 def test_campaign_finishes_when_every_copy_is_sent(general, smtp_sink):
     SubscriberFactory.create_batch(2, topics=[general])
     campaign = started(CampaignFactory(topics=[general]))
     messages_deliver(ids=campaign_ids(campaign))
-    assert services.campaign_finish_if_done(campaign_id=campaign.pk) is True
+    assert campaigns.campaign_finish_if_done(campaign_id=campaign.pk) is True
     campaign.refresh_from_db()
     assert campaign.status == "sent"
 
@@ -156,7 +177,7 @@ def test_campaign_finishes_when_every_copy_is_sent(general, smtp_sink):
 def test_campaign_does_not_finish_while_copies_wait(general):
     SubscriberFactory.create_batch(2, topics=[general])
     campaign = started(CampaignFactory(topics=[general]))
-    assert services.campaign_finish_if_done(campaign_id=campaign.pk) is False
+    assert campaigns.campaign_finish_if_done(campaign_id=campaign.pk) is False
 
 
 def test_failed_copies_retry_with_backoff(general, settings):
@@ -201,10 +222,10 @@ def test_an_unreachable_mail_server_never_bounces_the_subscriber(general, settin
 def test_tick_starts_a_due_scheduled_campaign(general):
     SubscriberFactory(topics=[general])
     campaign = CampaignFactory(topics=[general])
-    services.campaign_schedule(campaign=campaign, at=timezone.now() - timedelta(minutes=1), by=None)
+    campaigns.campaign_schedule(campaign=campaign, at=timezone.now() - timedelta(minutes=1), by=None)
     later = CampaignFactory(topics=[general])
-    services.campaign_schedule(campaign=later, at=timezone.now() + timedelta(hours=1), by=None)
-    assert services.newsletters_tick() == {"started": 1, "finished": 0, "paused": 0, "bounced": 0}
+    campaigns.campaign_schedule(campaign=later, at=timezone.now() + timedelta(hours=1), by=None)
+    assert campaigns.newsletters_tick() == {"started": 1, "finished": 0, "paused": 0, "bounced": 0}
     assert Campaign.objects.get(pk=campaign.pk).status == "sending"
     assert Campaign.objects.get(pk=later.pk).status == "scheduled"
 
@@ -212,7 +233,7 @@ def test_tick_starts_a_due_scheduled_campaign(general):
 def test_test_send_goes_to_the_staff_member_only(general, smtp_sink):
     SubscriberFactory(topics=[general])
     campaign = CampaignFactory(topics=[general], subject_en="Hello")
-    message = services.campaign_send_test(campaign=campaign, to="staff@example.com", language="en")
+    message = campaigns.campaign_send_test(campaign=campaign, to="staff@example.com", language="en")
     messages_deliver(ids=[message.pk])
     assert [(m["To"], m["Subject"]) for m in smtp_sink.messages] == [("staff@example.com", "[TEST] Hello")]
     assert Delivery.objects.count() == 0
@@ -220,7 +241,7 @@ def test_test_send_goes_to_the_staff_member_only(general, smtp_sink):
 
 def test_body_markup_is_sanitised(general):
     campaign = CampaignFactory(topics=[general], body_da='Hej <script>alert(1)</script><a href="javascript:x">x</a>')
-    html = services.campaign_content(campaign=campaign, language="da")["body_html"]
+    html = campaigns.campaign_content(campaign=campaign, language="da")["body_html"]
     assert "<script>" not in html
     assert "javascript:" not in html
 
@@ -236,7 +257,7 @@ def test_topic_hub_topics_cover_only_their_subscribers(general):
 def test_bounced_status_survives_a_second_failure_without_a_second_record(general):
     subscriber = SubscriberFactory(topics=[general])
     for _ in range(2):
-        services.subscriber_mark_undeliverable(email=subscriber.email, status="bounced", source="delivery")
+        subscriptions.subscriber_mark_undeliverable(email=subscriber.email, status="bounced", source="delivery")
     assert Subscriber.objects.get(pk=subscriber.pk).consent_records.count() == 1
 
 
@@ -256,8 +277,8 @@ def test_batch_task_sends_every_copy_and_finishes_the_campaign(general, smtp_sin
     assert Campaign.objects.get(pk=campaign.pk).status == "sent"
 
 
-def test_batch_stops_at_a_pause_and_hands_its_claimed_rows_back_parked(general, smtp_sink):
-    from outbox.services import messages_deliver_batch
+def test_batch_stops_at_a_pause_and_hands_its_claimed_rows_back_held(general, smtp_sink):
+    from outbox.delivery import messages_deliver_batch
 
     SubscriberFactory.create_batch(4, topics=[general])
     campaign = started(CampaignFactory(topics=[general]))
@@ -266,7 +287,7 @@ def test_batch_stops_at_a_pause_and_hands_its_claimed_rows_back_parked(general, 
     def proceed():
         allowed = next(answers)
         if not allowed:
-            services.campaign_pause(campaign=campaign, by=None)
+            campaigns.campaign_pause(campaign=campaign, by=None)
         return allowed
 
     assert messages_deliver_batch(ids=campaign_ids(campaign), proceed=proceed) == {
@@ -275,16 +296,14 @@ def test_batch_stops_at_a_pause_and_hands_its_claimed_rows_back_parked(general, 
         "skipped": 3,
     }
     waiting = OutboxMessage.objects.exclude(status="sent")
-    assert [(m.status, m.attempts, m.next_attempt_at > timezone.now() + timedelta(days=3650)) for m in waiting] == [
-        ("queued", 0, True)
-    ] * 3
-    services.campaign_resume(campaign=campaign, by=None)
+    assert [(m.status, m.attempts, m.sending_started_at) for m in waiting] == [("held", 0, None)] * 3
+    campaigns.campaign_resume(campaign=campaign, by=None)
     assert messages_deliver_batch(ids=campaign_ids(campaign))["sent"] == 3
     assert len({message["To"] for message in smtp_sink.messages}) == len(smtp_sink.messages) == 4
 
 
 def test_a_long_batch_skips_rows_the_sweeper_took_back_meanwhile(general, smtp_sink, settings):
-    from outbox.services import messages_deliver_batch
+    from outbox.delivery import messages_deliver_batch
 
     settings.OUTBOX_STUCK_AFTER_SECONDS = 0
     SubscriberFactory.create_batch(3, topics=[general])
@@ -304,22 +323,22 @@ def test_a_long_batch_skips_rows_the_sweeper_took_back_meanwhile(general, smtp_s
 
 
 def test_a_pause_during_a_batch_stops_it_within_the_check_interval(general, smtp_sink):
-    from outbox.services import messages_deliver_batch
+    from outbox.delivery import messages_deliver_batch
 
     SubscriberFactory.create_batch(25, topics=[general])
     campaign = started(CampaignFactory(topics=[general]))
-    gate = services.campaign_sending_gate(campaign_id=campaign.pk, every=10)
+    gate = campaigns.campaign_sending_gate(campaign_id=campaign.pk, every=10)
     calls = iter(range(25))
 
     def pause_before_the_fourth_copy():
         if next(calls) == 3:
-            services.campaign_pause(campaign=campaign, by=None)
+            campaigns.campaign_pause(campaign=campaign, by=None)
         return gate()
 
     counts = messages_deliver_batch(ids=campaign_ids(campaign), proceed=pause_before_the_fourth_copy)
     assert counts == {"sent": 10, "failed": 0, "skipped": 15}
     assert len(smtp_sink.messages) == 10
-    assert set(OutboxMessage.objects.exclude(status="sent").values_list("status", "attempts")) == {("queued", 0)}
+    assert set(OutboxMessage.objects.exclude(status="sent").values_list("status", "attempts")) == {("held", 0)}
 
 
 def test_the_batch_task_stops_at_a_pause_within_the_check_interval(general, smtp_sink):
@@ -327,26 +346,26 @@ def test_the_batch_task_stops_at_a_pause_within_the_check_interval(general, smtp
 
     SubscriberFactory.create_batch(3, topics=[general])
     campaign = started(CampaignFactory(topics=[general]))
-    services.campaign_pause(campaign=campaign, by=None)
+    campaigns.campaign_pause(campaign=campaign, by=None)
     assert campaign_batch_task(campaign.pk, campaign_ids(campaign)) == {"sent": 0, "failed": 0, "skipped": 3}
     assert smtp_sink.messages == []
 
 
 def test_resume_after_a_pause_within_a_batch_sends_nobody_a_second_copy(general, smtp_sink):
-    from outbox.services import messages_deliver_batch
+    from outbox.delivery import messages_deliver_batch
 
     SubscriberFactory.create_batch(25, topics=[general])
     campaign = started(CampaignFactory(topics=[general]))
-    gate = services.campaign_sending_gate(campaign_id=campaign.pk, every=10)
+    gate = campaigns.campaign_sending_gate(campaign_id=campaign.pk, every=10)
     calls = iter(range(25))
 
     def pause_before_the_fourth_copy():
         if next(calls) == 3:
-            services.campaign_pause(campaign=campaign, by=None)
+            campaigns.campaign_pause(campaign=campaign, by=None)
         return gate()
 
     messages_deliver_batch(ids=campaign_ids(campaign), proceed=pause_before_the_fourth_copy)
-    services.campaign_resume(campaign=campaign, by=None)
+    campaigns.campaign_resume(campaign=campaign, by=None)
     assert messages_deliver_batch(ids=campaign_ids(campaign))["sent"] == 15
     recipients = [message["To"] for message in smtp_sink.messages]
     assert len(recipients) == len(set(recipients)) == 25

@@ -6,10 +6,10 @@ from collections import Counter
 
 import pytest
 
-from newsletters import services
+from newsletters import campaigns
 from newsletters.models import Campaign, Subscriber
+from outbox.delivery import outbox_sweep
 from outbox.models import OutboxMessage
-from outbox.services import outbox_sweep
 from tests.factories import CampaignFactory, SubscriberFactory, TopicFactory
 
 pytestmark = pytest.mark.worker
@@ -24,7 +24,7 @@ def beat_until(condition, *, timeout: float):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         outbox_sweep()
-        services.newsletters_tick()
+        campaigns.newsletters_tick()
         if condition():
             return
         time.sleep(0.5)
@@ -48,12 +48,12 @@ def test_a_server_that_defers_for_a_while_bounces_nobody_and_sends_each_copy_onc
     smtp_sink.refuse(rcpt=DEFERRED)
     celery_worker(concurrency=1, extra_env=WORKER_ENV)
 
-    services.campaign_start(campaign_id=campaign.pk)
+    campaigns.campaign_start(campaign_id=campaign.pk)
     # Every copy deferred three times: past OUTBOX_MAX_ATTEMPTS, which used to fail it and bounce its subscriber.
     beat_until(lambda: _deferrals(smtp_sink) == {subscriber.email: 3 for subscriber in subscribers}, timeout=60)
     smtp_sink.refuse()
     beat_until(lambda: not _rows().exclude(status=OutboxMessage.Status.SENT).exists(), timeout=60)
-    services.newsletters_tick()
+    campaigns.newsletters_tick()
 
     copies = Counter(message["To"] for message in smtp_sink.messages)
     print(
@@ -77,7 +77,7 @@ def test_a_campaign_pauses_itself_on_deferrals_and_resumed_sends_each_missing_co
     smtp_sink.refuse(rcpt=DEFERRED)
     celery_worker(concurrency=1, extra_env={**WORKER_ENV, "NEWSLETTER_PAUSE_AFTER_TRANSIENT_FAILURES": "2"})
 
-    services.campaign_start(campaign_id=campaign.pk)
+    campaigns.campaign_start(campaign_id=campaign.pk)
     beat_until(lambda: Campaign.objects.get(pk=campaign.pk).status == Campaign.Status.PAUSED, timeout=60)
     campaign.refresh_from_db()
     assert campaign.pause_reason.startswith(f"Sat på pause af sig selv: mailserveren udsatte {RECIPIENTS} kopier")
@@ -90,7 +90,7 @@ def test_a_campaign_pauses_itself_on_deferrals_and_resumed_sends_each_missing_co
     time.sleep(3)  # paused: nothing is sent, whatever the sweeper does
     outbox_sweep()
     assert smtp_sink.messages == []
-    services.campaign_resume(campaign=campaign, by=None)
+    campaigns.campaign_resume(campaign=campaign, by=None)
     beat_until(lambda: not _rows().exclude(status=OutboxMessage.Status.SENT).exists(), timeout=60)
     time.sleep(2)  # a second copy would arrive now
 

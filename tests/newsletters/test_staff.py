@@ -6,7 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from newsletters import services
+from newsletters import campaigns, subscriptions
 from newsletters.models import Campaign, ConsentRecord, Subscriber
 from outbox.models import OutboxMessage
 from tests.factories import CampaignFactory, SubscriberFactory
@@ -53,8 +53,8 @@ def test_import_keeps_an_earlier_opt_out(staff_client, general):
 
 
 def test_import_rejects_markup_in_names(general):
-    with pytest.raises(services.ImportRejected) as rejected:
-        services.subscribers_import(
+    with pytest.raises(subscriptions.ImportRejected) as rejected:
+        subscriptions.subscribers_import(
             csv_text="email,name\nada@example.com,<b>Ada</b>\n",
             topics=["general"],
             consented_at=timezone.now(),
@@ -68,7 +68,7 @@ def test_import_rejects_markup_in_names(general):
 def test_consent_ledger_exports_one_subscriber_as_csv(staff_client, general):
     subscriber = SubscriberFactory(email="ada@example.com", topics=[general])
     SubscriberFactory(email="other@example.com", topics=[general])
-    services.subscriber_unsubscribe(subscriber=subscriber, source="email_link", ip_address="192.0.2.1")
+    subscriptions.subscriber_unsubscribe(subscriber=subscriber, source="email_link", ip_address="192.0.2.1")
     response = staff_client.get(f"/en/admin/newsletters/subscriber/{subscriber.pk}/consent.csv")
     assert response.status_code == 200
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
@@ -79,7 +79,7 @@ def test_consent_ledger_exports_one_subscriber_as_csv(staff_client, general):
 
 def test_admin_subscriber_page_shows_the_ledger(staff_client, general):
     subscriber = SubscriberFactory(topics=[general])
-    services.subscriber_unsubscribe(subscriber=subscriber, source="staff", ip_address=None)
+    subscriptions.subscriber_unsubscribe(subscriber=subscriber, source="staff", ip_address=None)
     response = staff_client.get(f"/en/admin/newsletters/subscriber/{subscriber.pk}/change/")
     assert response.status_code == 200
     assert "Opt-out" in response.content.decode()
@@ -190,7 +190,7 @@ def test_admin_schedule_in_the_past_is_a_400(staff_client, general):
 def test_admin_pauses_and_resumes(staff_client, general):
     SubscriberFactory(topics=[general])
     campaign = CampaignFactory(topics=[general])
-    services.campaign_start(campaign_id=campaign.pk)
+    campaigns.campaign_start(campaign_id=campaign.pk)
     staff_client.post(f"/en/admin/newsletters/campaign/{campaign.pk}/control/pause/")
     assert Campaign.objects.get(pk=campaign.pk).status == "paused"
     staff_client.post(f"/en/admin/newsletters/campaign/{campaign.pk}/control/resume/")
@@ -212,7 +212,7 @@ def test_admin_control_needs_a_post(staff_client, general):
 def test_admin_list_shows_a_progress_bar_without_inline_styles(staff_client, general):
     SubscriberFactory.create_batch(2, topics=[general])
     campaign = CampaignFactory(topics=[general])
-    services.campaign_start(campaign_id=campaign.pk)
+    campaigns.campaign_start(campaign_id=campaign.pk)
     content = staff_client.get("/en/admin/newsletters/campaign/").content.decode()
     assert '<progress class="campaign-progress" max="100" value="0"' in content
     assert "0 sent, 0 failed, 2 remaining" in content
@@ -222,7 +222,7 @@ def test_admin_list_shows_a_progress_bar_without_inline_styles(staff_client, gen
 def test_admin_change_page_of_a_sending_campaign(staff_client, general):
     SubscriberFactory(topics=[general])
     campaign = CampaignFactory(topics=[general])
-    services.campaign_start(campaign_id=campaign.pk)
+    campaigns.campaign_start(campaign_id=campaign.pk)
     response = staff_client.get(f"/en/admin/newsletters/campaign/{campaign.pk}/change/")
     assert response.status_code == 200
     assert "Pause sending" in response.content.decode()
@@ -340,6 +340,6 @@ def test_admin_creates_a_campaign_in_both_languages(staff_client, staff, general
 def test_admin_campaign_list_query_count_does_not_grow(staff_client, general, django_assert_max_num_queries):
     for _ in range(3):
         campaign = CampaignFactory(topics=[general])
-        services.campaign_start(campaign_id=campaign.pk)
+        campaigns.campaign_start(campaign_id=campaign.pk)
     with django_assert_max_num_queries(12):
         assert staff_client.get("/en/admin/newsletters/campaign/").status_code == 200

@@ -174,7 +174,7 @@ def test_forged_confirmation_link_is_a_400(client, general):
 
 
 def test_unsubscribe_token_does_not_confirm(client, general):
-    from newsletters.services import UNSUBSCRIBE_SALT, subscriber_token
+    from newsletters.subscriptions import UNSUBSCRIBE_SALT, subscriber_token
 
     subscriber = SubscriberFactory(status="pending")
     token = subscriber_token(subscriber=subscriber, salt=UNSUBSCRIBE_SALT)
@@ -182,7 +182,7 @@ def test_unsubscribe_token_does_not_confirm(client, general):
 
 
 def test_event_sign_up_opt_in_through_the_service(general):
-    from newsletters.services import subscription_request
+    from newsletters.subscriptions import subscription_request
 
     subscriber = subscription_request(
         email="guest@example.com", name="Guest", language="da", source="event", ip_address="192.0.2.1"

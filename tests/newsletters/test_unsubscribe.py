@@ -2,7 +2,7 @@ import pytest
 from django.test import Client
 
 from newsletters.models import ConsentRecord
-from newsletters.services import PREFERENCES_SALT, UNSUBSCRIBE_SALT, subscriber_token
+from newsletters.subscriptions import PREFERENCES_SALT, UNSUBSCRIBE_SALT, subscriber_token
 from tests.factories import SubscriberFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -3,10 +3,10 @@ from collections import Counter
 
 import pytest
 
-from newsletters import services
+from newsletters import campaigns
 from newsletters.models import Campaign
+from outbox.delivery import outbox_sweep
 from outbox.models import OutboxMessage
-from outbox.services import outbox_sweep
 from tests.factories import CampaignFactory, SubscriberFactory, TopicFactory
 
 RECIPIENTS = 400
@@ -31,7 +31,7 @@ def test_worker_killed_mid_campaign_loses_nothing_and_doubles_at_most_the_mail_o
     campaign = CampaignFactory(topics=[topic])
     first = celery_worker(concurrency=1)
 
-    services.campaign_start(campaign_id=campaign.pk)
+    campaigns.campaign_start(campaign_id=campaign.pk)
     wait_until(lambda: len(smtp_sink.messages) >= 60, timeout=30)
     first.kill()
     received_before = len(smtp_sink.messages)
@@ -54,5 +54,5 @@ def test_worker_killed_mid_campaign_loses_nothing_and_doubles_at_most_the_mail_o
     copies = Counter(message["To"] for message in smtp_sink.messages)
     assert set(copies) == {subscriber.email for subscriber in subscribers}
     assert sum(count - 1 for count in copies.values()) <= 1
-    services.newsletters_tick()
+    campaigns.newsletters_tick()
     assert Campaign.objects.get(pk=campaign.pk).status == "sent"

@@ -5,8 +5,8 @@ from allauth.mfa.models import Authenticator
 from django.urls import reverse
 from django.utils import translation
 
+from outbox.api import mail_enqueue_rendered
 from outbox.models import OutboxMessage
-from outbox.services import mail_enqueue_rendered
 from tests.factories import StaffFactory, UserFactory, staff_totp_activate
 
 Status = OutboxMessage.Status

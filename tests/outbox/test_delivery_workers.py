@@ -9,7 +9,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import translation
 
-from outbox import services
+from outbox import api as outbox_api
+from outbox import delivery as outbox_delivery
 from outbox.models import OutboxMessage
 from tests.factories import UserFactory
 from tests.support import workers
@@ -20,7 +21,7 @@ Status = OutboxMessage.Status
 
 
 def _plain(to: str) -> OutboxMessage:
-    return services.mail_enqueue_rendered(
+    return outbox_api.mail_enqueue_rendered(
         template="outbox_test/plain", to=to, language="en", subject=f"Hello {to}", body_text="Body\n"
     )
 
@@ -34,7 +35,7 @@ def rows_wait_sent(count: int, *, timeout: float, sweep_every: float | None = No
         if OutboxMessage.objects.filter(status=Status.SENT).count() >= count:
             return
         if sweep_every is not None and time.monotonic() >= next_sweep:
-            services.outbox_sweep()
+            outbox_delivery.outbox_sweep()
             next_sweep = time.monotonic() + sweep_every
         time.sleep(0.1)
     statuses = Counter(OutboxMessage.objects.values_list("status", flat=True))
@@ -133,6 +134,6 @@ def test_with_the_broker_down_a_request_that_sends_mail_answers_fast_and_the_mai
     private_broker.start()
     private_broker.start_worker()
     settings.OUTBOX_REQUEUE_AFTER_SECONDS = 0
-    assert services.outbox_sweep() == {"requeued_stuck": 0, "published": 2}
+    assert outbox_delivery.outbox_sweep() == {"requeued_stuck": 0, "published": 2}
     rows_wait_sent(2, timeout=30)
     assert sorted(m["To"] for m in smtp_sink.messages) == [before.email, during.email]

@@ -10,9 +10,9 @@ import pytest
 from django.conf import settings
 from django.utils.html import escape
 
-from newsletters.services import campaign_render
+from newsletters.campaigns import campaign_render
+from outbox.api import mail_render
 from outbox.models import OutboxMessage
-from outbox.services import mail_render
 from tests.factories import CampaignFactory, UserFactory
 
 TEMPLATES = Path(settings.BASE_DIR) / "templates"

@@ -3,7 +3,8 @@
 import pytest
 from django.utils import timezone
 
-from outbox import services
+from outbox import api as outbox_api
+from outbox import delivery as outbox_delivery
 from outbox.models import OutboxMessage
 
 
@@ -11,14 +12,17 @@ from outbox.models import OutboxMessage
 @pytest.mark.parametrize(
     ("deliver", "attachments"),
     [
-        (services.messages_deliver_batch, None),
-        (services.messages_deliver, [{"filename": "a.ics", "content": "BEGIN:VCALENDAR", "mimetype": "text/calendar"}]),
+        (outbox_delivery.messages_deliver_batch, None),
+        (
+            outbox_delivery.messages_deliver,
+            [{"filename": "a.ics", "content": "BEGIN:VCALENDAR", "mimetype": "text/calendar"}],
+        ),
     ],
     ids=["bulk-fast-path", "django-message"],
 )
 def test_a_copy_sent_again_carries_the_message_id_of_the_first(smtp_sink, settings, deliver, attachments):
     settings.DEFAULT_FROM_EMAIL = "DLSC <noreply@dlsc.example>"
-    message = services.mail_enqueue_rendered(
+    message = outbox_api.mail_enqueue_rendered(
         template="outbox_test/plain",
         to="ada@example.com",
         language="en",
@@ -41,7 +45,7 @@ def test_a_copy_sent_again_carries_the_message_id_of_the_first(smtp_sink, settin
 @pytest.mark.django_db
 def test_two_messages_get_different_message_ids():
     first, second = (
-        services.mail_enqueue_rendered(
+        outbox_api.mail_enqueue_rendered(
             template="outbox_test/plain", to=to, language="en", subject="Hello", body_text="Body\n"
         )
         for to in ("ada@example.com", "bo@example.com")

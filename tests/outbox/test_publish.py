@@ -5,8 +5,9 @@ import time
 
 import pytest
 
+from outbox.api import mail_enqueue_rendered
+from outbox.delivery import delivery_publish
 from outbox.models import OutboxMessage
-from outbox.services import delivery_publish, mail_enqueue_rendered
 from tests.support import workers
 from tests.support.services import free_port
 

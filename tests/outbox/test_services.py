@@ -12,7 +12,8 @@ import redis
 from django.db import connections, transaction
 from django.utils import timezone
 
-from outbox import services
+from outbox import api as outbox_api
+from outbox import delivery as outbox_delivery
 from outbox.models import OutboxMessage
 from tests.support.services import free_port, require_postgres
 
@@ -21,7 +22,7 @@ MAIL_TEMPLATES = Path(__file__).resolve().parent / "mail_templates"
 
 
 def _plain(to="ada@example.com", **extra):
-    return services.mail_enqueue_rendered(
+    return outbox_api.mail_enqueue_rendered(
         template="outbox_test/plain", to=to, language="en", subject="Hello", body_text="Body\n", **extra
     )
 
@@ -45,7 +46,7 @@ def test_enqueue_in_a_rolled_back_transaction_leaves_no_row_and_publishes_nothin
     with pytest.raises(RuntimeError), transaction.atomic():
         _plain()
         raise RuntimeError("the change that owed the mail failed")
-    services.background_publishes_wait()
+    outbox_api.background_publishes_wait()
     assert OutboxMessage.objects.count() == 0
     assert _published_ids(celery_queue) == []
 
@@ -54,9 +55,9 @@ def test_enqueue_in_a_rolled_back_transaction_leaves_no_row_and_publishes_nothin
 def test_enqueue_publishes_its_row_once_the_transaction_commits(celery_queue):
     with transaction.atomic():
         message = _plain()
-        services.background_publishes_wait()
+        outbox_api.background_publishes_wait()
         assert _published_ids(celery_queue) == []
-    services.background_publishes_wait()
+    outbox_api.background_publishes_wait()
     assert _published_ids(celery_queue) == [[message.pk]]
 
 
@@ -80,7 +81,7 @@ def test_a_second_enqueue_with_the_same_dedupe_key_returns_none():
 def test_enqueue_renders_subject_text_and_html_in_the_recipients_language(
     mail_templates, language, subject, body_text, body_html
 ):
-    message = services.mail_enqueue(
+    message = outbox_api.mail_enqueue(
         template="outbox_test/greeting", to="ada@example.com", language=language, context={"when": date(2026, 1, 5)}
     )
     message.refresh_from_db()
@@ -105,7 +106,7 @@ def test_two_concurrent_claimers_never_claim_the_same_row():
         try:
             barrier.wait()
             for pk in ids:
-                if services.message_claim(pk=pk) is not None:
+                if outbox_delivery.message_claim(pk=pk) is not None:
                     claimed[name].append(pk)
         finally:
             connections.close_all()
@@ -140,7 +141,7 @@ def test_claim_skips_a_row_another_worker_holds_without_waiting():
     holder.start()
     assert held.wait(timeout=10)
     started = time.monotonic()
-    claimed = services.message_claim(pk=message.pk)
+    claimed = outbox_delivery.message_claim(pk=message.pk)
     elapsed = time.monotonic() - started
     release.set()
     holder.join(timeout=30)
@@ -164,7 +165,7 @@ def test_an_smtp_failure_leaves_the_row_retrying_after_the_backoff_delay(setting
     settings.OUTBOX_MAX_ATTEMPTS = 3
     message = _plain()
     before = timezone.now()
-    assert services.messages_deliver(ids=[message.pk]) == {"sent": 0, "failed": 1, "skipped": 0}
+    assert outbox_delivery.messages_deliver(ids=[message.pk]) == {"sent": 0, "failed": 1, "skipped": 0}
     message.refresh_from_db()
     assert (message.status, message.attempts) == (Status.RETRYING, 1)
     assert message.last_error.startswith("ConnectionRefusedError:")
@@ -176,10 +177,10 @@ def test_the_backoff_doubles_with_each_failed_attempt(settings, closed_smtp):
     settings.OUTBOX_RETRY_BASE_SECONDS = 30
     settings.OUTBOX_MAX_ATTEMPTS = 3
     message = _plain()
-    services.messages_deliver(ids=[message.pk])
+    outbox_delivery.messages_deliver(ids=[message.pk])
     OutboxMessage.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())
     before = timezone.now()
-    services.messages_deliver(ids=[message.pk])
+    outbox_delivery.messages_deliver(ids=[message.pk])
     message.refresh_from_db()
     assert (message.status, message.attempts) == (Status.RETRYING, 2)
     assert before + timedelta(seconds=60) <= message.next_attempt_at <= timezone.now() + timedelta(seconds=60)
@@ -192,17 +193,17 @@ def test_an_unreachable_server_is_retried_past_max_attempts_until_the_lifetime_e
     message = _plain()
     for _ in range(4):
         OutboxMessage.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())
-        services.messages_deliver(ids=[message.pk])
+        outbox_delivery.messages_deliver(ids=[message.pk])
     message.refresh_from_db()
     assert (message.status, message.attempts, message.failure) == (Status.RETRYING, 4, "transient")
     OutboxMessage.objects.filter(pk=message.pk).update(
         next_attempt_at=timezone.now(), created_at=timezone.now() - timedelta(seconds=3601)
     )
-    services.messages_deliver(ids=[message.pk])
+    outbox_delivery.messages_deliver(ids=[message.pk])
     message.refresh_from_db()
     assert (message.status, message.attempts, message.failure) == (Status.FAILED, 5, "transient")
     assert message.last_error.startswith("ConnectionRefusedError:")
-    assert services.messages_deliver(ids=[message.pk]) == {"sent": 0, "failed": 0, "skipped": 1}
+    assert outbox_delivery.messages_deliver(ids=[message.pk]) == {"sent": 0, "failed": 0, "skipped": 1}
 
 
 @pytest.mark.django_db
@@ -211,14 +212,14 @@ def test_a_retrying_row_is_not_sent_before_its_next_attempt(smtp_sink):
     OutboxMessage.objects.filter(pk=message.pk).update(
         status=Status.RETRYING, attempts=1, next_attempt_at=timezone.now() + timedelta(seconds=30)
     )
-    assert services.messages_deliver(ids=[message.pk]) == {"sent": 0, "failed": 0, "skipped": 1}
+    assert outbox_delivery.messages_deliver(ids=[message.pk]) == {"sent": 0, "failed": 0, "skipped": 1}
     assert smtp_sink.messages == []
 
 
 @pytest.mark.django_db
 def test_delivery_sends_the_row_and_marks_it_sent(smtp_sink):
     message = _plain(reply_to="office@example.com", headers={"X-Campaign": "7"})
-    assert services.messages_deliver(ids=[message.pk]) == {"sent": 1, "failed": 0, "skipped": 0}
+    assert outbox_delivery.messages_deliver(ids=[message.pk]) == {"sent": 1, "failed": 0, "skipped": 0}
     received = smtp_sink.wait_for(1)
     assert [(m["To"], m["Subject"], m["Reply-To"], m["X-Campaign"]) for m in received] == [
         ("ada@example.com", "Hello", "office@example.com", "7")
@@ -239,9 +240,9 @@ def test_the_sweeper_requeues_rows_stuck_in_sending(settings, celery_queue):
     OutboxMessage.objects.filter(pk=busy.pk).update(
         status=Status.SENDING, attempts=1, sending_started_at=now - timedelta(seconds=10)
     )
-    services.background_publishes_wait()
+    outbox_api.background_publishes_wait()
     redis.Redis.from_url(celery_queue["broker_url"]).delete(celery_queue["queue"])
-    assert services.outbox_sweep() == {"requeued_stuck": 1, "published": 1}
+    assert outbox_delivery.outbox_sweep() == {"requeued_stuck": 1, "published": 1}
     assert dict(OutboxMessage.objects.values_list("to", "status")) == {
         "stuck@example.com": Status.QUEUED,
         "busy@example.com": Status.SENDING,
@@ -254,11 +255,11 @@ def test_the_sweeper_republishes_queued_rows_nobody_picked_up(settings, celery_q
     settings.OUTBOX_REQUEUE_AFTER_SECONDS = 60
     forgotten, fresh = _plain(to="forgotten@example.com"), _plain(to="fresh@example.com")
     OutboxMessage.objects.filter(pk=forgotten.pk).update(next_attempt_at=timezone.now() - timedelta(seconds=61))
-    services.background_publishes_wait()
+    outbox_api.background_publishes_wait()
     redis.Redis.from_url(celery_queue["broker_url"]).delete(celery_queue["queue"])
-    assert services.outbox_sweep() == {"requeued_stuck": 0, "published": 1}
+    assert outbox_delivery.outbox_sweep() == {"requeued_stuck": 0, "published": 1}
     assert _published_ids(celery_queue) == [[forgotten.pk]]
-    assert services.outbox_sweep() == {"requeued_stuck": 0, "published": 0}
+    assert outbox_delivery.outbox_sweep() == {"requeued_stuck": 0, "published": 0}
     assert fresh.pk not in {pk for ids in _published_ids(celery_queue) for pk in ids}
 
 
@@ -270,7 +271,7 @@ def test_outbox_backlog_counts_every_unsent_status():
             message = _plain(to=f"{status}{n}@example.com")
             OutboxMessage.objects.filter(pk=message.pk).update(status=status)
     OutboxMessage.objects.filter(pk=_plain(to="sent@example.com").pk).update(status=Status.SENT)
-    backlog = services.outbox_backlog()
+    backlog = outbox_api.outbox_backlog()
     assert {key: backlog[key] for key in ("queued", "retrying", "sending", "failed")} == {
         "queued": 1,
         "retrying": 2,
@@ -287,9 +288,9 @@ def test_sent_mail_older_than_the_retention_loses_its_bodies_and_the_rest_is_kep
     for to, (status, days) in ages.items():
         message = _plain(to=f"{to}@example.com")
         OutboxMessage.objects.filter(pk=message.pk).update(status=status, sent_at=now - timedelta(days=days))
-    assert services.sent_mail_bodies_due_count(now=now) == 1
-    assert services.sent_mail_bodies_empty(now=now) == 1
-    assert services.sent_mail_bodies_empty(now=now) == 0
+    assert outbox_api.sent_mail_bodies_due_count(now=now) == 1
+    assert outbox_api.sent_mail_bodies_empty(now=now) == 1
+    assert outbox_api.sent_mail_bodies_empty(now=now) == 0
     assert sorted(OutboxMessage.objects.values_list("to", "status", "body_text")) == [
         ("old-failed@example.com", "failed", "Body\n"),
         ("old-sent@example.com", "sent", ""),

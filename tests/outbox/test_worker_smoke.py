@@ -3,8 +3,8 @@
 import pytest
 from django.db import transaction
 
+from outbox.api import mail_enqueue_rendered
 from outbox.models import OutboxMessage
-from outbox.services import mail_enqueue_rendered
 from tests.outbox.test_delivery_workers import rows_wait_sent
 
 

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from dlsc.demo import logins
-from outbox.services import outbox_backlog
+from outbox.api import outbox_backlog
 
 
 class Command(BaseCommand):

@@ -1,0 +1,304 @@
+"""The outbox's public API: what other apps call to owe mail, hold and release it, and read its state. Nothing
+outside outbox/ imports outbox.models; this module (with the names it takes from delivery and selectors) is
+the whole surface.
+
+A caller enqueues inside its own transaction; delivery is published to Celery only once that transaction
+commits, from a background thread after the response, and a failed publish is left to the sweeper, so no request
+waits on the broker. Mail written for a group (a campaign's copies, say) can be held and released together and
+counted by status; a group held is never claimed, swept or published until its sender releases it."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.template.exceptions import TemplateDoesNotExist
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.html import linebreaks, urlize
+from django.utils.safestring import mark_safe
+
+from common.locks import lock_one, locked
+from outbox.delivery import (
+    background_publishes_wait,
+    delivery_publish,
+    messages_deliver_batch,
+    publish_in_background,
+)
+from outbox.models import OutboxHold, OutboxMessage
+from outbox.selectors import (
+    dedupe_keys_taken,
+    delivery_halted,
+    group_deferred,
+    group_is_held,
+    group_status_counts,
+    group_waiting,
+    messages_refused,
+    outbox_backlog,
+    sent_bodies_due,
+    sent_mail_bodies_due_count,
+)
+
+__all__ = [
+    "Mail",
+    "Status",
+    "background_publishes_wait",
+    "dedupe_keys_taken",
+    "delivery_halted",
+    "group_deferred",
+    "group_hold",
+    "group_mark_sent",
+    "group_release",
+    "group_status_counts",
+    "group_waiting",
+    "mail_enqueue",
+    "mail_enqueue_rendered",
+    "mail_layout",
+    "mail_render",
+    "mail_withdraw",
+    "mails_enqueue_bulk",
+    "message_resend",
+    "messages_deliver_batch",
+    "messages_refused",
+    "outbox_backlog",
+    "publish_in_background",
+    "sent_mail_bodies_due_count",
+    "sent_mail_bodies_empty",
+]
+
+# The statuses a caller may compare with (a group's counts are keyed by their values).
+Status = OutboxMessage.Status
+
+
+def mail_render(*, template: str, language: str, context: dict | None = None) -> tuple[str, str, str]:
+    """Render `<template>_subject.txt`, `<template>.txt` and (if present) `<template>.html` in `language`, inside
+    the branded layout."""
+    context = {"SITE_URL": settings.SITE_URL, "language": language, **(context or {})}
+    with translation.override(language):
+        subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
+        body_text = render_to_string(f"{template}.txt", context).strip() + "\n"
+        try:
+            body_html = render_to_string(f"{template}.html", context)
+        except TemplateDoesNotExist:
+            body_html = ""
+    body_text, body_html = mail_layout(subject=subject, body_text=body_text, body_html=body_html, language=language)
+    return subject, body_text, body_html
+
+
+def mail_layout(*, subject: str, body_text: str, body_html: str, language: str) -> tuple[str, str]:
+    """Wrap a mail's own content in the one branded layout (templates/email/layout.txt and .html), so every mail
+    the system sends (ours, allauth's, newsletter campaigns) looks and signs off the same. A mail written only as
+    text gets its HTML part from that text."""
+    if not body_html:
+        body_html = linebreaks(urlize(body_text.strip(), autoescape=True), autoescape=False)
+    context = {
+        "SITE_URL": settings.SITE_URL,
+        "site_host": settings.SITE_URL.split("://", 1)[-1],
+        "language": language,
+        "subject": subject,
+        "body_text": body_text.strip(),
+        "body_html": mark_safe(body_html),  # noqa: S308 (rendered by our templates or sanitised by nh3)
+    }
+    with translation.override(language):
+        text = render_to_string("email/layout.txt", context).strip() + "\n"
+        html = render_to_string("email/layout.html", context)
+    return text, html
+
+
+def mail_enqueue(
+    *,
+    template: str,
+    to: str,
+    language: str,
+    context: dict | None = None,
+    headers: dict | None = None,
+    attachments: list[dict] | None = None,
+    dedupe_key: str | None = None,
+    reply_to: str = "",
+) -> OutboxMessage | None:
+    """Render a templated mail in the recipient's language and write it to the outbox.
+
+    Returns None when `dedupe_key` was already used: the mail is owed once and has been written before."""
+    subject, body_text, body_html = mail_render(template=template, language=language, context=context)
+    return mail_enqueue_rendered(
+        template=template,
+        to=to,
+        language=language,
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+        headers=headers,
+        attachments=attachments,
+        dedupe_key=dedupe_key,
+        reply_to=reply_to,
+    )
+
+
+def mail_enqueue_rendered(
+    *,
+    template: str,
+    to: str,
+    language: str,
+    subject: str,
+    body_text: str,
+    body_html: str = "",
+    headers: dict | None = None,
+    attachments: list[dict] | None = None,
+    dedupe_key: str | None = None,
+    reply_to: str = "",
+    group: str = "",
+) -> OutboxMessage | None:
+    """Write a mail already rendered. Returns the row written (callers use its pk), or None when `dedupe_key`
+    was already used. A mail written into a held group is held with it."""
+    held = bool(group) and group_is_held(group=group)
+    try:
+        with transaction.atomic():
+            message = OutboxMessage.objects.create(
+                template=template,
+                to=to,
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                reply_to=reply_to,
+                language=language,
+                subject=subject[:255],
+                body_text=body_text,
+                body_html=body_html,
+                headers=headers or {},
+                attachments=attachments or [],
+                dedupe_key=dedupe_key,
+                group_key=group,
+                status=Status.HELD if held else Status.QUEUED,
+            )
+    except IntegrityError:
+        if dedupe_key and dedupe_keys_taken(keys=[dedupe_key]):
+            return None
+        raise
+    if not held:
+        transaction.on_commit(lambda: publish_in_background(lambda: delivery_publish(ids=[message.pk])))
+    return message
+
+
+@dataclass(frozen=True, slots=True)
+class Mail:
+    """One rendered mail for `mails_enqueue_bulk`."""
+
+    template: str
+    to: str
+    language: str
+    subject: str
+    body_text: str
+    body_html: str = ""
+    headers: dict = field(default_factory=dict)
+    dedupe_key: str | None = None
+
+
+def mails_enqueue_bulk(*, mails: Iterable[Mail], group: str = "", publish: bool = True) -> list[int]:
+    """Write many rendered mails in one statement per thousand and return their ids in the order given. A
+    dedupe key already taken raises IntegrityError (bulk writes are for mail owed once, such as a campaign that
+    starts once); call inside the transaction that owes the mail. With `publish`, the outbox's own task delivers
+    them once the transaction commits; a sender with its own batch task (newsletters) passes False and publishes
+    the ids itself. Mail written into a held group is held with it."""
+    now = timezone.now()
+    status = Status.HELD if group and group_is_held(group=group) else Status.QUEUED
+    from_email = settings.DEFAULT_FROM_EMAIL
+    rows = [
+        OutboxMessage(
+            template=mail.template,
+            to=mail.to,
+            from_email=from_email,
+            language=mail.language,
+            subject=mail.subject[:255],
+            body_text=mail.body_text,
+            body_html=mail.body_html,
+            headers=mail.headers,
+            dedupe_key=mail.dedupe_key,
+            group_key=group,
+            status=status,
+            created_at=now,
+            next_attempt_at=now,
+        )
+        for mail in mails
+    ]
+    OutboxMessage.objects.bulk_create(rows, batch_size=1000)
+    ids = [row.pk for row in rows]
+    if publish and status == Status.QUEUED and ids:
+        transaction.on_commit(lambda: publish_in_background(lambda: _publish_in_batches(ids=ids)))
+    return ids
+
+
+def _publish_in_batches(*, ids: list[int]) -> None:
+    size = settings.OUTBOX_BATCH_SIZE
+    for start in range(0, len(ids), size):
+        if not delivery_publish(ids=ids[start : start + size]):
+            return  # the sweeper publishes the rest
+
+
+def group_hold(*, group: str) -> int:
+    """Hold a group: its waiting mail (queued or retrying) is held, and mail of the group that comes back from a
+    worker, or is written into it, is held too, until `group_release`. A row a worker is sending right now
+    finishes; a batch that is asked to stop hands its other rows back as held. Returns how many rows were held."""
+    with transaction.atomic():
+        OutboxHold.objects.get_or_create(group_key=group)
+        return OutboxMessage.objects.filter(group_key=group, status__in=[Status.QUEUED, Status.RETRYING]).update(
+            status=Status.HELD
+        )
+
+
+def group_release(*, group: str, publish: bool = True) -> list[int]:
+    """Release a held group: its held mail is queued again afresh (an earlier deferral no longer counts) and due
+    now. Returns the ids released, in order; with `publish` they are published once the transaction commits, else
+    the caller publishes them. A row sent before the hold is never sent again."""
+    with transaction.atomic():
+        OutboxHold.objects.filter(group_key=group).delete()
+        held = OutboxMessage.objects.filter(group_key=group, status__in=[Status.HELD, Status.RETRYING])
+        ids = list(locked(held.order_by("pk")).values_list("pk", flat=True))
+        OutboxMessage.objects.filter(pk__in=ids).update(
+            status=Status.QUEUED, failure="", next_attempt_at=timezone.now()
+        )
+        if publish and ids:
+            transaction.on_commit(lambda: publish_in_background(lambda: _publish_in_batches(ids=ids)))
+    return ids
+
+
+def group_mark_sent(*, group: str, sent_at) -> int:
+    """Record a group's waiting mail as delivered at `sent_at` without sending it: for demo data, whose mail
+    never leaves the machine. Returns how many rows."""
+    return OutboxMessage.objects.filter(
+        group_key=group, status__in=[Status.QUEUED, Status.RETRYING, Status.HELD]
+    ).update(status=Status.SENT, sent_at=sent_at, attempts=1)
+
+
+def message_resend(*, message: OutboxMessage) -> OutboxMessage:
+    """Staff send a failed (or still waiting) mail again, with a fresh count of attempts."""
+    with transaction.atomic():
+        message = lock_one(message)
+        message.requeue(now=timezone.now())
+        message.attempts = 0
+        message.save(update_fields=["status", "next_attempt_at", "sending_started_at", "attempts"])
+        transaction.on_commit(lambda: publish_in_background(lambda: delivery_publish(ids=[message.pk])))
+    return message
+
+
+def mail_withdraw(*, dedupe_key_prefixes: list[str]) -> int:
+    """Take back (delete) mail not yet on the wire whose dedupe key starts with one of the prefixes (a reminder
+    for a time the event no longer has), so the key is free again; a row a worker is sending right now is left
+    to finish. Returns how many went."""
+    if not dedupe_key_prefixes:
+        return 0
+    matches = Q()
+    for prefix in dedupe_key_prefixes:
+        matches |= Q(dedupe_key__startswith=prefix)
+    with transaction.atomic():
+        waiting = locked(
+            OutboxMessage.objects.filter(matches, status__in=[Status.QUEUED, Status.RETRYING, Status.HELD]),
+            skip_locked=True,
+        ).values_list("pk", flat=True)
+        deleted, _ = OutboxMessage.objects.filter(pk__in=list(waiting)).delete()
+    return deleted
+
+
+def sent_mail_bodies_empty(*, now) -> int:
+    """Sent mail older than OUTBOX_RETENTION_DAYS loses its text, HTML and attachments. The row stays, with its
+    status, so its dedupe key still holds and every count of mail sent stays right. Returns how many rows were
+    emptied."""
+    return sent_bodies_due(now=now).update(body_text="", body_html="", attachments=[])
