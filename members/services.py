@@ -18,6 +18,7 @@ from accounts.audit import audit_record
 from accounts.models import User
 from accounts.services import user_create
 from common.errors import DomainError
+from common.locks import lock_one, locked
 from members.models import (
     InvalidTransition,
     Invitation,
@@ -147,7 +148,7 @@ def application_membership_terms(*, application: MembershipApplication, on: date
 
 def application_approve(*, application: MembershipApplication, approved_by) -> Organisation:
     with transaction.atomic():
-        application = MembershipApplication.objects.select_for_update().get(pk=application.pk)
+        application = lock_one(application)
         application.approve(by=approved_by)
         if application.cvr and Organisation.objects.filter(cvr=application.cvr).exists():
             raise MembersError(translation.gettext("An organisation with this CVR number already exists."))
@@ -198,7 +199,7 @@ def application_approve(*, application: MembershipApplication, approved_by) -> O
 
 def application_reject(*, application: MembershipApplication, rejected_by, reason: str) -> MembershipApplication:
     with transaction.atomic():
-        application = MembershipApplication.objects.select_for_update().get(pk=application.pk)
+        application = lock_one(application)
         application.reject(by=rejected_by, reason=reason)
         application.save()
         mail_enqueue(
@@ -219,7 +220,7 @@ def application_reject(*, application: MembershipApplication, rejected_by, reaso
 def organisation_profile_update(*, organisation: Organisation, data: dict, m2m: dict, by) -> Organisation:
     """A member admin (or staff) saves the profile; the hub follows the region unless staff set it."""
     with transaction.atomic():
-        organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
+        organisation = lock_one(organisation)
         region_before = organisation.region_id
         for field, value in data.items():
             setattr(organisation, field, value)
@@ -240,7 +241,7 @@ def organisation_profile_update(*, organisation: Organisation, data: dict, m2m: 
 def _membership_locked(membership: Membership) -> Membership:
     """Every membership change goes through here, so the directory's cache is dropped here too."""
     directory_cache_invalidate()
-    return Membership.objects.select_for_update().get(pk=membership.pk)
+    return lock_one(membership)
 
 
 def membership_renew(*, membership: Membership, by) -> Membership:
@@ -294,8 +295,8 @@ def memberships_expire(*, today: date | None = None) -> int:
     for pk in due.values_list("pk", flat=True):
         directory_cache_invalidate()
         with transaction.atomic():
-            membership = Membership.objects.select_for_update().get(pk=pk)
-            if membership.status != Membership.Status.ACTIVE:
+            membership = lock_one(Membership.objects.all(), pk=pk)
+            if membership is None or membership.status != Membership.Status.ACTIVE:
                 continue
             membership.expire()
             membership.save(update_fields=["status"])
@@ -370,7 +371,7 @@ def role_grant(*, organisation: Organisation, user, role: str, by) -> Organisati
 
 def role_revoke(*, organisation: Organisation, user, role: str, by) -> None:
     with transaction.atomic():
-        Organisation.objects.select_for_update().get(pk=organisation.pk)
+        lock_one(organisation)
         rows = OrganisationRole.objects.filter(organisation=organisation, user=user, role=role)
         if role == Role.ADMIN and rows.exists() and _admin_count(organisation) == 1:
             raise MembersError(translation.gettext("An organisation needs at least one admin. Hand the role on first."))
@@ -387,7 +388,7 @@ def role_revoke(*, organisation: Organisation, user, role: str, by) -> None:
 
 def colleague_remove(*, organisation: Organisation, user, by) -> None:
     with transaction.atomic():
-        Organisation.objects.select_for_update().get(pk=organisation.pk)
+        lock_one(organisation)
         rows = OrganisationRole.objects.filter(organisation=organisation, user=user)
         is_admin = rows.filter(role=Role.ADMIN).exists()
         if is_admin and _admin_count(organisation) == 1:
@@ -399,7 +400,7 @@ def colleague_remove(*, organisation: Organisation, user, by) -> None:
 def admin_hand_on(*, organisation: Organisation, from_user, to_user, by) -> None:
     """Give the admin role to a colleague and give it up."""
     with transaction.atomic():
-        Organisation.objects.select_for_update().get(pk=organisation.pk)
+        lock_one(organisation)
         if not OrganisationRole.objects.filter(organisation=organisation, user=to_user).exists():
             raise MembersError(translation.gettext("Only a colleague in the organisation can become its admin."))
         OrganisationRole.objects.get_or_create(organisation=organisation, user=to_user, role=Role.ADMIN)
@@ -432,8 +433,8 @@ def invitation_create(*, organisation: Organisation, email: str, role: str, invi
         raise MembersError(translation.gettext("This person is already a colleague in the organisation."))
     with transaction.atomic():
         # A new invitation replaces an open one to the same address, so the newest link is the one that works.
-        for old in Invitation.objects.select_for_update().filter(
-            organisation=organisation, email__iexact=email, status=Invitation.Status.PENDING
+        for old in locked(
+            Invitation.objects.filter(organisation=organisation, email__iexact=email, status=Invitation.Status.PENDING)
         ):
             old.revoke()
             old.save(update_fields=["status", "decided_at"])
@@ -462,7 +463,7 @@ def invitation_create(*, organisation: Organisation, email: str, role: str, invi
 
 def invitation_revoke(*, invitation: Invitation, by) -> Invitation:
     with transaction.atomic():
-        invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        invitation = lock_one(invitation)
         invitation.revoke()
         invitation.save(update_fields=["status", "decided_at"])
         audit_record(actor=by, action="members.invitation.revoke", target=invitation)
@@ -495,7 +496,7 @@ def invitation_accept(*, invitation: Invitation, user) -> OrganisationRole:
             translation.gettext("This invitation was sent to another email address. Log in with that address.")
         )
     with transaction.atomic():
-        invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        invitation = lock_one(invitation)
         try:
             invitation.accept(by=user)
         except InvalidTransition:
