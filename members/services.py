@@ -217,6 +217,30 @@ def application_reject(*, application: MembershipApplication, rejected_by, reaso
 # --- Organisations --------------------------------------------------------------------------------
 
 
+def _hub_follow_region(organisation: Organisation, *, region_before, hub_chosen: bool) -> None:
+    """The hub follows the region: when the region changed, or no hub is set, unless a hub was chosen with it."""
+    if hub_chosen and organisation.hub_id is not None:
+        return
+    if organisation.region_id != region_before or organisation.hub_id is None:
+        organisation.hub = hub_for_region(organisation.region)
+
+
+def organisation_create(*, organisation: Organisation, by, m2m: dict | None = None) -> Organisation:
+    """Staff add an organisation (the admin's form built the unsaved row); its hub follows its region unless
+    one was chosen."""
+    with transaction.atomic():
+        _hub_follow_region(organisation, region_before=None, hub_chosen=organisation.hub_id is not None)
+        organisation.full_clean()
+        organisation.save()
+        for field, values in (m2m or {}).items():
+            getattr(organisation, field).set(values)
+        organisation_search_refresh(organisation_ids=[organisation.pk])
+        audit_record(
+            actor=by, action="members.organisation.create", target=organisation, data={"hub_id": organisation.hub_id}
+        )
+    return organisation
+
+
 def organisation_profile_update(*, organisation: Organisation, data: dict, m2m: dict, by) -> Organisation:
     """A member admin (or staff) saves the profile; the hub follows the region unless staff set it."""
     with transaction.atomic():
@@ -224,15 +248,28 @@ def organisation_profile_update(*, organisation: Organisation, data: dict, m2m: 
         region_before = organisation.region_id
         for field, value in data.items():
             setattr(organisation, field, value)
-        if organisation.region_id != region_before or organisation.hub_id is None:
-            organisation.hub = hub_for_region(organisation.region)
+        _hub_follow_region(organisation, region_before=region_before, hub_chosen="hub" in data)
         organisation.full_clean(exclude=["slug"])
         organisation.save()
         for field, values in m2m.items():
             getattr(organisation, field).set(values)
         organisation_search_refresh(organisation_ids=[organisation.pk])
-        audit_record(actor=by, action="members.organisation.update", target=organisation, data={"fields": sorted(data)})
+        audit_record(
+            actor=by, action="members.organisation.update", target=organisation, data={"fields": sorted([*data, *m2m])}
+        )
     return organisation
+
+
+def organisation_delete(*, organisation: Organisation, by) -> None:
+    """Staff delete an organisation; the audit row keeps its name and id."""
+    with transaction.atomic():
+        audit_record(actor=by, action="members.organisation.delete", target=organisation)
+        organisation.delete()
+
+
+def export_record(*, by, what: str, rows: int) -> None:
+    """Staff took personal data out of the system (an organisation or contact list): who, what and how much."""
+    audit_record(actor=by, action=f"members.export.{what}", data={"rows": rows})
 
 
 # --- Memberships ----------------------------------------------------------------------------------
@@ -242,6 +279,51 @@ def _membership_locked(membership: Membership) -> Membership:
     """Every membership change goes through here, so the directory's cache is dropped here too."""
     directory_cache_invalidate()
     return lock_one(membership)
+
+
+MEMBERSHIP_EDITABLE_FIELDS = ("organisation", "period_start", "period_end", "fee_dkk", "invoice_reference")
+
+
+def membership_create(*, membership: Membership, by) -> Membership:
+    """Staff book a membership by hand (the admin's form built the unsaved row)."""
+    with transaction.atomic():
+        directory_cache_invalidate()
+        membership.full_clean()
+        membership.save()
+        audit_record(
+            actor=by,
+            action="members.membership.create",
+            target=membership,
+            data={"period_start": str(membership.period_start), "period_end": str(membership.period_end)},
+        )
+    return membership
+
+
+def membership_update(*, membership: Membership, changes: dict, by) -> Membership:
+    """Staff correct a membership's period, fee or invoice reference, under the membership's lock, so that a
+    renewal, payment or expiry running at the same time sees either the old row or the new one. Status and
+    payment move only through their own services."""
+    refused = sorted(set(changes) - set(MEMBERSHIP_EDITABLE_FIELDS))
+    if refused:
+        raise MembersError(
+            translation.gettext("These fields change only through the membership actions: %(fields)s.")
+            % {"fields": ", ".join(refused)}
+        )
+    with transaction.atomic():
+        membership = _membership_locked(membership)
+        for field, value in changes.items():
+            setattr(membership, field, value)
+        membership.full_clean()
+        membership.save(update_fields=list(changes))
+        audit_record(actor=by, action="members.membership.update", target=membership, data={"fields": sorted(changes)})
+    return membership
+
+
+def membership_delete(*, membership: Membership, by) -> None:
+    with transaction.atomic():
+        membership = _membership_locked(membership)
+        audit_record(actor=by, action="members.membership.delete", target=membership)
+        membership.delete()
 
 
 def membership_renew(*, membership: Membership, by) -> Membership:
@@ -357,6 +439,34 @@ def membership_renewal_reminders_send(*, today: date | None = None) -> int:
 
 def _admin_count(organisation: Organisation) -> int:
     return OrganisationRole.objects.filter(organisation=organisation, role=Role.ADMIN).count()
+
+
+def role_save(*, role: OrganisationRole, by) -> OrganisationRole:
+    """Staff give someone a role in an organisation, or change a role row, from the back office."""
+    created = role.pk is None
+    with transaction.atomic():
+        role.full_clean()
+        role.save()
+        audit_record(
+            actor=by,
+            action="members.role.grant" if created else "members.role.update",
+            target=role.organisation,
+            data={"user_id": role.user_id, "role": role.role},
+        )
+    return role
+
+
+def role_delete(*, role: OrganisationRole, by) -> None:
+    """Staff remove a role row from the back office (the member pages' rules on the last admin do not bind staff,
+    who may have to clean up an organisation nobody runs any more)."""
+    with transaction.atomic():
+        audit_record(
+            actor=by,
+            action="members.role.revoke",
+            target=role.organisation,
+            data={"user_id": role.user_id, "role": role.role},
+        )
+        role.delete()
 
 
 def role_grant(*, organisation: Organisation, user, role: str, by) -> OrganisationRole:
