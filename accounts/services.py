@@ -4,6 +4,7 @@ from allauth.account.models import EmailAddress
 from django.db import transaction
 
 from accounts.models import User
+from common.locks import lock_one
 
 
 def user_create(
@@ -46,7 +47,10 @@ def user_delete(*, user: User) -> None:
     from accounts.personal_data import account_deletion_blockers, personal_data_erase
 
     with transaction.atomic():
-        user = User.objects.select_for_update().get(pk=user.pk)
+        # By pk: the caller may hold request.user, a lazy wrapper rather than a User.
+        user = lock_one(User.objects.all(), pk=user.pk)
+        if user is None:
+            raise User.DoesNotExist("the user is gone")
         blockers = account_deletion_blockers(user=user)
         if blockers:
             raise AccountDeletionBlocked(blockers)

@@ -1,9 +1,12 @@
 """Events, their sign-up questions and registrations in the admin, scoped to the hubs a staff member runs.
 Admin actions collect what they need (a reason, a message) and call the services."""
 
+from functools import partial
+
+from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -13,7 +16,8 @@ from django.utils.translation import ngettext
 from modeltranslation.admin import TranslationAdmin, TranslationStackedInline, TranslationTabularInline
 
 from common import exports
-from events import retention, selectors, services
+from common.admin import run_on_selected
+from events import admin_views, selectors, services
 from events.forms import CancelEventForm, ParticipantsEmailForm, ReasonForm
 from events.models import Answer, Event, InvalidTransition, Question, QuestionOption, Registration
 from hubs.scoping import HubScopedAdminMixin
@@ -44,6 +48,61 @@ def action_form(modeladmin, request, queryset, *, form_class, title: str, action
     return form, TemplateResponse(request, "admin/events/action_form.html", context)
 
 
+def refused_from_status(service):
+    """`service(registration)`, with a refusal told to staff by the status it was refused from (the model's own
+    message is for developers)."""
+
+    def run(registration):
+        try:
+            return service(registration)
+        except InvalidTransition as refusal:
+            raise InvalidTransition(
+                _("not possible from “%(status)s”.") % {"status": registration.get_status_display()}
+            ) from refusal
+
+    return run
+
+
+class EventAdminForm(forms.ModelForm):
+    """The status select offers only the moves the event's rules allow; a cancellation can carry a message."""
+
+    cancellation_message = forms.CharField(
+        label=_("Message to the registrants"),
+        help_text=_("Sent with the cancellation when you set the status to Cancelled."),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self._current_status() in (None, Event.Status.CANCELLED):
+            # Only an event that exists and is not cancelled yet can be cancelled with a message.
+            del self.fields["cancellation_message"]
+        status = self.fields.get("status")
+        if status is not None:
+            allowed = services.event_statuses_allowed(current=self._current_status())
+            # Only the widget is narrowed: a forged value reaches clean_status and gets its message.
+            status.widget.choices = [(value, label) for value, label in status.choices if value in allowed]
+
+    def _current_status(self):
+        return self.instance.status if self.instance.pk else None
+
+    def clean_status(self):
+        status = self.cleaned_data["status"]
+        try:
+            services.event_status_move_check(current=self._current_status(), new=status)
+        except InvalidTransition as refusal:
+            raise forms.ValidationError(str(refusal), code="event_status_move") from refusal
+        return status
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("cancellation_message") and cleaned.get("status") != Event.Status.CANCELLED:
+            self.add_error("cancellation_message", _("Write a message only when you cancel the event."))
+        return cleaned
+
+
 class QuestionInline(TranslationStackedInline):
     model = Question
     extra = 0
@@ -72,6 +131,7 @@ class RegistrationInline(admin.TabularInline):
 @admin.register(Event)
 class EventAdmin(HubScopedAdminMixin, TranslationAdmin):
     hub_lookup = "hub"
+    form = EventAdminForm
     # What staff check first (status, seats) comes before what the filters also show (hub, kind, audience).
     list_display = ["title", "starts_at", "status_column", "seats_column", "hub", "kind"]
     list_filter = ["status", "kind", "audience", "hub"]
@@ -84,7 +144,7 @@ class EventAdmin(HubScopedAdminMixin, TranslationAdmin):
     actions = ["export_participants", "email_participants", "cancel_events", "mark_no_shows"]
     change_form_template = "admin/events/event/change_form.html"
     fieldsets = [
-        (None, {"fields": ["title", "slug", "summary", "body", "kind", "status", "image"]}),
+        (None, {"fields": ["title", "slug", "summary", "body", "kind", "status", "cancellation_message", "image"]}),
         (_("Organisers"), {"fields": ["hub", "partners"]}),
         (_("Time and place"), {"fields": ["starts_at", "ends_at", "venue_name", "venue_address", "online_url"]}),
         (
@@ -123,25 +183,57 @@ class EventAdmin(HubScopedAdminMixin, TranslationAdmin):
         capacity = obj.capacity if obj.capacity is not None else "∞"
         return f"{obj.confirmed_count} / {capacity}, {obj.waitlist_count}"
 
+    def get_fieldsets(self, request, obj=None):
+        """A new event has no cancellation message; a cancelled one shows the message it was cancelled with."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and obj.status != Event.Status.CANCELLED:
+            return fieldsets
+        swap = {"cancellation_message": [] if obj is None else ["cancellation_reason"]}
+        return [
+            (name, {**options, "fields": [kept for field in options["fields"] for kept in swap.get(field, [field])]})
+            for name, options in fieldsets
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A cancelled event stays cancelled: people were told.
+        if obj is not None and obj.status == Event.Status.CANCELLED:
+            return ["status", "cancellation_reason"]
+        return []
+
     def save_model(self, request, obj, form, change):
+        """The services save: event_create audits a new event; event_update moves the status through its service
+        (a cancellation tells everyone registered), audits the fields, and tells registrants of a new time or
+        place."""
         if not change:
-            super().save_model(request, obj, form, change)
+            services.event_create(actor=request.user, event=obj)
             return
-        stored = Event.objects.get(pk=obj.pk)
-        before = services.event_time_and_place(stored)
-        cancelling = obj.status == Event.Status.CANCELLED and stored.status != Event.Status.CANCELLED
-        if cancelling:
-            # Cancelling through the status field must tell the registrants just as the action does.
-            obj.status = stored.status
-        super().save_model(request, obj, form, change)
-        request.events_update_result = services.event_updated(event=obj, before=before, actor=request.user)
-        if cancelling:
-            told = services.event_cancel(event=obj, actor=request.user, reason=obj.cancellation_reason)
+        changes = {
+            name: getattr(obj, name) for name in form.changed_data if name not in ("partners", "cancellation_message")
+        }
+        result = services.event_update(
+            event=obj,
+            actor=request.user,
+            changes=changes,
+            partners=form.cleaned_data["partners"] if "partners" in form.changed_data else None,
+            cancellation_reason=form.cleaned_data.get("cancellation_message", ""),
+        )
+        obj.refresh_from_db()
+        request.events_update_result = result
+        if changes.get("status") == Event.Status.CANCELLED:
+            told = result["told"]
             self.message_user(
                 request,
                 ngettext("%(count)d registrant was told.", "%(count)d registrants were told.", told) % {"count": told},
                 messages.SUCCESS,
             )
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except InvalidTransition as refusal:
+            # The status changed after the form was shown (another person cancelled, say): nothing was saved.
+            self.message_user(request, str(refusal), messages.ERROR)
+            return redirect(request.get_full_path())
 
     def response_change(self, request, obj):
         result = getattr(request, "events_update_result", None)
@@ -255,32 +347,38 @@ class EventAdmin(HubScopedAdminMixin, TranslationAdmin):
         )
         if response:
             return response
-        told = 0
-        for event in queryset:
-            try:
-                told += services.event_cancel(event=event, actor=request.user, reason=form.cleaned_data["reason"])
-            except InvalidTransition:
-                self.message_user(request, _("%(event)s was already cancelled.") % {"event": event}, messages.WARNING)
-        self.message_user(
+        told = []
+        run_on_selected(
+            self,
             request,
-            ngettext("%(count)d registrant was told.", "%(count)d registrants were told.", told) % {"count": told},
-            messages.SUCCESS,
+            queryset,
+            lambda event: told.append(
+                services.event_cancel(event=event, actor=request.user, reason=form.cleaned_data["reason"])
+            ),
+            done=lambda n: (
+                ngettext("%(count)d registrant was told.", "%(count)d registrants were told.", sum(told))
+                % {"count": sum(told)}
+            ),
         )
         return None
 
     @admin.action(description=_("Mark no-shows (after the event)"))
     def mark_no_shows(self, request, queryset):
-        for event in queryset:
+        marked = []
+
+        def mark(event):
             try:
-                marked = services.event_no_shows_mark(event=event, actor=request.user)
-            except InvalidTransition:
-                self.message_user(request, _("%(event)s is not over yet.") % {"event": event}, messages.WARNING)
-                continue
-            self.message_user(
-                request,
-                _("%(event)s: %(count)d marked as no-show.") % {"event": event, "count": marked},
-                messages.SUCCESS,
-            )
+                marked.append(services.event_no_shows_mark(event=event, actor=request.user))
+            except InvalidTransition as refusal:
+                raise InvalidTransition(_("not over yet.")) from refusal
+
+        run_on_selected(
+            self,
+            request,
+            queryset,
+            mark,
+            done=lambda n: _("%(count)d marked as no-show.") % {"count": sum(marked)},
+        )
 
 
 def registrations_chart(event: Event) -> dict:
@@ -361,21 +459,13 @@ class RegistrationAdmin(HubScopedAdminMixin, admin.ModelAdmin):
 
     def get_urls(self):
         return [
-            path("retention/", self.admin_site.admin_view(self.retention_view), name="events_registration_retention"),
+            path(
+                "retention/",
+                self.admin_site.admin_view(partial(admin_views.registration_retention, self)),
+                name="events_registration_retention",
+            ),
             *super().get_urls(),
         ]
-
-    def retention_view(self, request):
-        """What the next retention run will anonymise or delete. Retention spans every hub: superusers only."""
-        if not request.user.is_superuser:
-            raise PermissionDenied
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Retention: what the next run will remove"),
-            "opts": self.model._meta,
-            "preview": retention.retention_preview(),
-        }
-        return TemplateResponse(request, "admin/events/retention.html", context)
 
     @admin.display(description=_("status"), ordering="status")
     def status_column(self, obj):
@@ -385,20 +475,16 @@ class RegistrationAdmin(HubScopedAdminMixin, admin.ModelAdmin):
         form, response = action_form(self, request, queryset, form_class=ReasonForm, title=title, action=action)
         if response:
             return response
-        changed = 0
-        for registration in queryset:
-            try:
-                service(registration=registration, actor=request.user, reason=form.cleaned_data["reason"])
-            except InvalidTransition:
-                self.message_user(
-                    request,
-                    _("%(who)s: not possible from “%(status)s”.")
-                    % {"who": registration.full_name, "status": registration.get_status_display()},
-                    messages.WARNING,
-                )
-                continue
-            changed += 1
-        self.message_user(request, done % {"count": changed}, messages.SUCCESS)
+        run_on_selected(
+            self,
+            request,
+            queryset,
+            refused_from_status(
+                lambda row: service(registration=row, actor=request.user, reason=form.cleaned_data["reason"])
+            ),
+            done=lambda n: done % {"count": n},
+            label=lambda row: row.full_name,
+        )
         return None
 
     @admin.action(description=_("Promote from the waitlist (may exceed capacity)"))
@@ -436,14 +522,14 @@ class RegistrationAdmin(HubScopedAdminMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Check in"))
     def check_in(self, request, queryset):
-        checked = 0
-        for registration in queryset:
-            try:
-                services.registration_check_in(registration=registration, actor=request.user)
-            except InvalidTransition:
-                continue
-            checked += 1
-        self.message_user(request, _("%(count)d checked in.") % {"count": checked}, messages.SUCCESS)
+        run_on_selected(
+            self,
+            request,
+            queryset,
+            refused_from_status(lambda row: services.registration_check_in(registration=row, actor=request.user)),
+            done=lambda n: _("%(count)d checked in.") % {"count": n},
+            label=lambda row: row.full_name,
+        )
 
 
 import events.matchmaking.admin  # noqa: E402,F401  (matchmaking admin lives in its own module)

@@ -376,16 +376,92 @@ def event_no_shows_mark(*, event: Event, actor, now=None) -> int:
 # --- Events -------------------------------------------------------------------------------------------------------
 
 
-def event_create(*, actor=None, partners=(), **fields) -> Event:
-    """Create an event from validated field values (used by the demo data; the admin form validates itself)."""
+# The status moves staff may make; each goes through the service that keeps its promises (publishing opens
+# sign-up, cancelling tells everyone registered). A published event is not taken back to a draft, and a cancelled
+# one stays cancelled: people were told.
+EVENT_STATUS_MOVES = {
+    Event.Status.DRAFT: (Event.Status.PUBLISHED, Event.Status.CANCELLED),
+    Event.Status.PUBLISHED: (Event.Status.CANCELLED,),
+    Event.Status.CANCELLED: (),
+}
+EVENT_STATUS_NEW = (Event.Status.DRAFT, Event.Status.PUBLISHED)
+
+
+def event_statuses_allowed(*, current: str | None) -> list[str]:
+    """The statuses an event may have after a save: its own and its moves (a new event: draft or published)."""
+    if current is None:
+        return list(EVENT_STATUS_NEW)
+    return [current, *EVENT_STATUS_MOVES[current]]
+
+
+def event_status_move_check(*, current: str | None, new: str) -> None:
+    """Raise InvalidTransition, with a message for staff, unless an event may go from `current` to `new`."""
+    if new in event_statuses_allowed(current=current):
+        return
+    labels = dict(Event.Status.choices)
+    if current is None:
+        raise InvalidTransition(_("A new event is a draft or published."))
+    raise InvalidTransition(
+        _("An event cannot go from “%(current)s” to “%(new)s”.") % {"current": labels[current], "new": labels[new]}
+    )
+
+
+def event_create(*, actor=None, partners=(), event: Event | None = None, **fields) -> Event:
+    """Create an event from field values (the demo data), or insert the unsaved `event` a form has built (the
+    admin's). A new event is a draft or published."""
     with transaction.atomic():
-        event = Event(**fields)
+        event = event if event is not None else Event(**fields)
+        event_status_move_check(current=None, new=event.status)
         event.full_clean()
         event.save()
         if partners:
             event.partners.set(partners)
-        audit_record(actor=actor, action="events.event.create", target=event)
+        audit_record(actor=actor, action="events.event.create", target=event, data={"status": event.status})
     return event
+
+
+def event_publish(*, event: Event, actor) -> Event:
+    """A draft goes public: its page is listed and sign-up opens when the event says."""
+    with transaction.atomic():
+        event = _event_lock(event)
+        event.publish()
+        event.save(update_fields=["status", "updated_at"])
+        audit_record(actor=actor, action="events.event.publish", target=event)
+    return event
+
+
+def event_update(*, event: Event, actor, changes: dict, partners=None, cancellation_reason: str = "", now=None) -> dict:
+    """Staff change an event: `changes` maps field names to their new values (`partners`, when given, replaces
+    the co-hosts). A status change goes through its service (publishing; cancelling tells everyone registered,
+    with `cancellation_reason`); a move the rules forbid raises InvalidTransition and nothing is saved. Registrants
+    hear of a new time or place, and the waitlist gets any new seats.
+
+    Returns what happened: the time and place fields that `changed`, how many were `notified` of them, how many
+    were `promoted` from the waitlist, and how many were `told` of a cancellation."""
+    now = now or timezone.now()
+    changes = dict(changes)
+    with transaction.atomic():
+        stored = _event_lock(event)
+        before = event_time_and_place(stored)
+        status = changes.pop("status", stored.status)
+        event_status_move_check(current=stored.status, new=status)
+        for field, value in changes.items():
+            setattr(stored, field, value)
+        stored.full_clean()
+        stored.save()
+        if partners is not None:
+            stored.partners.set(partners)
+        fields = sorted([*changes, *(["partners"] if partners is not None else [])])
+        if fields:
+            audit_record(actor=actor, action="events.event.update", target=stored, data={"fields": fields})
+        told = 0
+        if status == Event.Status.PUBLISHED and stored.status != status:
+            stored = event_publish(event=stored, actor=actor)
+        elif status == Event.Status.CANCELLED and stored.status != status:
+            told = event_cancel(event=stored, actor=actor, reason=cancellation_reason, now=now)
+            stored.refresh_from_db()
+        result = event_updated(event=stored, before=before, actor=actor, now=now)
+    return {**result, "told": told}
 
 
 def event_time_and_place(event: Event) -> dict:
@@ -430,6 +506,8 @@ def event_cancel(*, event: Event, actor, reason: str = "", now=None) -> int:
     now = now or timezone.now()
     with transaction.atomic():
         event = _event_lock(event)
+        if event.status == Event.Status.CANCELLED:
+            raise InvalidTransition(_("The event is already cancelled."))
         event.cancel(reason=reason, now=now)
         event.ics_sequence += 1
         event.save(update_fields=["status", "cancelled_at", "cancellation_reason", "ics_sequence"])

@@ -1,15 +1,14 @@
 """The back office for members: organisations, applications, memberships, fees, contacts and partners.
 Actions call the services; hub staff see only their hub's organisations."""
 
+from functools import partial
+
 from django import forms
-from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.contrib import admin
 from django.db import models
 from django.db.models import Exists, OuterRef, Prefetch
-from django.http import Http404, HttpResponse
-from django.shortcuts import redirect
-from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.http import HttpResponse
+from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -18,12 +17,11 @@ from import_export import fields, resources
 from modeltranslation.admin import TranslationAdmin
 
 from accounts.admin_autocomplete import CheckedAutocompleteMixin
-from accounts.audit import audit_record
 from common import exports
+from common.admin import run_on_selected
 from hubs.scoping import HubScopedAdminMixin
-from members import services
+from members import admin_views, services
 from members.models import (
-    InvalidTransition,
     Invitation,
     Membership,
     MembershipApplication,
@@ -87,7 +85,7 @@ def _export_response(dataset, *, fmt: str, name: str) -> HttpResponse:
 
 
 def _audit_export(request, *, what: str, count: int) -> None:
-    audit_record(actor=request.user, action=f"members.export.{what}", data={"rows": count})
+    services.export_record(by=request.user, what=what, rows=count)
 
 
 # --- Organisations --------------------------------------------------------------------------------
@@ -121,6 +119,9 @@ class MembershipStatusFilter(admin.SimpleListFilter):
         return queryset
 
 
+ORGANISATION_M2M = {field.name for field in Organisation._meta.many_to_many}
+
+
 class OrganisationRoleInline(CheckedAutocompleteMixin, admin.TabularInline):
     model = OrganisationRole
     extra = 0
@@ -131,7 +132,8 @@ class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
     fields = ["status", "period_start", "period_end", "fee_dkk", "invoice_reference", "paid_on"]
-    readonly_fields = ["status"]
+    # Status and payment move only through the membership actions, which check the transition.
+    readonly_fields = ["status", "paid_on"]
     ordering = ["-period_end"]
 
 
@@ -177,45 +179,41 @@ class OrganisationAdmin(CheckedAutocompleteMixin, HubScopedAdminMixin, Translati
         return format_html('<span class="status-badge status-{}">{}</span>', latest.status, latest.get_status_display())
 
     def save_model(self, request, obj, form, change):
-        if ("region" in form.changed_data and "hub" not in form.changed_data) or obj.hub_id is None:
-            obj.hub = services.hub_for_region(obj.region) or obj.hub
-        super().save_model(request, obj, form, change)
-        audit_record(
-            actor=request.user,
-            action="members.organisation.update" if change else "members.organisation.create",
-            target=obj,
-            data={"fields": form.changed_data},
-        )
-
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        services.organisation_search_refresh(organisation_ids=[form.instance.pk])
+        # The services own the rules (the hub follows the region unless staff chose one) and the audit row.
+        m2m = {name: form.cleaned_data[name] for name in form.changed_data if name in ORGANISATION_M2M}
+        if not change:
+            services.organisation_create(organisation=obj, by=request.user, m2m=m2m)
+            return
+        data = {name: getattr(obj, name) for name in form.changed_data if name not in ORGANISATION_M2M}
+        services.organisation_profile_update(organisation=obj, data=data, m2m=m2m, by=request.user)
+        obj.refresh_from_db()
 
     def delete_model(self, request, obj):
-        audit_record(actor=request.user, action="members.organisation.delete", target=obj)
-        super().delete_model(request, obj)
+        services.organisation_delete(organisation=obj, by=request.user)
         services.directory_cache_invalidate()
 
     def delete_queryset(self, request, queryset):
         for organisation in queryset:
-            audit_record(actor=request.user, action="members.organisation.delete", target=organisation)
-        super().delete_queryset(request, queryset)
+            services.organisation_delete(organisation=organisation, by=request.user)
         services.directory_cache_invalidate()
 
     def save_formset(self, request, form, formset, change):
-        # Role and membership rows edited inline leave the same audit trail as the services do.
+        # Role and membership rows edited inline go through the same services as on their own admin pages.
         instances = formset.save(commit=False)
         for deleted in formset.deleted_objects:
-            audit_record(actor=request.user, action=f"members.{deleted._meta.model_name}.delete", target=deleted)
-            deleted.delete()
+            if isinstance(deleted, Membership):
+                services.membership_delete(membership=deleted, by=request.user)
+            else:
+                services.role_delete(role=deleted, by=request.user)
+        changed = {id(inline_form.instance): inline_form.changed_data for inline_form in formset.forms}
         for instance in instances:
-            created = instance.pk is None
-            instance.save()
-            audit_record(
-                actor=request.user,
-                action=f"members.{instance._meta.model_name}.{'create' if created else 'update'}",
-                target=instance,
-            )
+            if not isinstance(instance, Membership):
+                services.role_save(role=instance, by=request.user)
+            elif instance.pk is None:
+                services.membership_create(membership=instance, by=request.user)
+            else:
+                changes = {name: getattr(instance, name) for name in changed[id(instance)]}
+                services.membership_update(membership=instance, changes=changes, by=request.user)
         formset.save_m2m()
 
     @admin.action(description=_("Export selected organisations as CSV"), permissions=["view"])
@@ -249,22 +247,14 @@ class OrganisationRoleAdmin(CheckedAutocompleteMixin, HubScopedAdminMixin, admin
         return role.user.email
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        audit_record(
-            actor=request.user,
-            action="members.role.update" if change else "members.role.grant",
-            target=obj.organisation,
-            data={"user_id": obj.user_id, "role": obj.role},
-        )
+        services.role_save(role=obj, by=request.user)
 
     def delete_model(self, request, obj):
-        audit_record(
-            actor=request.user,
-            action="members.role.revoke",
-            target=obj.organisation,
-            data={"user_id": obj.user_id, "role": obj.role},
-        )
-        super().delete_model(request, obj)
+        services.role_delete(role=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for role in queryset.select_related("organisation"):
+            services.role_delete(role=role, by=request.user)
 
     @admin.action(description=_("Export selected contacts as CSV"), permissions=["view"])
     def export_csv(self, request, queryset):
@@ -295,8 +285,8 @@ class MembershipAdmin(CheckedAutocompleteMixin, HubScopedAdminMixin, admin.Model
     actions = ["renew", "mark_paid", "cancel"]
 
     def get_readonly_fields(self, request, obj=None):
-        # Status moves only through the actions, which check the transition and leave an audit row.
-        return ["status", "paid_on"] if obj is not None else ["status"]
+        # Status and payment move only through the actions, which check the transition and leave an audit row.
+        return ["status", "paid_on", "created_at"] if obj is not None else ["status", "created_at"]
 
     @admin.display(description=_("status"), ordering="status")
     def status_badge(self, membership):
@@ -305,26 +295,22 @@ class MembershipAdmin(CheckedAutocompleteMixin, HubScopedAdminMixin, admin.Model
         )
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        audit_record(
-            actor=request.user,
-            action="members.membership.update" if change else "members.membership.create",
-            target=obj,
-            data={"fields": form.changed_data},
-        )
+        if change:
+            changes = {name: getattr(obj, name) for name in form.changed_data}
+            services.membership_update(membership=obj, changes=changes, by=request.user)
+        else:
+            services.membership_create(membership=obj, by=request.user)
         services.directory_cache_invalidate()
 
-    def _each(self, request, queryset, service, done_message):
-        done = 0
+    def delete_model(self, request, obj):
+        services.membership_delete(membership=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
         for membership in queryset:
-            try:
-                service(membership=membership, by=request.user)
-            except (InvalidTransition, services.MembersError) as exc:
-                self.message_user(request, f"{membership}: {exc}", messages.WARNING)
-                continue
-            done += 1
-        if done:
-            self.message_user(request, done_message(done), messages.SUCCESS)
+            services.membership_delete(membership=membership, by=request.user)
+
+    def _each(self, request, queryset, service, done):
+        run_on_selected(self, request, queryset, lambda row: service(membership=row, by=request.user), done=done)
 
     @admin.action(description=_("Renew for another year"), permissions=["change"])
     def renew(self, request, queryset):
@@ -362,10 +348,6 @@ class MembershipFeeAdmin(admin.ModelAdmin):
 # --- Applications ---------------------------------------------------------------------------------
 
 
-class RejectionForm(forms.Form):
-    reason = forms.CharField(label=_("Reason (sent to the applicant)"), widget=forms.Textarea, max_length=2000)
-
-
 @admin.register(MembershipApplication)
 class MembershipApplicationAdmin(admin.ModelAdmin):
     """Staff decide an application from its own page: "Approve" shows what approving creates (type, size band,
@@ -399,12 +381,12 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
         decide = [
             path(
                 "<path:object_id>/approve/",
-                self.admin_site.admin_view(self.approve_view),
+                self.admin_site.admin_view(partial(admin_views.application_approve, self)),
                 name="members_membershipapplication_approve",
             ),
             path(
                 "<path:object_id>/reject/",
-                self.admin_site.admin_view(self.reject_view),
+                self.admin_site.admin_view(partial(admin_views.application_reject, self)),
                 name="members_membershipapplication_reject",
             ),
         ]
@@ -416,146 +398,34 @@ class MembershipApplicationAdmin(admin.ModelAdmin):
             '<span class="status-badge status-{}">{}</span>', application.status, application.get_status_display()
         )
 
-    # --- Deciding one application from its page ---
-
-    def _decidable(self, request, object_id):
-        """The pending application the user may change; 404 for none, 403 without permission. None (with a
-        message) when it has been decided already."""
-        application = self.get_object(request, object_id)
-        if application is None:
-            raise Http404
-        if not self.has_change_permission(request, application):
-            raise PermissionDenied
-        if application.status != MembershipApplication.Status.PENDING:
-            self.message_user(
-                request,
-                _("%(name)s has already been decided (%(status)s).")
-                % {"name": application.name, "status": application.get_status_display()},
-                messages.WARNING,
-            )
-            return None
-        return application
-
-    def _change_url(self, application):
-        return reverse("admin:members_membershipapplication_change", args=[application.pk])
-
-    def approve_view(self, request, object_id):
-        application = self._decidable(request, object_id)
-        if application is None:
-            return redirect(reverse("admin:members_membershipapplication_change", args=[object_id]))
-        if request.method != "POST":
-            return self._approve_summary(request, [application], single=True)
-        try:
-            organisation = services.application_approve(application=application, approved_by=request.user)
-        except (InvalidTransition, services.MembersError) as exc:
-            self.message_user(request, f"{application}: {exc}", messages.ERROR)
-            return redirect(self._change_url(application))
-        self.message_user(
-            request,
-            _("%(name)s is approved: the member organisation and its membership were created.")
-            % {"name": application.name},
-            messages.SUCCESS,
-        )
-        return redirect(reverse("admin:members_organisation_change", args=[organisation.pk]))
-
-    def reject_view(self, request, object_id):
-        application = self._decidable(request, object_id)
-        if application is None:
-            return redirect(reverse("admin:members_membershipapplication_change", args=[object_id]))
-        form = RejectionForm(request.POST if request.method == "POST" else None)
-        if request.method == "POST" and form.is_valid():
-            services.application_reject(
-                application=application, rejected_by=request.user, reason=form.cleaned_data["reason"]
-            )
-            self.message_user(
-                request, _("%(name)s is rejected; the applicant is told why.") % {"name": application.name}
-            )
-            return redirect(self._change_url(application))
-        return self._reject_form(request, [application], form, single=True, status=400 if form.is_bound else 200)
-
-    def _approve_summary(self, request, applications, *, single):
-        rows = [
-            {
-                "application": application,
-                "kind": application.get_kind_display(),
-                "size_band": application.get_size_band_display(),
-                **services.application_membership_terms(application=application),
-            }
-            for application in applications
-        ]
-        return TemplateResponse(
-            request,
-            "admin/members/membershipapplication/approve.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": _("Approve the application") if single else _("Approve applications"),
-                "opts": self.model._meta,
-                "rows": rows,
-                "single": single,
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-            },
-        )
-
-    def _reject_form(self, request, applications, form, *, single, status=200):
-        return TemplateResponse(
-            request,
-            "admin/members/membershipapplication/reject.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": _("Reject the application") if single else _("Reject applications"),
-                "opts": self.model._meta,
-                "applications": applications,
-                "form": form,
-                "single": single,
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-            },
-            status=status,
-        )
-
-    # --- Bulk actions from the list: a summary first, then the decision ---
-
     @admin.action(description=_("Approve: create the member organisation"), permissions=["change"])
     def approve(self, request, queryset):
         if request.POST.get("confirm") != "yes":
-            return self._approve_summary(request, list(queryset.select_related("region")), single=False)
-        approved = 0
-        for application in queryset:
-            try:
-                services.application_approve(application=application, approved_by=request.user)
-            except (InvalidTransition, services.MembersError) as exc:
-                self.message_user(request, f"{application}: {exc}", messages.WARNING)
-                continue
-            approved += 1
-        if approved:
-            self.message_user(
-                request,
-                ngettext("%d application approved.", "%d applications approved.", approved) % approved,
-                messages.SUCCESS,
-            )
+            return admin_views.approve_summary(self, request, list(queryset.select_related("region")), single=False)
+        run_on_selected(
+            self,
+            request,
+            queryset,
+            lambda application: services.application_approve(application=application, approved_by=request.user),
+            done=lambda n: ngettext("%d application approved.", "%d applications approved.", n) % n,
+        )
         return None
 
     @admin.action(description=_("Reject with a reason"), permissions=["change"])
     def reject(self, request, queryset):
-        form = RejectionForm(request.POST if "reason" in request.POST else None)
-        if form.is_valid():
-            rejected = 0
-            for application in queryset:
-                try:
-                    services.application_reject(
-                        application=application, rejected_by=request.user, reason=form.cleaned_data["reason"]
-                    )
-                except InvalidTransition as exc:
-                    self.message_user(request, f"{application}: {exc}", messages.WARNING)
-                    continue
-                rejected += 1
-            if rejected:
-                self.message_user(
-                    request,
-                    ngettext("%d application rejected.", "%d applications rejected.", rejected) % rejected,
-                    messages.SUCCESS,
-                )
-            return None
-        return self._reject_form(request, queryset, form, single=False)
+        form = admin_views.RejectionForm(request.POST if "reason" in request.POST else None)
+        if not form.is_valid():
+            return admin_views.reject_page(self, request, queryset, form, single=False)
+        run_on_selected(
+            self,
+            request,
+            queryset,
+            lambda application: services.application_reject(
+                application=application, rejected_by=request.user, reason=form.cleaned_data["reason"]
+            ),
+            done=lambda n: ngettext("%d application rejected.", "%d applications rejected.", n) % n,
+        )
+        return None
 
 
 # --- Invitations, reference data ------------------------------------------------------------------

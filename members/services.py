@@ -18,6 +18,7 @@ from accounts.audit import audit_record
 from accounts.models import User
 from accounts.services import user_create
 from common.errors import DomainError
+from common.locks import lock_one, locked
 from members.models import (
     InvalidTransition,
     Invitation,
@@ -147,7 +148,7 @@ def application_membership_terms(*, application: MembershipApplication, on: date
 
 def application_approve(*, application: MembershipApplication, approved_by) -> Organisation:
     with transaction.atomic():
-        application = MembershipApplication.objects.select_for_update().get(pk=application.pk)
+        application = lock_one(application)
         application.approve(by=approved_by)
         if application.cvr and Organisation.objects.filter(cvr=application.cvr).exists():
             raise MembersError(translation.gettext("An organisation with this CVR number already exists."))
@@ -198,7 +199,7 @@ def application_approve(*, application: MembershipApplication, approved_by) -> O
 
 def application_reject(*, application: MembershipApplication, rejected_by, reason: str) -> MembershipApplication:
     with transaction.atomic():
-        application = MembershipApplication.objects.select_for_update().get(pk=application.pk)
+        application = lock_one(application)
         application.reject(by=rejected_by, reason=reason)
         application.save()
         mail_enqueue(
@@ -216,22 +217,59 @@ def application_reject(*, application: MembershipApplication, rejected_by, reaso
 # --- Organisations --------------------------------------------------------------------------------
 
 
+def _hub_follow_region(organisation: Organisation, *, region_before, hub_chosen: bool) -> None:
+    """The hub follows the region: when the region changed, or no hub is set, unless a hub was chosen with it."""
+    if hub_chosen and organisation.hub_id is not None:
+        return
+    if organisation.region_id != region_before or organisation.hub_id is None:
+        organisation.hub = hub_for_region(organisation.region)
+
+
+def organisation_create(*, organisation: Organisation, by, m2m: dict | None = None) -> Organisation:
+    """Staff add an organisation (the admin's form built the unsaved row); its hub follows its region unless
+    one was chosen."""
+    with transaction.atomic():
+        _hub_follow_region(organisation, region_before=None, hub_chosen=organisation.hub_id is not None)
+        organisation.full_clean()
+        organisation.save()
+        for field, values in (m2m or {}).items():
+            getattr(organisation, field).set(values)
+        organisation_search_refresh(organisation_ids=[organisation.pk])
+        audit_record(
+            actor=by, action="members.organisation.create", target=organisation, data={"hub_id": organisation.hub_id}
+        )
+    return organisation
+
+
 def organisation_profile_update(*, organisation: Organisation, data: dict, m2m: dict, by) -> Organisation:
     """A member admin (or staff) saves the profile; the hub follows the region unless staff set it."""
     with transaction.atomic():
-        organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
+        organisation = lock_one(organisation)
         region_before = organisation.region_id
         for field, value in data.items():
             setattr(organisation, field, value)
-        if organisation.region_id != region_before or organisation.hub_id is None:
-            organisation.hub = hub_for_region(organisation.region)
+        _hub_follow_region(organisation, region_before=region_before, hub_chosen="hub" in data)
         organisation.full_clean(exclude=["slug"])
         organisation.save()
         for field, values in m2m.items():
             getattr(organisation, field).set(values)
         organisation_search_refresh(organisation_ids=[organisation.pk])
-        audit_record(actor=by, action="members.organisation.update", target=organisation, data={"fields": sorted(data)})
+        audit_record(
+            actor=by, action="members.organisation.update", target=organisation, data={"fields": sorted([*data, *m2m])}
+        )
     return organisation
+
+
+def organisation_delete(*, organisation: Organisation, by) -> None:
+    """Staff delete an organisation; the audit row keeps its name and id."""
+    with transaction.atomic():
+        audit_record(actor=by, action="members.organisation.delete", target=organisation)
+        organisation.delete()
+
+
+def export_record(*, by, what: str, rows: int) -> None:
+    """Staff took personal data out of the system (an organisation or contact list): who, what and how much."""
+    audit_record(actor=by, action=f"members.export.{what}", data={"rows": rows})
 
 
 # --- Memberships ----------------------------------------------------------------------------------
@@ -240,7 +278,52 @@ def organisation_profile_update(*, organisation: Organisation, data: dict, m2m: 
 def _membership_locked(membership: Membership) -> Membership:
     """Every membership change goes through here, so the directory's cache is dropped here too."""
     directory_cache_invalidate()
-    return Membership.objects.select_for_update().get(pk=membership.pk)
+    return lock_one(membership)
+
+
+MEMBERSHIP_EDITABLE_FIELDS = ("organisation", "period_start", "period_end", "fee_dkk", "invoice_reference")
+
+
+def membership_create(*, membership: Membership, by) -> Membership:
+    """Staff book a membership by hand (the admin's form built the unsaved row)."""
+    with transaction.atomic():
+        directory_cache_invalidate()
+        membership.full_clean()
+        membership.save()
+        audit_record(
+            actor=by,
+            action="members.membership.create",
+            target=membership,
+            data={"period_start": str(membership.period_start), "period_end": str(membership.period_end)},
+        )
+    return membership
+
+
+def membership_update(*, membership: Membership, changes: dict, by) -> Membership:
+    """Staff correct a membership's period, fee or invoice reference, under the membership's lock, so that a
+    renewal, payment or expiry running at the same time sees either the old row or the new one. Status and
+    payment move only through their own services."""
+    refused = sorted(set(changes) - set(MEMBERSHIP_EDITABLE_FIELDS))
+    if refused:
+        raise MembersError(
+            translation.gettext("These fields change only through the membership actions: %(fields)s.")
+            % {"fields": ", ".join(refused)}
+        )
+    with transaction.atomic():
+        membership = _membership_locked(membership)
+        for field, value in changes.items():
+            setattr(membership, field, value)
+        membership.full_clean()
+        membership.save(update_fields=list(changes))
+        audit_record(actor=by, action="members.membership.update", target=membership, data={"fields": sorted(changes)})
+    return membership
+
+
+def membership_delete(*, membership: Membership, by) -> None:
+    with transaction.atomic():
+        membership = _membership_locked(membership)
+        audit_record(actor=by, action="members.membership.delete", target=membership)
+        membership.delete()
 
 
 def membership_renew(*, membership: Membership, by) -> Membership:
@@ -294,8 +377,8 @@ def memberships_expire(*, today: date | None = None) -> int:
     for pk in due.values_list("pk", flat=True):
         directory_cache_invalidate()
         with transaction.atomic():
-            membership = Membership.objects.select_for_update().get(pk=pk)
-            if membership.status != Membership.Status.ACTIVE:
+            membership = lock_one(Membership.objects.all(), pk=pk)
+            if membership is None or membership.status != Membership.Status.ACTIVE:
                 continue
             membership.expire()
             membership.save(update_fields=["status"])
@@ -358,6 +441,34 @@ def _admin_count(organisation: Organisation) -> int:
     return OrganisationRole.objects.filter(organisation=organisation, role=Role.ADMIN).count()
 
 
+def role_save(*, role: OrganisationRole, by) -> OrganisationRole:
+    """Staff give someone a role in an organisation, or change a role row, from the back office."""
+    created = role.pk is None
+    with transaction.atomic():
+        role.full_clean()
+        role.save()
+        audit_record(
+            actor=by,
+            action="members.role.grant" if created else "members.role.update",
+            target=role.organisation,
+            data={"user_id": role.user_id, "role": role.role},
+        )
+    return role
+
+
+def role_delete(*, role: OrganisationRole, by) -> None:
+    """Staff remove a role row from the back office (the member pages' rules on the last admin do not bind staff,
+    who may have to clean up an organisation nobody runs any more)."""
+    with transaction.atomic():
+        audit_record(
+            actor=by,
+            action="members.role.revoke",
+            target=role.organisation,
+            data={"user_id": role.user_id, "role": role.role},
+        )
+        role.delete()
+
+
 def role_grant(*, organisation: Organisation, user, role: str, by) -> OrganisationRole:
     with transaction.atomic():
         row, created = OrganisationRole.objects.get_or_create(organisation=organisation, user=user, role=role)
@@ -370,7 +481,7 @@ def role_grant(*, organisation: Organisation, user, role: str, by) -> Organisati
 
 def role_revoke(*, organisation: Organisation, user, role: str, by) -> None:
     with transaction.atomic():
-        Organisation.objects.select_for_update().get(pk=organisation.pk)
+        lock_one(organisation)
         rows = OrganisationRole.objects.filter(organisation=organisation, user=user, role=role)
         if role == Role.ADMIN and rows.exists() and _admin_count(organisation) == 1:
             raise MembersError(translation.gettext("An organisation needs at least one admin. Hand the role on first."))
@@ -387,7 +498,7 @@ def role_revoke(*, organisation: Organisation, user, role: str, by) -> None:
 
 def colleague_remove(*, organisation: Organisation, user, by) -> None:
     with transaction.atomic():
-        Organisation.objects.select_for_update().get(pk=organisation.pk)
+        lock_one(organisation)
         rows = OrganisationRole.objects.filter(organisation=organisation, user=user)
         is_admin = rows.filter(role=Role.ADMIN).exists()
         if is_admin and _admin_count(organisation) == 1:
@@ -399,7 +510,7 @@ def colleague_remove(*, organisation: Organisation, user, by) -> None:
 def admin_hand_on(*, organisation: Organisation, from_user, to_user, by) -> None:
     """Give the admin role to a colleague and give it up."""
     with transaction.atomic():
-        Organisation.objects.select_for_update().get(pk=organisation.pk)
+        lock_one(organisation)
         if not OrganisationRole.objects.filter(organisation=organisation, user=to_user).exists():
             raise MembersError(translation.gettext("Only a colleague in the organisation can become its admin."))
         OrganisationRole.objects.get_or_create(organisation=organisation, user=to_user, role=Role.ADMIN)
@@ -432,8 +543,8 @@ def invitation_create(*, organisation: Organisation, email: str, role: str, invi
         raise MembersError(translation.gettext("This person is already a colleague in the organisation."))
     with transaction.atomic():
         # A new invitation replaces an open one to the same address, so the newest link is the one that works.
-        for old in Invitation.objects.select_for_update().filter(
-            organisation=organisation, email__iexact=email, status=Invitation.Status.PENDING
+        for old in locked(
+            Invitation.objects.filter(organisation=organisation, email__iexact=email, status=Invitation.Status.PENDING)
         ):
             old.revoke()
             old.save(update_fields=["status", "decided_at"])
@@ -462,7 +573,7 @@ def invitation_create(*, organisation: Organisation, email: str, role: str, invi
 
 def invitation_revoke(*, invitation: Invitation, by) -> Invitation:
     with transaction.atomic():
-        invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        invitation = lock_one(invitation)
         invitation.revoke()
         invitation.save(update_fields=["status", "decided_at"])
         audit_record(actor=by, action="members.invitation.revoke", target=invitation)
@@ -495,7 +606,7 @@ def invitation_accept(*, invitation: Invitation, user) -> OrganisationRole:
             translation.gettext("This invitation was sent to another email address. Log in with that address.")
         )
     with transaction.atomic():
-        invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        invitation = lock_one(invitation)
         try:
             invitation.accept(by=user)
         except InvalidTransition:

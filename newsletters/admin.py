@@ -1,24 +1,20 @@
 """The newsletter back office: topics, subscribers with their consent ledger, import, and campaigns with preview,
 test send, scheduling, send now, pause and resume, and a progress bar."""
 
-from django.conf import settings
+from functools import partial
+
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
-from django.http import Http404
-from django.shortcuts import redirect, render
-from django.template.response import TemplateResponse
+from django.shortcuts import redirect
 from django.urls import path
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
-from django.views.decorators.http import require_POST
 from modeltranslation.admin import TranslationAdmin
 
-from common import exports
+from common.admin import run_on_selected
 from hubs.scoping import HubScopedAdminMixin
-from newsletters import campaigns, selectors, subscriptions
-from newsletters.forms import CampaignScheduleForm, CampaignSendForm, ImportForm
+from newsletters import admin_views, campaigns, selectors, subscriptions
 from newsletters.models import Campaign, ConsentRecord, InvalidTransition, Subscriber, Topic
 
 
@@ -90,61 +86,16 @@ class SubscriberAdmin(admin.ModelAdmin):
         return status_badge(obj.status, obj.get_status_display())
 
     def get_urls(self):
+        view = self.admin_site.admin_view
         return [
             path(
                 "<int:pk>/consent.csv",
-                self.admin_site.admin_view(self.consent_export_view),
+                view(partial(admin_views.subscriber_consent_export, self)),
                 name="newsletters_subscriber_consent",
             ),
-            path("import/", self.admin_site.admin_view(self.import_view), name="newsletters_subscriber_import"),
+            path("import/", view(partial(admin_views.subscribers_import, self)), name="newsletters_subscriber_import"),
             *super().get_urls(),
         ]
-
-    def consent_export_view(self, request, pk):
-        subscriber = self.get_object(request, str(pk))
-        if subscriber is None:
-            raise Http404
-        return exports.csv_response(
-            filename=f"consent-{subscriber.pk}.csv",
-            header=selectors.CONSENT_EXPORT_FIELDS,
-            rows=selectors.consent_export_rows(subscriber=subscriber),
-        )
-
-    def import_view(self, request):
-        if not self.has_change_permission(request):
-            raise PermissionDenied
-        form = ImportForm(request.POST or None, request.FILES or None)
-        errors, status = [], 200
-        if request.method == "POST":
-            if form.is_valid():
-                try:
-                    result = subscriptions.subscribers_import(
-                        csv_text=form.cleaned_data["file"],
-                        topics=list(form.cleaned_data["topics"]),
-                        consented_at=form.cleaned_data["consented_at"],
-                        source_note=form.cleaned_data["source_note"],
-                        consent_text_version=form.cleaned_data["consent_text_version"],
-                        actor=request.user,
-                    )
-                except subscriptions.ImportRejected as exc:
-                    errors = exc.errors
-                else:
-                    self.message_user(
-                        request,
-                        _("Imported: %(created)d new and %(updated)d existing subscribers.")
-                        % {"created": result.created, "updated": result.updated},
-                        messages.SUCCESS,
-                    )
-                    return redirect("admin:newsletters_subscriber_changelist")
-            status = 400
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Import subscribers"),
-            "form": form,
-            "errors": errors,
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/newsletters/subscriber/import.html", context, status=status)
 
     @admin.action(description=gettext_lazy("Unsubscribe the selected subscribers"), permissions=["change"])
     def unsubscribe_selected(self, request, queryset):
@@ -240,167 +191,40 @@ class CampaignAdmin(HubScopedAdminMixin, TranslationAdmin):
         return [
             path(
                 "<int:pk>/preview/<str:language>/",
-                view(self.preview_view),
+                view(partial(admin_views.campaign_preview, self)),
                 name="newsletters_campaign_preview",
             ),
-            path("<int:pk>/schedule/", view(self.schedule_view), name="newsletters_campaign_schedule"),
-            path("<int:pk>/send/", view(self.send_view), name="newsletters_campaign_send"),
-            path("<int:pk>/control/<str:operation>/", view(self.control_view), name="newsletters_campaign_control"),
+            path(
+                "<int:pk>/schedule/",
+                view(partial(admin_views.campaign_schedule, self)),
+                name="newsletters_campaign_schedule",
+            ),
+            path("<int:pk>/send/", view(partial(admin_views.campaign_send, self)), name="newsletters_campaign_send"),
+            path(
+                "<int:pk>/control/<str:operation>/",
+                view(partial(admin_views.campaign_control, self)),
+                name="newsletters_campaign_control",
+            ),
             *super().get_urls(),
         ]
 
-    def _campaign(self, request, pk):
-        campaign = self.get_object(request, str(pk))
-        if campaign is None:
-            raise Http404
-        return campaign
+    def _each(self, request, queryset, service, done):
+        """Run a campaign service on each selected campaign; a refusal names the campaign and its status."""
 
-    def preview_view(self, request, pk, language):
-        campaign = self._campaign(request, pk)
-        if language not in ("da", "en"):
-            raise Http404
-        content = campaigns.campaign_content(campaign=campaign, language=language)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Preview: %(subject)s") % {"subject": content["subject"]},
-            "campaign": campaign,
-            "content": content,
-            "asked_language": language,
-            "opts": self.model._meta,
-            "original": campaign,
-        }
-        return render(request, "admin/newsletters/campaign/preview.html", context)
+        def run(campaign):
+            try:
+                service(campaign=campaign, by=request.user)
+            except InvalidTransition as refusal:
+                raise InvalidTransition(
+                    _("not possible while it is %(status)s.") % {"status": campaign.get_status_display()}
+                ) from refusal
 
-    def schedule_view(self, request, pk):
-        campaign = self._campaign(request, pk)
-        if not self.has_change_permission(request, campaign):
-            raise PermissionDenied
-        form = CampaignScheduleForm(request.POST or None)
-        status = 200
-        if request.method == "POST":
-            if form.is_valid():
-                try:
-                    campaigns.campaign_schedule(
-                        campaign=campaign, at=form.cleaned_data["scheduled_at"], by=request.user
-                    )
-                except InvalidTransition:
-                    self.message_user(
-                        request, _("Only a draft or scheduled campaign can be scheduled."), messages.ERROR
-                    )
-                else:
-                    self.message_user(request, _("The campaign is scheduled."), messages.SUCCESS)
-                return redirect("admin:newsletters_campaign_change", campaign.pk)
-            status = 400
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Schedule: %(subject)s") % {"subject": campaign.subject},
-            "form": form,
-            "campaign": campaign,
-            "opts": self.model._meta,
-            "original": campaign,
-        }
-        return TemplateResponse(request, "admin/newsletters/campaign/schedule.html", context, status=status)
-
-    def send_view(self, request, pk):
-        """ "Send now" asks first: the page shows whom the campaign reaches and what they read, and only its
-        confirm button (a POST carrying the count that was shown) starts the sending."""
-        campaign = self._campaign(request, pk)
-        if not self.has_change_permission(request, campaign):
-            raise PermissionDenied
-        if campaign.status not in (Campaign.Status.DRAFT, Campaign.Status.SCHEDULED):
-            self._refuse(request, campaign)
-            return redirect("admin:newsletters_campaign_change", campaign.pk)
-        expected = selectors.campaign_recipient_count(campaign=campaign)
-        form = CampaignSendForm(request.POST if request.method == "POST" else None, expected=expected)
-        status = 200
-        if request.method == "POST":
-            if form.is_valid():
-                self._send_now(request, campaign)
-                return redirect("admin:newsletters_campaign_change", campaign.pk)
-            status = 400
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Send “%(subject)s” now?") % {"subject": campaign.subject},
-            "form": form,
-            "campaign": campaign,
-            "recipient_count": expected,
-            "topics": list(campaign.topics.all()),
-            "contents": [
-                {"code": code, "name": name, **campaigns.campaign_content(campaign=campaign, language=code)}
-                for code, name in settings.LANGUAGES
-            ],
-            "opts": self.model._meta,
-            "original": campaign,
-        }
-        return TemplateResponse(request, "admin/newsletters/campaign/send.html", context, status=status)
-
-    def control_view(self, request, pk, operation):
-        if operation == "send":
-            return require_POST(self.send_view)(request, pk=pk)
-        operations = {
-            "test": self._send_test,
-            "pause": self._pause,
-            "resume": self._resume,
-            "unschedule": self._unschedule,
-        }
-        if operation not in operations:
-            raise Http404
-        return require_POST(self._control)(request, pk=pk, operation=operations[operation])
-
-    def _control(self, request, *, pk, operation):
-        campaign = self._campaign(request, pk)
-        if not self.has_change_permission(request, campaign):
-            raise PermissionDenied
-        operation(request, campaign)
-        return redirect("admin:newsletters_campaign_change", campaign.pk)
-
-    def _each(self, request, queryset, operation):
-        for campaign in queryset:
-            operation(request, campaign)
-
-    def _send_test(self, request, campaign):
-        language = request.user.preferred_language
-        campaigns.campaign_send_test(campaign=campaign, to=request.user.email, language=language)
-        self.message_user(
-            request,
-            _("A test copy of “%(subject)s” is on its way to %(email)s.")
-            % {
-                "subject": campaign.subject,
-                "email": request.user.email,
-            },
-        )
-
-    def _refuse(self, request, campaign):
-        self.message_user(
-            request,
-            _("“%(subject)s” is %(status)s: that is not possible now.")
-            % {"subject": campaign.subject, "status": campaign.get_status_display()},
-            messages.ERROR,
-        )
-
-    def _transition(self, request, campaign, service, done_message):
-        try:
-            service(campaign=campaign, by=request.user)
-        except InvalidTransition:
-            self._refuse(request, campaign)
-            return
-        self.message_user(request, done_message % {"subject": campaign.subject}, messages.SUCCESS)
-
-    def _send_now(self, request, campaign):
-        self._transition(request, campaign, campaigns.campaign_send_now, _("“%(subject)s” is being sent."))
-
-    def _pause(self, request, campaign):
-        self._transition(request, campaign, campaigns.campaign_pause, _("“%(subject)s” is paused."))
-
-    def _resume(self, request, campaign):
-        self._transition(request, campaign, campaigns.campaign_resume, _("“%(subject)s” is sending again."))
-
-    def _unschedule(self, request, campaign):
-        self._transition(request, campaign, campaigns.campaign_unschedule, _("“%(subject)s” is a draft again."))
+        run_on_selected(self, request, queryset, run, done=done, label=lambda campaign: f"“{campaign.subject}”")
 
     @admin.action(description=gettext_lazy("Send a test copy to me"), permissions=["change"])
     def send_test_to_me(self, request, queryset):
-        self._each(request, queryset, self._send_test)
+        for campaign in queryset:
+            admin_views.campaign_send_test(self, request, campaign)
 
     @admin.action(description=gettext_lazy("Send now"), permissions=["change"])
     def send_now(self, request, queryset):
@@ -413,15 +237,36 @@ class CampaignAdmin(HubScopedAdminMixin, TranslationAdmin):
 
     @admin.action(description=gettext_lazy("Pause sending"), permissions=["change"])
     def pause(self, request, queryset):
-        self._each(request, queryset, self._pause)
+        self._each(
+            request,
+            queryset,
+            campaigns.campaign_pause,
+            lambda n: ngettext("%(count)d campaign is paused.", "%(count)d campaigns are paused.", n) % {"count": n},
+        )
 
     @admin.action(description=gettext_lazy("Resume sending"), permissions=["change"])
     def resume(self, request, queryset):
-        self._each(request, queryset, self._resume)
+        self._each(
+            request,
+            queryset,
+            campaigns.campaign_resume,
+            lambda n: (
+                ngettext("%(count)d campaign is sending again.", "%(count)d campaigns are sending again.", n)
+                % {"count": n}
+            ),
+        )
 
     @admin.action(description=gettext_lazy("Cancel the schedule"), permissions=["change"])
     def unschedule(self, request, queryset):
-        self._each(request, queryset, self._unschedule)
+        self._each(
+            request,
+            queryset,
+            campaigns.campaign_unschedule,
+            lambda n: (
+                ngettext("%(count)d campaign is a draft again.", "%(count)d campaigns are drafts again.", n)
+                % {"count": n}
+            ),
+        )
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:

@@ -1,38 +1,21 @@
 """Staff read every mail the system sends, rendered as the recipient sees it, and can send a failed one again."""
 
-from urllib.parse import urlsplit
+from functools import partial
 
-from django.conf import settings
 from django.contrib import admin, messages
-from django.http import Http404, HttpResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.csp import CSP, build_policy
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
-from outbox import api, selectors
+from outbox import admin_views, api, selectors
 from outbox.models import OutboxMessage
 
 # Shown first on a mail's page, with the HTML part rendered and the text part; the rest of the row follows.
 LEADING_FIELDS = ["to", "subject", "status", "html_part", "text_part"]
-
-
-def mail_frame_policy() -> dict:
-    """The CSP of a mail's HTML part, shown in a frame: mails carry inline styles and their own images, never a
-    script, a form or a font from elsewhere, and only the admin itself may frame them."""
-    site = urlsplit(settings.SITE_URL)
-    return {
-        "default-src": [CSP.NONE],
-        "img-src": [CSP.SELF, "data:", f"{site.scheme}://{site.netloc}"],
-        "style-src": [CSP.UNSAFE_INLINE],
-        "frame-ancestors": [CSP.SELF],
-        "form-action": [CSP.NONE],
-        "base-uri": [CSP.NONE],
-    }
 
 
 @admin.register(OutboxMessage)
@@ -78,21 +61,11 @@ class OutboxMessageAdmin(admin.ModelAdmin):
         return [
             path(
                 "<int:pk>/html/",
-                self.admin_site.admin_view(xframe_options_sameorigin(self.html_view)),
+                self.admin_site.admin_view(xframe_options_sameorigin(partial(admin_views.message_html, self))),
                 name="outbox_outboxmessage_html",
             ),
             *super().get_urls(),
         ]
-
-    def html_view(self, request, pk):
-        """The HTML part alone, for the frame on the mail's page, under a CSP of its own that the site's policy
-        never has to weaken for: the frame is sandboxed as well, so nothing in a mail runs."""
-        message = self.get_object(request, str(pk))
-        if message is None or not message.body_html:
-            raise Http404
-        response = HttpResponse(message.body_html, content_type="text/html; charset=utf-8")
-        response.headers[str(CSP.HEADER_ENFORCE)] = build_policy(mail_frame_policy())
-        return response
 
     @admin.display(description=_("status"), ordering="status")
     def status_badge(self, obj):
