@@ -194,13 +194,11 @@ class OrganisationAdmin(CheckedAutocompleteMixin, HubScopedAdminMixin, Translati
     def delete_model(self, request, obj):
         audit_record(actor=request.user, action="members.organisation.delete", target=obj)
         super().delete_model(request, obj)
-        services.directory_cache_invalidate()
 
     def delete_queryset(self, request, queryset):
         for organisation in queryset:
             audit_record(actor=request.user, action="members.organisation.delete", target=organisation)
         super().delete_queryset(request, queryset)
-        services.directory_cache_invalidate()
 
     def save_formset(self, request, form, formset, change):
         # Role and membership rows edited inline leave the same audit trail as the services do.
@@ -312,7 +310,6 @@ class MembershipAdmin(CheckedAutocompleteMixin, HubScopedAdminMixin, admin.Model
             target=obj,
             data={"fields": form.changed_data},
         )
-        services.directory_cache_invalidate()
 
     def _each(self, request, queryset, service, done_message):
         done = 0
@@ -579,15 +576,12 @@ class DirectoryOptionAdminMixin:
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        services.directory_cache_invalidate()
 
     def delete_model(self, request, obj):
         super().delete_model(request, obj)
-        services.directory_cache_invalidate()
 
     def delete_queryset(self, request, queryset):
         super().delete_queryset(request, queryset)
-        services.directory_cache_invalidate()
 
 
 @admin.register(Segment)

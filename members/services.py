@@ -7,7 +7,6 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.contrib.postgres.search import SearchVector
 from django.core import signing
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -27,7 +26,6 @@ from members.models import (
     Organisation,
     OrganisationRole,
 )
-from members.selectors import DIRECTORY_CACHE_VERSION_KEY, directory_cache_version_new
 from outbox.services import mail_enqueue
 
 Role = OrganisationRole.Role
@@ -63,19 +61,8 @@ def slug_unique(*, name: str, exclude_pk=None) -> str:
     return slug
 
 
-def directory_cache_invalidate() -> None:
-    """The cached directory pages are stale once the transaction that changed members commits."""
-
-    def bump():
-        cache.set(DIRECTORY_CACHE_VERSION_KEY, directory_cache_version_new(), timeout=None)
-
-    transaction.on_commit(bump)
-
-
 def organisation_search_refresh(*, organisation_ids) -> None:
-    """Recompute the stored Danish search vector (name weighs most, then description, then offers and seeks);
-    the directory's cached pages go with it."""
-    directory_cache_invalidate()
+    """Recompute the stored Danish search vector (name weighs most, then description, then offers and seeks)."""
     if not settings.IS_POSTGRES:
         return
     vector = (
@@ -238,8 +225,7 @@ def organisation_profile_update(*, organisation: Organisation, data: dict, m2m: 
 
 
 def _membership_locked(membership: Membership) -> Membership:
-    """Every membership change goes through here, so the directory's cache is dropped here too."""
-    directory_cache_invalidate()
+    """Every membership change goes through here."""
     return Membership.objects.select_for_update().get(pk=membership.pk)
 
 
@@ -292,7 +278,6 @@ def memberships_expire(*, today: date | None = None) -> int:
     )
     expired = 0
     for pk in due.values_list("pk", flat=True):
-        directory_cache_invalidate()
         with transaction.atomic():
             membership = Membership.objects.select_for_update().get(pk=pk)
             if membership.status != Membership.Status.ACTIVE:
