@@ -2,20 +2,22 @@
 
 Everything stored here is tagged with the directory's generation, a number kept in the cache. The receivers in
 members/receivers.py move it on after any committed change to a model the directory shows, however that change was
-made, so every stored part goes stale at once and nothing has to be deleted. Parts are stored as data (a page's
-cards as `Card` values); the cards and filters are rendered from templates."""
+made, so every stored part goes stale at once and nothing has to be deleted. A page's cards are stored as data
+(`Card` values) beside their rendering by the templates (filters, cards and pagination), so that a repeat visit
+costs one cache round trip and no query of its own."""
 
 import hashlib
 import time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.cache import cache
-from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
+from django.core.paginator import EmptyPage, Page, Paginator
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Window
 from django.http import Http404
+from django.template.loader import render_to_string
 from django.utils.text import Truncator
 
 from members.models import Organisation, Segment, Tag
@@ -35,9 +37,6 @@ class DirectoryFilters:
     hub: str = ""
     size_band: str = ""
     tag: str = ""
-
-
-FILTER_NAMES = [field.name for field in fields(DirectoryFilters)]
 
 
 def directory_queryset(*, filters: DirectoryFilters) -> QuerySet[Organisation]:
@@ -121,16 +120,14 @@ def _digest(raw: str) -> str:
 
 class DirectoryCache:
     """What one directory request may take from the cache, read with the generation in one round trip: the whole
-    page (for anonymous visitors: nothing on it is their own), the filter options, and the page of cards with the
-    number of matches. Keys follow the raw query parameters and the language. The template stores the rendered
-    filters and cards itself ({% cache %}) under `fragment_key`, which carries the generation."""
+    page (for anonymous visitors: nothing on it is their own), the filter options, and the listing (the page of
+    cards, the number of matches and their rendering). Keys follow the raw query parameters and the language."""
 
     def __init__(self, *, params, language: str, whole_page: bool):
-        values = [(name, params.get(name)) for name in FILTER_NAMES]
         request_digest = _digest(repr((sorted(params.lists()), language)))
         self.keys = {
             "facets": f"members:directory:facets:{language}",
-            "listing": "members:directory:listing:" + _digest(repr((language, values, params.get("page")))),
+            "listing": f"members:directory:listing:{request_digest}",
         }
         if whole_page:
             self.keys["page"] = f"members:directory:page:{request_digest}"
@@ -142,7 +139,6 @@ class DirectoryCache:
         self.found = {
             name: found[key][1] for name, key in self.keys.items() if key in found and found[key][0] == self.generation
         }
-        self.fragment_key = f"{self.generation}:{request_digest}"
 
     def get(self, name: str):
         return self.found.get(name)
@@ -199,13 +195,15 @@ def directory_cards(*, organisations: list[Organisation], facets: dict) -> list[
     """The cards of `organisations` (loaded with CARD_FIELDS), with their segments in one query for all."""
     links = Organisation.segments.through.objects.filter(organisation__in=[o.pk for o in organisations])
     linked = {(organisation, segment) for organisation, segment in links.values_list("organisation", "segment")}
+    # Once per page: get_kind_display() hashes every (lazy) choice label on each call.
+    kinds = {value: str(label) for value, label in Organisation.Kind.choices}
     return [
         Card(
             pk=organisation.pk,
             name=organisation.name,
             url=organisation.get_absolute_url(),
             logo_url=organisation.logo.url if organisation.logo else "",
-            kind=str(organisation.get_kind_display()),
+            kind=kinds.get(organisation.kind, organisation.kind),
             city=organisation.city,
             hub=facets["hub_names"].get(organisation.hub_id, ""),
             segments=tuple(name for pk, name in facets["segment_names"].items() if (organisation.pk, pk) in linked),
@@ -215,24 +213,53 @@ def directory_cards(*, organisations: list[Organisation], facets: dict) -> list[
     ]
 
 
-def directory_page(*, filters: DirectoryFilters, page: int | str = 1, cached: DirectoryCache) -> Page:
-    """One page of cards. The number of matches (a COUNT over a full-text match is the dearest query here) and the
-    page's cards are stored together: the same filter sets and pages come back all the time."""
-    listing = cached.get("listing")
-    if listing is None:
-        organisations = directory_queryset(filters=filters)
-        paginator = Paginator(organisations, PAGE_SIZE)
-        try:
-            number = paginator.validate_number(page)
-        except PageNotAnInteger:
-            number = 1
-        except EmptyPage:
-            number = paginator.num_pages
-        bottom = (number - 1) * PAGE_SIZE
-        rows = list(organisations.only(*CARD_FIELDS)[bottom : bottom + PAGE_SIZE])
-        cards = directory_cards(organisations=rows, facets=directory_facets(cached=cached))
-        listing = {"count": paginator.count, "number": number, "cards": cards}
-        cached.store("listing", listing)
-    paginator = Paginator([], PAGE_SIZE)
-    paginator.count = listing["count"]
-    return Page(listing["cards"], listing["number"], paginator)
+@dataclass(frozen=True)
+class Listing:
+    """A page of the directory: its cards, the number of matches, and `body`, the filters, cards and pagination as
+    the template rendered them (render_to_string() gives a SafeString, and the cache keeps it one)."""
+
+    count: int
+    number: int
+    cards: list[Card]
+    body: str
+
+    @property
+    def page(self) -> Page:
+        paginator = Paginator([], PAGE_SIZE)
+        paginator.count = self.count
+        return Page(self.cards, self.number, paginator)
+
+
+def directory_listing(*, filters: DirectoryFilters, form, params, cached: DirectoryCache) -> Listing:
+    """One page of cards for valid `filters` (from `form`, which the rendering shows), rendered and stored. The
+    number of matches comes with the page's rows (a window count): one pass over the match, the dearest part of a
+    search, instead of a COUNT and then the rows. A page past the end shows the last page, as Paginator would."""
+    organisations = directory_queryset(filters=filters)
+    paginator = Paginator(organisations, PAGE_SIZE)
+    try:
+        requested = int(params.get("page", 1))
+    except (TypeError, ValueError):
+        requested = 1
+    rows = _card_rows(organisations, number=requested) if requested >= 1 else []
+    if rows:
+        paginator.count = rows[0].matches
+    try:
+        number = paginator.validate_number(requested)
+    except EmptyPage:
+        number = paginator.num_pages
+    if number != requested:
+        rows = _card_rows(organisations, number=number)
+    cards = directory_cards(organisations=rows, facets=directory_facets(cached=cached))
+    page = Page(cards, number, paginator)
+    query = params.copy()
+    query.pop("page", None)
+    body = render_to_string("members/_directory_body.html", {"form": form, "page": page, "query": query.urlencode()})
+    listing = Listing(count=paginator.count, number=number, cards=cards, body=body)
+    cached.store("listing", listing)
+    return listing
+
+
+def _card_rows(organisations: QuerySet[Organisation], *, number: int) -> list[Organisation]:
+    bottom = (number - 1) * PAGE_SIZE
+    rows = organisations.only(*CARD_FIELDS).annotate(matches=Window(Count("*")))
+    return list(rows[bottom : bottom + PAGE_SIZE])

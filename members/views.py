@@ -19,12 +19,11 @@ from accounts.ratelimit import ratelimit_consume
 from common import exports
 from members import selectors, services
 from members.directory import (
-    CACHE_SECONDS,
     DirectoryCache,
     DirectoryFilters,
     directory_facets,
+    directory_listing,
     directory_organisation,
-    directory_page,
 )
 from members.forms import (
     ApplicationForm,
@@ -41,27 +40,20 @@ APPLY_RATE_LIMIT = 10  # applications per IP address per hour
 
 
 def directory(request):
-    # Anonymous visitors all see the same page for the same filters, so it is stored whole; signed-in visitors get
-    # their own header, rendered around the stored filter options and page of cards (members/directory.py).
+    # Anonymous visitors all see the same page for the same query, so it is stored whole; signed-in visitors get
+    # their own header around the stored listing (members/directory.py). Only a listing not stored yet needs the form.
     anonymous = _anonymous_visit(request)
     cached = DirectoryCache(params=request.GET, language=get_language(), whole_page=anonymous)
     if cached.get("page") is not None:
         return HttpResponse(cached.get("page"))
-    form = DirectoryFilterForm(request.GET or None, facets=directory_facets(cached=cached))
-    if request.GET and not form.is_valid():
-        return render(request, "members/directory.html", {"form": form, "page": None}, status=400)
-    filters = DirectoryFilters(**(form.cleaned_data if request.GET else {}))
-    page = directory_page(filters=filters, page=request.GET.get("page", 1), cached=cached)
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {
-        "form": form,
-        "page": page,
-        "query": query.urlencode(),
-        "fragment_key": cached.fragment_key,
-        "fragment_seconds": CACHE_SECONDS,
-    }
-    response = render(request, "members/directory.html", context)
+    listing = cached.get("listing")
+    if listing is None:
+        form = DirectoryFilterForm(request.GET or None, facets=directory_facets(cached=cached))
+        if request.GET and not form.is_valid():
+            return render(request, "members/directory.html", {"form": form, "page": None}, status=400)
+        filters = DirectoryFilters(**(form.cleaned_data if request.GET else {}))
+        listing = directory_listing(filters=filters, form=form, params=request.GET, cached=cached)
+    response = render(request, "members/directory.html", {"page": listing.page, "body": listing.body})
     if anonymous:
         cached.store("page", response.content)
     return response

@@ -220,7 +220,34 @@ def test_a_cold_request_costs_the_same_queries_whatever_the_rows(client, django_
     for n in range(rows):
         member_organisation_create(name=f"Firma {n:02d}").segments.add(medtech)
     client.force_login(UserFactory())
-    # nothing cached: session, user, filter options (segments, hubs, tags), count, the page's rows and their segments
-    with django_assert_num_queries(8):
+    # nothing cached: session, user, filter options (segments, hubs, tags), the page's rows with the number of
+    # matches, and their segments
+    with django_assert_num_queries(7):
         response = client.get(reverse("members:directory"), {"segment": "medtech"})
     assert len(response.context["page"]) == rows
+
+
+@pytest.mark.parametrize(
+    ("page", "shown", "number"),
+    [
+        ("2", ["Firma 30", "Firma 31"], 2),
+        ("9", ["Firma 30", "Firma 31"], 2),
+        ("0", ["Firma 30", "Firma 31"], 2),
+        ("x", [f"Firma {n:02d}" for n in range(30)], 1),
+    ],
+)
+def test_pages_past_the_end_show_the_last_and_a_bad_number_the_first(client, page, shown, number):
+    for n in range(32):
+        member_organisation_create(name=f"Firma {n:02d}")
+    response = client.get(reverse("members:directory"), {"page": page})
+    assert ([card.name for card in response.context["page"]], response.context["page"].number) == (shown, number)
+    assert response.context["page"].paginator.count == 32
+
+
+def test_a_search_without_matches_says_so(client):
+    member_organisation_create(name="Alfa")
+    body = directory(client, q="zzzqqq")
+    assert ('role="status">0 medlemmer fundet</p>' in body, "Ingen medlemmer passer til disse filtre." in body) == (
+        True,
+        True,
+    )
