@@ -7,12 +7,16 @@ The headline is two figures side by side:
 - `ratio`: cache hits, two fixed URLs (the first page and a filtered search) after a warm-up, anonymous.
 Beside them `signed_in_ratio`: a signed-in member on the first page, who is never served the shared stored page but
 a page rendered around the stored filters and cards (it was called `uncached_ratio`, which it is not).
+Every figure is taken in ROUNDS slices interleaved with slices of the trivial view, and each ratio is the median of
+the ratios of neighbouring slices, so that a machine whose load moves from second to second (a shared CI runner)
+compares like with like. `queries` reports the queries of one render: anonymous and signed-in with nothing cached,
+and signed-in with the parts cached.
 
 Checks, each of which makes the bench exit 1 after printing its figures: the queries of a render are the same for
 30 rows and for 1 (cold, and with the parts cached), every request answers 200, and the directory finds what the seed
 data says it must (the number of matches of every cold URL, the rows of three known pages).
 
-Run: DATABASE_URL=postgres://... .venv/bin/python bench/directory.py
+Run: DATABASE_URL=postgres://... REDIS_URL=redis://... .venv/bin/python bench/directory.py
 It builds a scratch database next to the one in DATABASE_URL (suffix `_bench`), drops it at the end, and prints
 one JSON line."""
 
