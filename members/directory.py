@@ -20,6 +20,7 @@ from django.http import Http404
 from django.template.loader import render_to_string
 from django.utils.text import Truncator
 
+from hubs.models import Hub
 from members.models import Organisation, Segment, Tag
 from members.selectors import organisations_with_active_membership
 
@@ -154,8 +155,6 @@ class DirectoryCache:
 def directory_facets(*, cached: DirectoryCache) -> dict:
     """The segment, hub and tag options of the filters in the request's language, and the segment and hub names
     the cards show (by id)."""
-    from hubs.models import Hub
-
     if cached.get("facets") is None:
         segments = list(Segment.objects.only("code", "name", "name_da", "name_en"))
         hubs = list(Hub.objects.only("slug", "name", "name_da", "name_en"))
