@@ -30,10 +30,6 @@ class HubAdmin(TranslationAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        # The member directory shows hub names on its cards and filters, and caches them.
-        from members.services import directory_cache_invalidate
-
-        directory_cache_invalidate()
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         # Checkboxes rather than the admin's filter_horizontal widget: its script builds labels that screen readers

@@ -190,12 +190,10 @@ class OrganisationAdmin(CheckedAutocompleteMixin, HubScopedAdminMixin, Translati
 
     def delete_model(self, request, obj):
         services.organisation_delete(organisation=obj, by=request.user)
-        services.directory_cache_invalidate()
 
     def delete_queryset(self, request, queryset):
         for organisation in queryset:
             services.organisation_delete(organisation=organisation, by=request.user)
-        services.directory_cache_invalidate()
 
     def save_formset(self, request, form, formset, change):
         # Role and membership rows edited inline go through the same services as on their own admin pages.
@@ -300,7 +298,6 @@ class MembershipAdmin(CheckedAutocompleteMixin, HubScopedAdminMixin, admin.Model
             services.membership_update(membership=obj, changes=changes, by=request.user)
         else:
             services.membership_create(membership=obj, by=request.user)
-        services.directory_cache_invalidate()
 
     def delete_model(self, request, obj):
         services.membership_delete(membership=obj, by=request.user)
@@ -444,29 +441,13 @@ class InvitationAdmin(HubScopedAdminMixin, admin.ModelAdmin):
         return False
 
 
-class DirectoryOptionAdminMixin:
-    """Segments and tags are the directory's filter options and card badges: a change drops its cached parts."""
-
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        services.directory_cache_invalidate()
-
-    def delete_model(self, request, obj):
-        super().delete_model(request, obj)
-        services.directory_cache_invalidate()
-
-    def delete_queryset(self, request, queryset):
-        super().delete_queryset(request, queryset)
-        services.directory_cache_invalidate()
-
-
 @admin.register(Segment)
-class SegmentAdmin(DirectoryOptionAdminMixin, TranslationAdmin):
+class SegmentAdmin(TranslationAdmin):
     list_display = ["name", "code", "ordering"]
 
 
 @admin.register(Tag)
-class TagAdmin(DirectoryOptionAdminMixin, TranslationAdmin):
+class TagAdmin(TranslationAdmin):
     list_display = ["name", "slug"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ("name_en",)}

@@ -1,4 +1,4 @@
-"""The members app: registers its "my account" section and its part of a person's data."""
+"""The members app: registers its "my account" section, its part of a person's data and the directory's receivers."""
 
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
@@ -13,6 +13,9 @@ class MembersConfig(AppConfig):
         from accounts.portal import portal_section_register
         from members import selectors
         from members.personal_data import members_erase
+        from members.receivers import directory_receivers_connect
+
+        directory_receivers_connect()
 
         portal_section_register(order=10, template="members/_portal_section.html", context=selectors.portal_context)
         personal_data_register(

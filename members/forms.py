@@ -175,7 +175,7 @@ class DirectoryFilterForm(forms.Form):
     tag = forms.ChoiceField(label=_("Technology or competence"), required=False)
 
     def __init__(self, *args, facets: dict[str, list[tuple[str, str]]], **kwargs):
-        """`facets`: the segment, hub and tag options, as members.selectors.directory_facets() gives them."""
+        """`facets`: the segment, hub and tag options, as members.directory.directory_facets() gives them."""
         super().__init__(*args, **kwargs)
         anything = [("", _("All"))]
         self.fields["segment"].choices = anything + facets["segment"]

@@ -7,7 +7,6 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.contrib.postgres.search import SearchVector
 from django.core import signing
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -28,7 +27,6 @@ from members.models import (
     Organisation,
     OrganisationRole,
 )
-from members.selectors import DIRECTORY_CACHE_VERSION_KEY, directory_cache_version_new
 from outbox.api import mail_enqueue
 
 Role = OrganisationRole.Role
@@ -64,19 +62,8 @@ def slug_unique(*, name: str, exclude_pk=None) -> str:
     return slug
 
 
-def directory_cache_invalidate() -> None:
-    """The cached directory pages are stale once the transaction that changed members commits."""
-
-    def bump():
-        cache.set(DIRECTORY_CACHE_VERSION_KEY, directory_cache_version_new(), timeout=None)
-
-    transaction.on_commit(bump)
-
-
 def organisation_search_refresh(*, organisation_ids) -> None:
-    """Recompute the stored Danish search vector (name weighs most, then description, then offers and seeks);
-    the directory's cached pages go with it."""
-    directory_cache_invalidate()
+    """Recompute the stored Danish search vector (name weighs most, then description, then offers and seeks)."""
     if not settings.IS_POSTGRES:
         return
     vector = (
@@ -276,8 +263,7 @@ def export_record(*, by, what: str, rows: int) -> None:
 
 
 def _membership_locked(membership: Membership) -> Membership:
-    """Every membership change goes through here, so the directory's cache is dropped here too."""
-    directory_cache_invalidate()
+    """Every membership change goes through here."""
     return lock_one(membership)
 
 
@@ -287,7 +273,6 @@ MEMBERSHIP_EDITABLE_FIELDS = ("organisation", "period_start", "period_end", "fee
 def membership_create(*, membership: Membership, by) -> Membership:
     """Staff book a membership by hand (the admin's form built the unsaved row)."""
     with transaction.atomic():
-        directory_cache_invalidate()
         membership.full_clean()
         membership.save()
         audit_record(
@@ -375,7 +360,6 @@ def memberships_expire(*, today: date | None = None) -> int:
     )
     expired = 0
     for pk in due.values_list("pk", flat=True):
-        directory_cache_invalidate()
         with transaction.atomic():
             membership = lock_one(Membership.objects.all(), pk=pk)
             if membership is None or membership.status != Membership.Status.ACTIVE:

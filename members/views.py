@@ -9,9 +9,7 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -20,6 +18,13 @@ from accounts.models import User
 from accounts.ratelimit import ratelimit_consume
 from common import exports
 from members import selectors, services
+from members.directory import (
+    DirectoryCache,
+    DirectoryFilters,
+    directory_facets,
+    directory_listing,
+    directory_organisation,
+)
 from members.forms import (
     ApplicationForm,
     DirectoryFilterForm,
@@ -35,31 +40,21 @@ APPLY_RATE_LIMIT = 10  # applications per IP address per hour
 
 
 def directory(request):
-    # Anonymous visitors all see the same page for the same filters, so it is cached whole (keyed by filters,
-    # page and language, and dropped whenever a member changes). Signed-in visitors get their own header, and a
-    # render made of cached parts: filter options, filter fields, the number of matches and each card.
-    cacheable = _anonymous_visit(request)
-    cached = selectors.DirectoryCache(params=request.GET, language=get_language(), whole_page=cacheable)
+    # Anonymous visitors all see the same page for the same query, so it is stored whole; signed-in visitors get
+    # their own header around the stored listing (members/directory.py). Only a listing not stored yet needs the form.
+    anonymous = _anonymous_visit(request)
+    cached = DirectoryCache(params=request.GET, language=get_language(), whole_page=anonymous)
     if cached.get("page") is not None:
         return HttpResponse(cached.get("page"))
-    form = DirectoryFilterForm(request.GET or None, facets=selectors.directory_facets(cached=cached))
-    if request.GET and not form.is_valid():
-        return render(request, "members/directory.html", {"form": form, "page": None}, status=400)
-    filters = selectors.DirectoryFilters(**(form.cleaned_data if request.GET else {}))
-    page = selectors.directory_page(filters=filters, page=request.GET.get("page", 1), cached=cached)
-    query = request.GET.copy()
-    query.pop("page", None)
-    if cached.get("filters") is None:
-        cached.store("filters", render_to_string("members/_directory_filter_fields.html", {"form": form}))
-    context = {
-        "form": form,
-        "filter_fields": mark_safe(cached.get("filters")),  # noqa: S308 (rendered by our own template above)
-        "page": page,
-        "cards": selectors.directory_cards(organisations=page.object_list, cached=cached),
-        "query": query.urlencode(),
-    }
-    response = render(request, "members/directory.html", context)
-    if cacheable:
+    listing = cached.get("listing")
+    if listing is None:
+        form = DirectoryFilterForm(request.GET or None, facets=directory_facets(cached=cached))
+        if request.GET and not form.is_valid():
+            return render(request, "members/directory.html", {"form": form, "page": None}, status=400)
+        filters = DirectoryFilters(**(form.cleaned_data if request.GET else {}))
+        listing = directory_listing(filters=filters, form=form, params=request.GET, cached=cached)
+    response = render(request, "members/directory.html", {"page": listing.page, "body": listing.body})
+    if anonymous:
         cached.store("page", response.content)
     return response
 
@@ -74,7 +69,7 @@ def _anonymous_visit(request) -> bool:
 
 
 def organisation_detail(request, slug):
-    organisation = selectors.directory_organisation(slug=slug)
+    organisation = directory_organisation(slug=slug)
     return render(request, "members/organisation_detail.html", {"organisation": organisation})
 
 

@@ -123,10 +123,10 @@ def test_hub_admin_offers_only_staff_users_as_hub_staff(staff_client):
 def test_renaming_a_hub_in_the_admin_refreshes_the_member_directory(staff_client, django_capture_on_commit_callbacks):
     from django.core.cache import cache
 
-    from members.selectors import DIRECTORY_CACHE_VERSION_KEY
+    from members.directory import GENERATION_KEY
 
     hub = Hub.objects.get(slug="odense")
-    cache.set(DIRECTORY_CACHE_VERSION_KEY, "before", timeout=None)
+    cache.set(GENERATION_KEY, "before", timeout=None)
     data = {
         "slug": hub.slug,
         "name_da": "Odense og Fyn",
@@ -146,4 +146,4 @@ def test_renaming_a_hub_in_the_admin_refreshes_the_member_directory(staff_client
         response = staff_client.post(f"/da/admin/hubs/hub/{hub.pk}/change/", data)
     assert response.status_code == 302
     assert Hub.objects.get(pk=hub.pk).name_en == "Odense and Funen"
-    assert cache.get(DIRECTORY_CACHE_VERSION_KEY) != "before"
+    assert cache.get(GENERATION_KEY) != "before"

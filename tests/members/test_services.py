@@ -286,7 +286,7 @@ def test_search_vector_finds_danish_word_forms():
     organisation = OrganisationFactory(description_da="Vi udvikler robotter til genoptræning")
     MembershipFactory(organisation=organisation)
     services.organisation_search_refresh(organisation_ids=[organisation.pk])
-    from members.selectors import DirectoryFilters, directory_queryset
+    from members.directory import DirectoryFilters, directory_queryset
 
     assert list(directory_queryset(filters=DirectoryFilters(q="robot"))) == [organisation]
 

@@ -1,0 +1,264 @@
+"""The public member directory: who is listed, its filters, a page of cards, and the cache that serves them.
+
+Everything stored here is tagged with the directory's generation, a number kept in the cache. The receivers in
+members/receivers.py move it on after any committed change to a model the directory shows, however that change was
+made, so every stored part goes stale at once and nothing has to be deleted. A page's cards are stored as data
+(`Card` values) beside their rendering by the templates (filters, cards and pagination), so that a repeat visit
+costs one cache round trip and no query of its own."""
+
+import hashlib
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.core.cache import cache
+from django.core.paginator import EmptyPage, Page, Paginator
+from django.db import transaction
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Window
+from django.http import Http404
+from django.template.loader import render_to_string
+from django.utils.text import Truncator
+
+from hubs.models import Hub
+from members.models import Organisation, Segment, Tag
+from members.selectors import organisations_with_active_membership
+
+PAGE_SIZE = 30
+CACHE_SECONDS = 300
+GENERATION_KEY = "members:directory:generation"
+EXCERPT_WORDS = 25
+
+
+@dataclass(frozen=True)
+class DirectoryFilters:
+    q: str = ""
+    segment: str = ""
+    kind: str = ""
+    hub: str = ""
+    size_band: str = ""
+    tag: str = ""
+
+
+def directory_queryset(*, filters: DirectoryFilters) -> QuerySet[Organisation]:
+    """The listed active members that match `filters`, best match first for a search, else by name."""
+    organisations = organisations_with_active_membership().filter(listed_in_directory=True)
+    if filters.segment:
+        organisations = organisations.filter(
+            Exists(
+                Organisation.segments.through.objects.filter(organisation=OuterRef("pk"), segment__code=filters.segment)
+            )
+        )
+    if filters.kind:
+        organisations = organisations.filter(kind=filters.kind)
+    if filters.hub:
+        organisations = organisations.filter(hub__slug=filters.hub)
+    if filters.size_band:
+        organisations = organisations.filter(size_band=filters.size_band)
+    if filters.tag:
+        offered = Organisation.offer_tags.through.objects.filter(organisation=OuterRef("pk"), tag__slug=filters.tag)
+        sought = Organisation.seek_tags.through.objects.filter(organisation=OuterRef("pk"), tag__slug=filters.tag)
+        organisations = organisations.filter(Exists(offered) | Exists(sought))
+    query = filters.q.strip()
+    if query:
+        if settings.IS_POSTGRES:
+            search = SearchQuery(query, config="danish", search_type="websearch")
+            return (
+                organisations.filter(search_vector=search)
+                .annotate(rank=SearchRank(F("search_vector"), search))
+                .order_by("-rank", "name")
+            )
+        text = Q()
+        for field in (
+            "name",
+            "legal_name",
+            "description_da",
+            "description_en",
+            "offers_da",
+            "offers_en",
+            "seeks_da",
+            "seeks_en",
+        ):
+            text |= Q(**{f"{field}__icontains": query})
+        organisations = organisations.filter(text)
+    return organisations.order_by("name")
+
+
+def directory_organisation(*, slug: str) -> Organisation:
+    """A listed active member's public page; anything else is 404."""
+    organisation = (
+        directory_queryset(filters=DirectoryFilters())
+        .filter(slug=slug)
+        .select_related("region", "hub")
+        .defer("search_vector")
+        .prefetch_related(
+            Prefetch("segments", queryset=Segment.objects.order_by("ordering")), "offer_tags", "seek_tags"
+        )
+        .first()
+    )
+    if organisation is None:
+        raise Http404
+    return organisation
+
+
+# --- The cache ------------------------------------------------------------------------------------
+
+
+def generation_new() -> int:
+    """A generation never repeats, even after the key was evicted: it starts from the clock."""
+    return time.time_ns()
+
+
+def generation_bump() -> None:
+    """Stale from the commit on: a reader before it still sees the old rows and may store them, but only under the
+    generation that this moves on from."""
+    transaction.on_commit(lambda: cache.set(GENERATION_KEY, generation_new(), timeout=None))
+
+
+def _digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class DirectoryCache:
+    """What one directory request may take from the cache, read with the generation in one round trip: the whole
+    page (for anonymous visitors: nothing on it is their own), the filter options, and the listing (the page of
+    cards, the number of matches and their rendering). Keys follow the raw query parameters and the language."""
+
+    def __init__(self, *, params, language: str, whole_page: bool):
+        request_digest = _digest(repr((sorted(params.lists()), language)))
+        self.keys = {
+            "facets": f"members:directory:facets:{language}",
+            "listing": f"members:directory:listing:{request_digest}",
+        }
+        if whole_page:
+            self.keys["page"] = f"members:directory:page:{request_digest}"
+        found = cache.get_many([GENERATION_KEY, *self.keys.values()])
+        self.generation = found.pop(GENERATION_KEY, None)
+        if self.generation is None:
+            cache.add(GENERATION_KEY, generation_new(), timeout=None)
+            self.generation = cache.get(GENERATION_KEY)
+        self.found = {
+            name: found[key][1] for name, key in self.keys.items() if key in found and found[key][0] == self.generation
+        }
+
+    def get(self, name: str):
+        return self.found.get(name)
+
+    def store(self, name: str, value) -> None:
+        self.found[name] = value
+        cache.set(self.keys[name], (self.generation, value), timeout=CACHE_SECONDS)
+
+
+# --- What the page shows --------------------------------------------------------------------------
+
+
+def directory_facets(*, cached: DirectoryCache) -> dict:
+    """The segment, hub and tag options of the filters in the request's language, and the segment and hub names
+    the cards show (by id)."""
+    if cached.get("facets") is None:
+        segments = list(Segment.objects.only("code", "name", "name_da", "name_en"))
+        hubs = list(Hub.objects.only("slug", "name", "name_da", "name_en"))
+        cached.store(
+            "facets",
+            {
+                "segment": [(s.code, s.name) for s in segments],
+                "hub": [(h.slug, h.name) for h in hubs],
+                "tag": [(t.slug, t.name) for t in Tag.objects.only("slug", "name", "name_da", "name_en")],
+                "segment_names": {s.pk: s.name for s in segments},
+                "hub_names": {h.pk: h.name for h in hubs},
+            },
+        )
+    return cached.get("facets")
+
+
+@dataclass(frozen=True)
+class Card:
+    """One organisation as its directory card shows it, in one language."""
+
+    pk: int
+    name: str
+    url: str
+    logo_url: str
+    kind: str
+    city: str
+    hub: str
+    segments: tuple[str, ...]
+    excerpt: str
+
+
+# What a card is built from: the organisation's own columns (hub and segment names come from the facets).
+CARD_FIELDS = ("slug", "name", "kind", "logo", "city", "hub", "description", "description_da", "description_en")
+
+
+def directory_cards(*, organisations: list[Organisation], facets: dict) -> list[Card]:
+    """The cards of `organisations` (loaded with CARD_FIELDS), with their segments in one query for all."""
+    links = Organisation.segments.through.objects.filter(organisation__in=[o.pk for o in organisations])
+    linked = {(organisation, segment) for organisation, segment in links.values_list("organisation", "segment")}
+    # Once per page: get_kind_display() hashes every (lazy) choice label on each call.
+    kinds = {value: str(label) for value, label in Organisation.Kind.choices}
+    return [
+        Card(
+            pk=organisation.pk,
+            name=organisation.name,
+            url=organisation.get_absolute_url(),
+            logo_url=organisation.logo.url if organisation.logo else "",
+            kind=kinds.get(organisation.kind, organisation.kind),
+            city=organisation.city,
+            hub=facets["hub_names"].get(organisation.hub_id, ""),
+            segments=tuple(name for pk, name in facets["segment_names"].items() if (organisation.pk, pk) in linked),
+            excerpt=Truncator(organisation.description).words(EXCERPT_WORDS, truncate=" …"),
+        )
+        for organisation in organisations
+    ]
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A page of the directory: its cards, the number of matches, and `body`, the filters, cards and pagination as
+    the template rendered them (render_to_string() gives a SafeString, and the cache keeps it one)."""
+
+    count: int
+    number: int
+    cards: list[Card]
+    body: str
+
+    @property
+    def page(self) -> Page:
+        paginator = Paginator([], PAGE_SIZE)
+        paginator.count = self.count
+        return Page(self.cards, self.number, paginator)
+
+
+def directory_listing(*, filters: DirectoryFilters, form, params, cached: DirectoryCache) -> Listing:
+    """One page of cards for valid `filters` (from `form`, which the rendering shows), rendered and stored. The
+    number of matches comes with the page's rows (a window count): one pass over the match, the dearest part of a
+    search, instead of a COUNT and then the rows. A page past the end shows the last page, as Paginator would."""
+    organisations = directory_queryset(filters=filters)
+    paginator = Paginator(organisations, PAGE_SIZE)
+    try:
+        requested = int(params.get("page", 1))
+    except (TypeError, ValueError):
+        requested = 1
+    rows = _card_rows(organisations, number=requested) if requested >= 1 else []
+    if rows:
+        paginator.count = rows[0].matches
+    try:
+        number = paginator.validate_number(requested)
+    except EmptyPage:
+        number = paginator.num_pages
+    if number != requested:
+        rows = _card_rows(organisations, number=number)
+    cards = directory_cards(organisations=rows, facets=directory_facets(cached=cached))
+    page = Page(cards, number, paginator)
+    query = params.copy()
+    query.pop("page", None)
+    body = render_to_string("members/_directory_body.html", {"form": form, "page": page, "query": query.urlencode()})
+    listing = Listing(count=paginator.count, number=number, cards=cards, body=body)
+    cached.store("listing", listing)
+    return listing
+
+
+def _card_rows(organisations: QuerySet[Organisation], *, number: int) -> list[Organisation]:
+    bottom = (number - 1) * PAGE_SIZE
+    rows = organisations.only(*CARD_FIELDS).annotate(matches=Window(Count("*")))
+    return list(rows[bottom : bottom + PAGE_SIZE])

@@ -1,0 +1,253 @@
+"""The member directory's cache follows the models: a write made straight through the ORM, outside any service,
+shows on the next request, for anonymous visitors (whole stored page) and signed-in members (stored parts) alike;
+a cache hit costs a fixed number of queries."""
+
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+
+from hubs.models import Hub, Region
+from members.directory import GENERATION_KEY
+from members.models import Membership, Organisation, Segment, Tag
+from tests.factories import UserFactory, member_organisation_create
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(params=["anonymous", "member"])
+def visitor(request, client):
+    """Anonymous visitors are served the stored page; signed-in members a page rendered around stored parts."""
+    if request.param == "member":
+        client.force_login(UserFactory())
+    return client
+
+
+def directory(client, **params) -> str:
+    response = client.get(reverse("members:directory"), params)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def names(client, **params) -> list[str]:
+    return [card.name for card in client.get(reverse("members:directory"), params).context["page"]]
+
+
+def test_an_organisation_saved_through_the_orm_shows_on_the_next_request(visitor, django_capture_on_commit_callbacks):
+    organisation = member_organisation_create(name="Gammelt Navn", city="Vejle")
+    assert "Gammelt Navn" in directory(visitor)
+    with django_capture_on_commit_callbacks(execute=True):
+        organisation.name = "Nyt Navn"
+        organisation.city = "Kolding"
+        organisation.save()
+    body = directory(visitor)
+    assert ("Nyt Navn" in body, "Kolding" in body, "Gammelt Navn" in body, "Vejle" in body) == (
+        True,
+        True,
+        False,
+        False,
+    )
+
+
+def test_a_new_logo_shows_on_the_card(visitor, django_capture_on_commit_callbacks):
+    organisation = member_organisation_create(name="Logofirma")
+    assert "card-logo" not in directory(visitor)
+    with django_capture_on_commit_callbacks(execute=True):
+        organisation.logo = "logos/logofirma.png"
+        organisation.save()
+    assert '<img src="/media/logos/logofirma.png" alt="" width="48" height="48"' in directory(visitor)
+
+
+def test_an_unlisted_organisation_leaves_the_directory(visitor, django_capture_on_commit_callbacks):
+    member_organisation_create(name="Alfa")
+    beta = member_organisation_create(name="Beta")
+    assert names(visitor) == ["Alfa", "Beta"]
+    with django_capture_on_commit_callbacks(execute=True):
+        beta.listed_in_directory = False
+        beta.save()
+    assert names(visitor) == ["Alfa"]
+
+
+def test_a_deleted_organisation_leaves_the_directory(visitor, django_capture_on_commit_callbacks):
+    member_organisation_create(name="Alfa")
+    beta = member_organisation_create(name="Beta")
+    assert names(visitor) == ["Alfa", "Beta"]
+    with django_capture_on_commit_callbacks(execute=True):
+        beta.delete()
+    assert names(visitor) == ["Alfa"]
+
+
+def test_a_cancelled_membership_saved_through_the_orm_leaves_the_directory(visitor, django_capture_on_commit_callbacks):
+    member_organisation_create(name="Alfa")
+    beta = member_organisation_create(name="Beta")
+    assert names(visitor) == ["Alfa", "Beta"]
+    with django_capture_on_commit_callbacks(execute=True):
+        membership = Membership.objects.get(organisation=beta)
+        membership.status = Membership.Status.CANCELLED
+        membership.save()
+    assert names(visitor) == ["Alfa"]
+
+
+def test_a_deleted_membership_leaves_the_directory_and_a_new_one_returns(visitor, django_capture_on_commit_callbacks):
+    member_organisation_create(name="Alfa")
+    beta = member_organisation_create(name="Beta")
+    membership = Membership.objects.get(organisation=beta)
+    assert names(visitor) == ["Alfa", "Beta"]
+    with django_capture_on_commit_callbacks(execute=True):
+        Membership.objects.filter(pk=membership.pk).get().delete()
+    assert names(visitor) == ["Alfa"]
+    with django_capture_on_commit_callbacks(execute=True):
+        membership.pk = None
+        membership.save()
+    assert names(visitor) == ["Alfa", "Beta"]
+
+
+def test_segments_added_and_removed_show_on_the_card(visitor, django_capture_on_commit_callbacks):
+    organisation = member_organisation_create(name="Kortfirma")
+    medtech, biotech = Segment.objects.get(code="medtech"), Segment.objects.get(code="biotech")
+    assert '<span class="badge">' not in directory(visitor)
+    with django_capture_on_commit_callbacks(execute=True):
+        organisation.segments.add(medtech, biotech)
+    assert '<p><span class="badge">Biotek</span> <span class="badge">Medico</span> </p>' in directory(visitor)
+    with django_capture_on_commit_callbacks(execute=True):
+        organisation.segments.remove(biotech)
+    assert '<p><span class="badge">Medico</span> </p>' in directory(visitor)
+    with django_capture_on_commit_callbacks(execute=True):
+        medtech.organisations.clear()
+    assert '<span class="badge">' not in directory(visitor)
+
+
+def test_a_segment_renamed_through_the_orm_shows_on_cards_and_filters(visitor, django_capture_on_commit_callbacks):
+    segment = Segment.objects.get(code="medtech")
+    member_organisation_create(name="Kortfirma").segments.add(segment)
+    assert '<span class="badge">Medico</span>' in directory(visitor)
+    with django_capture_on_commit_callbacks(execute=True):
+        segment.name_da = "Medicoteknik"
+        segment.save()
+    body = directory(visitor)
+    assert (
+        '<span class="badge">Medicoteknik</span>' in body,
+        '<option value="medtech">Medicoteknik</option>' in body,
+        "Medico<" in body,
+    ) == (True, True, False)
+
+
+def test_a_hub_renamed_through_the_orm_shows_on_cards_and_filters(visitor, django_capture_on_commit_callbacks):
+    hub = Hub.objects.get(slug="aarhus")
+    member_organisation_create(name="Kortfirma", hub=hub)
+    assert "Virksomhed · Aarhus · Aarhus</p>" in directory(visitor)
+    with django_capture_on_commit_callbacks(execute=True):
+        hub.name_da = "Østjylland"
+        hub.save()
+    body = directory(visitor)
+    assert ("Virksomhed · Aarhus · Østjylland</p>" in body, '<option value="aarhus">Østjylland</option>' in body) == (
+        True,
+        True,
+    )
+
+
+def test_a_new_tag_and_the_offers_that_carry_it_show_in_the_tag_filter(visitor, django_capture_on_commit_callbacks):
+    organisation = member_organisation_create(name="Billedfirma")
+    member_organisation_create(name="Andet")
+    assert "billeddannelse" not in directory(visitor)
+    with django_capture_on_commit_callbacks(execute=True):
+        tag = Tag.objects.create(slug="billeddannelse", name_da="Billeddannelse", name_en="Imaging")
+    assert '<option value="billeddannelse">Billeddannelse</option>' in directory(visitor)
+    assert names(visitor, tag="billeddannelse") == []
+    with django_capture_on_commit_callbacks(execute=True):
+        organisation.offer_tags.add(tag)
+    assert names(visitor, tag="billeddannelse") == ["Billedfirma"]
+    with django_capture_on_commit_callbacks(execute=True):
+        organisation.offer_tags.remove(tag)
+        organisation.seek_tags.add(tag)
+    assert names(visitor, tag="billeddannelse") == ["Billedfirma"]
+    with django_capture_on_commit_callbacks(execute=True):
+        tag.delete()
+    assert "billeddannelse" not in directory(visitor)
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        pytest.param(lambda: Region.objects.get(code="syddanmark").save(), id="region saved"),
+        pytest.param(
+            lambda: Hub.objects.get(slug="odense").regions.remove(Region.objects.get(code="syddanmark")),
+            id="hub regions changed",
+        ),
+        pytest.param(lambda: Organisation.objects.get().segments.set([]), id="segments set"),
+    ],
+)
+def test_writes_to_what_the_directory_shows_move_the_generation_on_at_commit(write, django_capture_on_commit_callbacks):
+    member_organisation_create(name="Kortfirma").segments.add(Segment.objects.get(code="medtech"))
+    cache.set(GENERATION_KEY, 1, timeout=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        write()
+        assert cache.get(GENERATION_KEY) == 1  # a reader before the commit still sees the old rows
+    assert cache.get(GENERATION_KEY) > 1
+
+
+def test_a_write_to_something_the_directory_does_not_show_keeps_the_generation(django_capture_on_commit_callbacks):
+    member_organisation_create(name="Kortfirma")
+    cache.set(GENERATION_KEY, 1, timeout=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        UserFactory()
+    assert cache.get(GENERATION_KEY) == 1
+
+
+@pytest.mark.parametrize("rows", [1, 30])
+@pytest.mark.parametrize(
+    ("signed_in", "queries"),
+    [(False, 0), (True, 2)],  # a member's session and user; nothing else
+    ids=["anonymous", "member"],
+)
+@pytest.mark.parametrize("params", [{}, {"segment": "medtech", "page": "1"}], ids=["first page", "filtered"])
+def test_a_cache_hit_costs_the_same_queries_whatever_the_rows(
+    client, django_assert_num_queries, rows, signed_in, queries, params
+):
+    medtech = Segment.objects.get(code="medtech")
+    for n in range(rows):
+        member_organisation_create(name=f"Firma {n:02d}").segments.add(medtech)
+    if signed_in:
+        client.force_login(UserFactory())
+    client.get(reverse("members:directory"), params)
+    with django_assert_num_queries(queries):
+        response = client.get(reverse("members:directory"), params)
+    assert (response.status_code, response.content.decode().count('<li class="card">')) == (200, rows)
+
+
+@pytest.mark.parametrize("rows", [1, 30])
+def test_a_cold_request_costs_the_same_queries_whatever_the_rows(client, django_assert_num_queries, rows):
+    medtech = Segment.objects.get(code="medtech")
+    for n in range(rows):
+        member_organisation_create(name=f"Firma {n:02d}").segments.add(medtech)
+    client.force_login(UserFactory())
+    # nothing cached: session, user, filter options (segments, hubs, tags), the page's rows with the number of
+    # matches, and their segments
+    with django_assert_num_queries(7):
+        response = client.get(reverse("members:directory"), {"segment": "medtech"})
+    assert len(response.context["page"]) == rows
+
+
+@pytest.mark.parametrize(
+    ("page", "shown", "number"),
+    [
+        ("2", ["Firma 30", "Firma 31"], 2),
+        ("9", ["Firma 30", "Firma 31"], 2),
+        ("0", ["Firma 30", "Firma 31"], 2),
+        ("x", [f"Firma {n:02d}" for n in range(30)], 1),
+    ],
+)
+def test_pages_past_the_end_show_the_last_and_a_bad_number_the_first(client, page, shown, number):
+    for n in range(32):
+        member_organisation_create(name=f"Firma {n:02d}")
+    response = client.get(reverse("members:directory"), {"page": page})
+    assert ([card.name for card in response.context["page"]], response.context["page"].number) == (shown, number)
+    assert response.context["page"].paginator.count == 32
+
+
+def test_a_search_without_matches_says_so(client):
+    member_organisation_create(name="Alfa")
+    body = directory(client, q="zzzqqq")
+    assert ('role="status">0 medlemmer fundet</p>' in body, "Ingen medlemmer passer til disse filtre." in body) == (
+        True,
+        True,
+    )
