@@ -10,7 +10,7 @@ from datetime import UTC, timedelta
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, connection, transaction
-from django.db.models import CharField, Exists, OuterRef, Value
+from django.db.models import CharField, Count, Exists, OuterRef, Q, Value
 from django.db.models.functions import Cast, Concat
 from django.urls import reverse
 from django.utils import formats, timezone, translation
@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.audit import audit_record
 from common.errors import DomainError
-from common.locks import lock_one
+from common.locks import lock_one, locked
 from events.calendars import ics_attachment
 from events.matchmaking.models import Profile
 from events.matchmaking.services import participant_withdraw
@@ -281,9 +281,10 @@ def _signup_mails_prepare(*, registration: Registration, now) -> dict[str, dict]
     return prepared
 
 
-def _outcome_mail(*, registration: Registration, prepared: dict[str, dict]) -> dict:
+def _outcome_mail(*, registration: Registration, prepared: dict[str, dict], position: int | None = None) -> dict:
     """The mail for the seat decision just made: prepared before the lock when the prediction held, else rendered
-    now (under the lock, so only when the count moved past the last seat meanwhile or the event changed)."""
+    now (under the lock, so only when the count moved past the last seat meanwhile or the event changed). A
+    waitlisted person's position is looked up unless the caller counted it."""
     mail = prepared.get(registration.status)
     if not _mail_ready(mail, registration=registration):
         if registration.status == Status.CONFIRMED:
@@ -291,8 +292,21 @@ def _outcome_mail(*, registration: Registration, prepared: dict[str, dict]) -> d
         else:
             mail = _waitlisted_mail_prepare(registration=registration)
     if registration.status == Status.WAITLISTED:
-        mail = _position_fill(mail, position=waitlist_position(registration=registration))
+        mail = _position_fill(mail, position=position or waitlist_position(registration=registration))
     return mail
+
+
+def _seat_counts(*, event: Event, registration: Registration, now) -> dict:
+    """In one query: confirmed participants, of whom members, and (when the new registration's id is known) how
+    many wait ahead of it should it be waitlisted at `now`, as `waitlist_position` orders the waitlist."""
+    counts = {
+        "confirmed": Count("pk", filter=Q(status=Status.CONFIRMED)),
+        "confirmed_members": Count("pk", filter=Q(status=Status.CONFIRMED, is_member=True)),
+    }
+    if registration.pk is not None:
+        earlier = Q(waitlisted_at__lt=now) | Q(waitlisted_at=now, pk__lt=registration.pk)
+        counts["ahead"] = Count("pk", filter=Q(status=Status.WAITLISTED) & earlier)
+    return event.registrations.aggregate(**counts)
 
 
 def registration_create(
@@ -352,21 +366,26 @@ def registration_create(
         event = _event_lock(event, action="registration_create")
         _signup_refusal_check(event=event, is_member=is_member, now=now)
         registration.event = event
-        confirmed, confirmed_members = confirmed_counts(event=event)
+        counts = _seat_counts(event=event, registration=registration, now=now)
         left = seats_left(
-            event=event, is_member=is_member, confirmed=confirmed, confirmed_members=confirmed_members, now=now
+            event=event,
+            is_member=is_member,
+            confirmed=counts["confirmed"],
+            confirmed_members=counts["confirmed_members"],
+            now=now,
         )
         if left is None or left > 0:
             registration.confirm(now=now)
         else:
             registration.waitlist(now=now)
         try:
-            with transaction.atomic():
-                registration.save(force_insert=True)
+            # No savepoint (two round trips under the lock): a duplicate ends the whole transaction anyway.
+            registration.save(force_insert=True)
         except IntegrityError as exc:
             raise AlreadyRegistered() from exc
         _answers_write(registration=registration, cleaned=cleaned_answers)
-        _mail_write(_outcome_mail(registration=registration, prepared=prepared))
+        position = counts["ahead"] + 1 if "ahead" in counts else None
+        _mail_write(_outcome_mail(registration=registration, prepared=prepared, position=position))
     return registration
 
 
@@ -663,22 +682,22 @@ def reminders_send_due(*, now=None) -> int:
             )
         )
         due = event.registrations.filter(status=Status.CONFIRMED, created_at__lt=due_at).exclude(Exists(already))
-        for registration in due.select_related("event"):
-            key = f"{reminder_key_prefix(registration_pk=registration.pk, starts_at=event.starts_at)}{hours}"
-            # Rendered before the lock, which a cancellation may be waiting for while it holds the event's.
-            mail = _mail_prepare(registration=registration, name="reminder", dedupe_key=key, hours_before=hours)
+        for pk in due.values_list("pk", flat=True):
             with transaction.atomic():
-                # The lock (on this row only, not the event's) keeps a cancellation from slipping in between the
-                # status check and the write.
-                registration = lock_one(Registration.objects.all(), pk=registration.pk)
+                # The lock keeps a cancellation from slipping in between the status check and the write. It is on
+                # this row only, not the event's, so sign-ups go on while the reminder renders; a row another run
+                # (or a cancellation) holds is left to it, so concurrent runs never queue behind each other.
+                registration = locked(Registration.objects.filter(pk=pk).order_by(), skip_locked=True).first()
                 if registration is None or registration.status != Status.CONFIRMED:
                     continue
-                # A run that held this lock before us has committed its row; skip writing a mail owed no more.
+                prefix = reminder_key_prefix(registration_pk=registration.pk, starts_at=registration.event.starts_at)
+                key = f"{prefix}{hours}"
+                # A run that held this lock before us has committed its row; skip rendering a mail owed no more.
                 if OutboxMessage.objects.filter(dedupe_key=key).exists():
                     continue
-                if not _mail_ready(mail, registration=registration):
-                    mail = _mail_prepare(registration=registration, name="reminder", dedupe_key=key, hours_before=hours)
-                message = _mail_write(mail)
+                message = _mail_registration(
+                    registration=registration, name="reminder", dedupe_key=key, hours_before=hours
+                )
                 written += int(message is not None)
     return written
 
