@@ -463,7 +463,9 @@ def registration_cancel(*, registration: Registration, actor=None, reason: str =
     The mails are rendered, and matchmaking is withdrawn from, before the event lock is taken."""
     now = now or timezone.now()
     cancelled_mail = _mail_prepare(registration=registration, name="registration_cancelled", status=Status.CANCELLED)
-    promotions = _promotion_mails_prepare(event=registration.event, now=now, freed=registration)
+    promotions = {}
+    if registration.status == Status.CONFIRMED:  # only a freed seat promotes anyone
+        promotions = _promotion_mails_prepare(event=registration.event, now=now, freed=registration)
     with transaction.atomic():
         profile = Profile.objects.filter(registration=registration).first()
         if profile is not None:
