@@ -65,8 +65,12 @@ vendor: ## Copy the web font from npm (package.json) into static/vendor/; the re
 	npm ci --no-audit --no-fund --ignore-scripts
 	$(BIN)/python scripts/vendor_fonts.py
 
-bench: $(STAMP) ## Run the benchmarks in bench/ (needs PostgreSQL and Redis)
-	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
+bench: $(STAMP) ## Run the benchmarks in bench/ (needs PostgreSQL and Redis); stops at the first that fails its own check
+	@# Each bench prints one JSON line and exits non-zero when its own correctness check fails.
+	@for script in bench/*.py; do \
+		echo "== $$script" >&2; \
+		$(BIN)/python $$script || { echo "make bench: $$script failed its check (exit $$?)" >&2; exit 1; }; \
+	done
 
 clean: ## Remove the virtualenv, the SQLite database and collected files
 	rm -rf $(VENV) db.sqlite3 staticfiles .celery-broker .celerybeat-schedule*

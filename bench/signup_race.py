@@ -1,7 +1,11 @@
-"""Many concurrent guest sign-ups for a limited event, through gunicorn on PostgreSQL.
+"""Many concurrent guest sign-ups for a limited event, through gunicorn on production settings (DEBUG=0), against a
+baseline on the same server with the same clients: a trivial CSRF-protected POST that inserts one row.
 
 Run: DATABASE_URL=postgres://... .venv/bin/python bench/signup_race.py [--signups 300 --capacity 100]
-Ends with one JSON line: signups, capacity, confirmed, waitlisted, errors and sign-ups per second."""
+It builds a scratch database next to the one in DATABASE_URL (suffix `_signup_bench`), drops it at the end, and
+prints one JSON line: per_second, baseline_per_second, ratio, lock_hold_ms_p50 and lock_hold_ms_p95 (the event
+lock, from granted to commit, per sign-up) beside the counts (confirmed, waitlisted, errors, duplicates, mails).
+It exits 1 when a count is wrong: not exactly `capacity` confirmed, a duplicate, an error or a mail missing."""
 
 import argparse
 import http.cookiejar
@@ -10,31 +14,27 @@ import os
 import re
 import signal
 import socket
+import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-import uuid
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dlsc.settings")
 
-import django  # noqa: E402
+from bench.support import BASELINE_TABLE  # noqa: E402
+from bench.support.database import scratch_database, scratch_database_url  # noqa: E402
 
-django.setup()
-
-from django.db import connection  # noqa: E402
-from django.utils import timezone  # noqa: E402
-
-from events.models import Event, Registration  # noqa: E402
-from hubs.models import Hub  # noqa: E402
+OUTBOX_TABLE = "outbox_outboxmessage"  # counted by name: nothing outside outbox/ imports outbox.models
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -48,14 +48,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_for(url: str, timeout: float = 30.0) -> None:
+def wait_for(url: str, timeout: float = 120.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            urllib.request.urlopen(url, timeout=2).read()
+            urllib.request.urlopen(url, timeout=10).read()
             return
+        except urllib.error.HTTPError as exc:
+            raise RuntimeError(f"{url} answered {exc.code}") from exc
         except OSError:  # not listening yet, or the first request is still warming up
-            time.sleep(0.2)
+            time.sleep(0.5)
     raise RuntimeError(f"gunicorn did not answer at {url}")
 
 
@@ -68,36 +70,99 @@ def prepared_client(base: str, path: str):
     return opener, token
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--signups", type=int, default=300)
-    parser.add_argument("--capacity", type=int, default=100)
-    parser.add_argument("--clients", type=int, default=64)
-    parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=8)
-    args = parser.parse_args()
-    if connection.vendor != "postgresql":
-        sys.exit("bench/signup_race.py needs DATABASE_URL pointing at PostgreSQL")
+def post_all(clients, url: str, referer: str, *, concurrency: int) -> tuple[float, list]:
+    """Each client posts the sign-up form once to `url`, `concurrency` at a time; returns the seconds taken and
+    every answer that was not the expected redirect."""
+    errors = []
+    lock = threading.Lock()
+
+    def post(index: int) -> None:
+        opener, token = clients[index]
+        data = urllib.parse.urlencode(
+            {
+                "csrfmiddlewaretoken": token,
+                "full_name": f"Bench {index}",
+                "email": f"bench{index}@example.com",
+                "organisation_name": "Bench ApS",
+                "consent": "on",
+            }
+        ).encode()
+        request = urllib.request.Request(url, data=data, headers={"Referer": referer})
+        try:
+            status = opener.open(request, timeout=60).status
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+        except Exception as exc:
+            status = type(exc).__name__
+        if status != 302:
+            with lock:
+                errors.append(status)
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        list(pool.map(post, range(len(clients))))
+    return time.monotonic() - started, errors
+
+
+def percentile(values: list[float], share: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def event_create(*, capacity: int):
+    from django.utils import timezone
+
+    from events.models import Event
+    from hubs.models import Hub
 
     hub = Hub.objects.order_by("pk").first() or Hub.objects.create(slug="bench", name="Bench", city="Bench")
     starts_at = timezone.now() + timedelta(days=30)
-    event = Event.objects.create(
-        slug=f"bench-{uuid.uuid4().hex[:10]}",
+    return Event.objects.create(
+        slug="bench-signup-race",
         title="Bench",
         hub=hub,
         starts_at=starts_at,
         ends_at=starts_at + timedelta(hours=2),
-        capacity=args.capacity,
+        capacity=capacity,
         status=Event.Status.PUBLISHED,
     )
-    port = free_port()
-    env = {
-        **os.environ,
-        "EVENTS_SIGNUP_RATE_PER_MINUTE": "0",  # one client address sends every sign-up here
-        "OUTBOX_DELIVER": "0",  # mail stays in the outbox; the bench measures sign-up, not delivery
-        "DEBUG": "1",
+
+
+def counts(event) -> dict:
+    """What the database holds after the rush: registrations by status, emails registered twice, mails owed."""
+    from django.db import connection
+    from django.db.models import Count
+
+    from events.models import Registration
+
+    statuses = Counter(Registration.objects.filter(event=event).values_list("status", flat=True))
+    duplicates = (
+        Registration.objects.filter(event=event)
+        .exclude(status=Registration.Status.CANCELLED)
+        .values("email")
+        .annotate(n=Count("pk"))
+        .filter(n__gt=1)
+        .count()
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT template, count(*) FROM {OUTBOX_TABLE} GROUP BY template")  # noqa: S608
+        mails = dict(cursor.fetchall())
+        cursor.execute(f"SELECT count(*) FROM {BASELINE_TABLE}")  # noqa: S608
+        baseline_rows = cursor.fetchone()[0]
+    return {
+        "confirmed": statuses[Registration.Status.CONFIRMED],
+        "waitlisted": statuses[Registration.Status.WAITLISTED],
+        "duplicates": duplicates,
+        "mails_confirmed": mails.get("events/email/registration_confirmed", 0),
+        "mails_waitlisted": mails.get("events/email/registration_waitlisted", 0),
+        "baseline_rows": baseline_rows,
     }
-    server = subprocess.Popen(
+
+
+def serve(env: dict, *, port: int, workers: int, threads: int) -> subprocess.Popen:
+    return subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -106,9 +171,9 @@ def main() -> None:
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
-            str(args.workers),
+            str(workers),
             "--threads",
-            str(args.threads),
+            str(threads),
             "--log-level",
             "warning",
         ],
@@ -116,64 +181,114 @@ def main() -> None:
         env=env,
         start_new_session=True,
     )
-    base = f"http://127.0.0.1:{port}"
-    path = f"/en/events/{event.slug}/"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--signups", type=int, default=300)
+    parser.add_argument("--capacity", type=int, default=100)
+    parser.add_argument("--clients", type=int, default=64)
+    # As deployed (Dockerfile): sync workers, one request at a time each.
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+
+    url = scratch_database_url("_signup_bench")
+    hold_log = Path(tempfile.mkstemp(prefix="signup-race-", suffix=".log")[1])
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DJANGO_SETTINGS_MODULE": "bench.support.settings",
+        "DEBUG": "0",
+        "SECURE_SSL_REDIRECT": "0",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECRET_KEY": "bench-" + "k" * 50,
+        "LOG_LEVEL": "WARNING",
+        "EVENTS_SIGNUP_RATE_PER_MINUTE": "0",  # one client address sends every sign-up here
+        "OUTBOX_DELIVER": "0",  # mail stays in the outbox; the bench measures sign-up, not delivery
+        "BENCH_LOCK_HOLD_LOG": str(hold_log),
+    }
+    os.environ.update(env)
     try:
-        wait_for(base + "/healthz")
-        with ThreadPoolExecutor(max_workers=args.clients) as pool:
-            clients = list(pool.map(lambda _: prepared_client(base, path), range(args.signups)))
-        errors = []
-        lock = threading.Lock()
+        with scratch_database(url):
+            import django
 
-        def sign_up(index: int) -> None:
-            opener, token = clients[index]
-            data = urllib.parse.urlencode(
-                {
-                    "csrfmiddlewaretoken": token,
-                    "full_name": f"Bench {index}",
-                    "email": f"bench{index}@example.com",
-                    "organisation_name": "Bench ApS",
-                    "consent": "on",
-                }
-            ).encode()
-            request = urllib.request.Request(base + path + "register/", data=data, headers={"Referer": base + path})
+            django.setup()
+            from django.core.management import call_command
+            from django.db import connection, connections
+
+            call_command("migrate", verbosity=0)
+            call_command("collectstatic", interactive=False, verbosity=0)
+            with connection.cursor() as cursor:
+                cursor.execute(f"CREATE TABLE {BASELINE_TABLE} (id serial PRIMARY KEY, name text, email text)")
+            event = event_create(capacity=args.capacity)
+            connections.close_all()
+
+            port = free_port()
+            server = serve(env, port=port, workers=args.workers, threads=args.threads)
+            base = f"http://127.0.0.1:{port}"
+            path = f"/en/events/{event.slug}/"
             try:
-                status = opener.open(request, timeout=60).status
-            except urllib.error.HTTPError as exc:
-                status = exc.code
-            except Exception as exc:
-                status = type(exc).__name__
-            if status != 302:
-                with lock:
-                    errors.append(status)
-
-        started = time.monotonic()
-        with ThreadPoolExecutor(max_workers=args.clients) as pool:
-            list(pool.map(sign_up, range(args.signups)))
-        elapsed = time.monotonic() - started
-
-        statuses = list(Registration.objects.filter(event=event).values_list("status", flat=True))
-        result = {
-            "bench": "signup_race",
-            "signups": args.signups,
-            "capacity": args.capacity,
-            "confirmed": statuses.count(Registration.Status.CONFIRMED),
-            "waitlisted": statuses.count(Registration.Status.WAITLISTED),
-            "errors": len(errors),
-            "per_second": round(args.signups / elapsed, 1),
-            "seconds": round(elapsed, 2),
-            "gunicorn": f"{args.workers} workers x {args.threads} threads",
-            "clients": args.clients,
-        }
+                wait_for(base + "/healthz")
+                with ThreadPoolExecutor(max_workers=args.clients) as pool:
+                    clients = list(pool.map(lambda _: prepared_client(base, path), range(args.signups)))
+                hold_log.write_text("")  # only the timed sign-ups count
+                # The baseline runs before and after the sign-ups, so that a change in the machine's load during
+                # the run weighs on both figures alike.
+                baseline_url = base + "/bench/baseline/"
+                before_seconds, before_errors = post_all(clients, baseline_url, base + path, concurrency=args.clients)
+                seconds, errors = post_all(clients, base + path + "register/", base + path, concurrency=args.clients)
+                after_seconds, after_errors = post_all(clients, baseline_url, base + path, concurrency=args.clients)
+                baseline_seconds, baseline_errors = before_seconds + after_seconds, before_errors + after_errors
+            finally:
+                os.killpg(server.pid, signal.SIGTERM)
+                server.wait(timeout=30)
+            found = counts(event)
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
-        from outbox.models import OutboxMessage
+        holds = [
+            float(line.split()[1])
+            for line in hold_log.read_text().splitlines()
+            if line.startswith("registration_create ")
+        ]
+        hold_log.unlink()
 
-        OutboxMessage.objects.filter(to__startswith="bench", to__endswith="@example.com").delete()
-        event.delete()
+    per_second = args.signups / seconds
+    baseline_per_second = 2 * args.signups / baseline_seconds
+    expected_confirmed = min(args.capacity, args.signups)
+    problems = []
+    if found["confirmed"] != expected_confirmed or found["waitlisted"] != args.signups - expected_confirmed:
+        problems.append("seats")
+    if found["duplicates"]:
+        problems.append("duplicates")
+    if errors or baseline_errors or found["baseline_rows"] != 2 * args.signups:
+        problems.append("errors")
+    if (found["mails_confirmed"], found["mails_waitlisted"]) != (found["confirmed"], found["waitlisted"]):
+        problems.append("mails")
+    if len(holds) != args.signups:
+        problems.append("lock_hold_samples")
+    result = {
+        "bench": "signup_race",
+        "signups": args.signups,
+        "capacity": args.capacity,
+        "per_second": round(per_second, 1),
+        "baseline_per_second": round(baseline_per_second, 1),
+        "ratio": round(per_second / baseline_per_second, 3),
+        "lock_hold_ms_p50": round(statistics.median(holds), 3) if holds else None,
+        "lock_hold_ms_p95": round(percentile(holds, 0.95), 3) if holds else None,
+        **{key: value for key, value in found.items() if key != "baseline_rows"},
+        "errors": len(errors) + len(baseline_errors),
+        "error_statuses": sorted({str(status) for status in errors + baseline_errors}),
+        "seconds": round(seconds, 2),
+        "baseline_seconds": round(baseline_seconds, 2),
+        "gunicorn": f"{args.workers} workers x {args.threads} threads, DEBUG=0",
+        "cpus": os.cpu_count(),
+        "clients": args.clients,
+        "problems": problems,
+        "load_average": [round(figure, 2) for figure in os.getloadavg()],
+    }
     print(json.dumps(result))
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -58,7 +58,9 @@ def lock_one(target: Model | QuerySet, *, timeout_ms: int | None = None, **filte
     """Lock and return one row: a model instance (reloaded fresh), or the first row of a queryset with `filters`
     (None when there is none). Raises `LockBusy` when the lock is not granted within the timeout."""
     if isinstance(target, Model):
-        queryset, filters = type(target)._default_manager.filter(pk=target.pk), {}
+        # Unordered, so `first()` orders by pk alone: a default ordering across a relation (a registration's
+        # "event") would join that table and lock its row too.
+        queryset, filters = type(target)._default_manager.filter(pk=target.pk).order_by(), {}
     else:
         queryset = target
     try:

@@ -14,6 +14,7 @@ from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from accounts.audit import audit_record
+from common.locks import locked
 from events.models import ANONYMISED_EMAIL_DOMAIN, Answer, MeetingFeedback, MeetingRequest, Profile, Registration
 from newsletters import retention as newsletter_retention
 from outbox import api as outbox
@@ -65,9 +66,7 @@ def meeting_feedback_anonymise(*, registration_pks: list[int]) -> int:
 def guest_registrations_anonymise(*, now) -> dict:
     with transaction.atomic():
         pks = list(
-            guest_registrations_due(now=now)
-            .select_for_update(skip_locked=True, of=("self",))
-            .values_list("pk", flat=True)
+            locked(guest_registrations_due(now=now), skip_locked=True, of=("self",)).values_list("pk", flat=True)
         )
         counts = {
             "answers": answers_erase(registration_pks=pks),

@@ -92,6 +92,15 @@ def event_for_page(*, slug: str, user) -> Event:
     return _with_counts(queryset).get(slug=slug)
 
 
+def event_for_signup(*, slug: str, user) -> Event:
+    """The event a sign-up form is posted to, by the same rule as its page, without the page's counts and partners
+    (the seat count that matters is taken under the lock). Raises Event.DoesNotExist."""
+    queryset = Event.objects.all()
+    if not (user.is_authenticated and user.is_staff):
+        queryset = queryset.exclude(status=Event.Status.DRAFT)
+    return queryset.get(slug=slug)
+
+
 def feed_events(*, hub=None, now=None) -> QuerySet[Event]:
     """Events for a calendar feed: from 30 days back, so a subscribed calendar keeps recent entries."""
     now = now or timezone.now()

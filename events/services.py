@@ -1,31 +1,40 @@
 """Writes on events and registrations. Seats change only here, inside one transaction holding a row lock on the
 event, so concurrent sign-ups, cancellations and promotions are serialised per event and never overbook."""
 
+import copy
+import logging
+import time
+import uuid
 from datetime import UTC, timedelta
 
 from django.conf import settings
 from django.core import signing
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Q
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from accounts.audit import audit_record
 from common.errors import DomainError
-from common.locks import lock_one
+from common.locks import lock_one, locked
 from events.calendars import ics_attachment
 from events.matchmaking.services import participant_withdraw
 from events.models import ANONYMISED_EMAIL_DOMAIN, Answer, Event, InvalidTransition, Profile, Question, Registration
 from events.selectors import confirmed_counts, seats_left, waitlist_position
 from newsletters.models import ConsentRecord
 from newsletters.subscriptions import subscription_request
-from outbox.api import dedupe_keys_taken, mail_enqueue, mail_withdraw
+from outbox.api import dedupe_keys_taken, mail_enqueue_rendered, mail_render, mail_withdraw
 
 Status = Registration.Status
 LINK_SIGNING_SALT = "events.registration"
 # Changing any of these after publication tells every registrant, with a fresh calendar entry.
 TIME_AND_PLACE_FIELDS = ("starts_at", "ends_at", "venue_name_da", "venue_name_en", "venue_address", "online_url")
 REMINDER_KEY_PREFIX = "event-reminder:"
+# A sign-up this close to the last seat, by a count read without the lock, renders both possible mails beforehand.
+SEAT_DECISION_MARGIN = 20
+# How long each event lock was held, from granted to commit, in ms at DEBUG: bench/signup_race.py reads it.
+lock_hold_log = logging.getLogger("events.lock_hold")
 
 
 def _start_stamp(starts_at) -> str:
@@ -86,18 +95,25 @@ def registration_manage_url(registration: Registration) -> str:
 # --- Mail -----------------------------------------------------------------------------------------------------------
 
 
-def _mail_registration(*, registration: Registration, name: str, dedupe_key: str | None = None, **extra):
-    """One mail about one registration, rendered in the registrant's language. A confirmed participant's calendar
-    attachment carries the online link; everyone else's does not."""
+def _mail_prepare(
+    *, registration: Registration, name: str, status: str | None = None, dedupe_key: str | None = None, **extra
+) -> dict:
+    """One mail about one registration, rendered in the registrant's language, as the outbox row it becomes. A
+    confirmed participant's calendar attachment carries the online link; everyone else's does not. `status` renders
+    the mail for the state the registration is about to enter; rendering is slow, so callers do it before they lock
+    the event where they can (`_mail_write` writes the row)."""
     event = registration.event
-    confirmed = registration.status == Status.CONFIRMED
+    confirmed = (status or registration.status) == Status.CONFIRMED
+    if status is not None:
+        registration = copy.copy(registration)
+        registration.status = status
     attachments = None
     if name in ("registration_confirmed", "registration_promoted", "event_changed", "event_cancelled", "reminder"):
         with translation.override(registration.language):
             attachments = [ics_attachment(event, include_online_link=confirmed)]
-    return mail_enqueue(
-        template=f"events/email/{name}",
-        to=registration.email,
+    template = f"events/email/{name}"
+    subject, body_text, body_html = mail_render(
+        template=template,
         language=registration.language,
         context={
             "event": event,
@@ -107,9 +123,51 @@ def _mail_registration(*, registration: Registration, name: str, dedupe_key: str
             "show_online_link": confirmed and bool(event.online_url),
             **extra,
         },
-        attachments=attachments,
-        dedupe_key=dedupe_key,
     )
+    return {
+        "template": template,
+        "to": registration.email,
+        "language": registration.language,
+        "subject": subject,
+        "body_text": body_text,
+        "body_html": body_html,
+        "attachments": attachments,
+        "dedupe_key": dedupe_key,
+        "state": _mail_state(registration),
+    }
+
+
+def _mail_write(mail: dict):
+    """Write a prepared mail into the outbox: one insert. Returns None when its dedupe key was used before."""
+    fields = {key: value for key, value in mail.items() if key not in ("state", "position_marker")}
+    return mail_enqueue_rendered(**fields)
+
+
+def _mail_registration(*, registration: Registration, name: str, dedupe_key: str | None = None, **extra):
+    return _mail_write(_mail_prepare(registration=registration, name=name, dedupe_key=dedupe_key, **extra))
+
+
+def _waitlisted_mail_prepare(*, registration: Registration) -> dict:
+    """The waitlist mail before the position is known: rendered with a marker that `_position_fill` replaces with
+    the number the seat decision gives, formatted as the template would have formatted it."""
+    marker = f"position-{uuid.uuid4().hex}"
+    mail = _mail_prepare(
+        registration=registration, name="registration_waitlisted", status=Status.WAITLISTED, position=marker
+    )
+    mail["position_marker"] = marker
+    return mail
+
+
+def _position_fill(mail: dict, *, position: int) -> dict:
+    marker = mail.pop("position_marker")
+    with translation.override(mail["language"]):
+        number = str(formats.localize(position))
+    return {
+        **mail,
+        "subject": mail["subject"].replace(marker, number),
+        "body_text": mail["body_text"].replace(marker, number),
+        "body_html": mail["body_html"].replace(marker, number),
+    }
 
 
 def _localized_path(event: Event, language: str) -> str:
@@ -120,8 +178,39 @@ def _localized_path(event: Event, language: str) -> str:
 # --- Sign-up, cancellation and the waitlist -------------------------------------------------------------------------
 
 
-def _event_lock(event: Event) -> Event:
-    return lock_one(event)
+def _event_lock(event: Event, *, action: str = "event") -> Event:
+    """Lock the event's row for the rest of the transaction. The lock lasts until commit, so its hold is timed from
+    granted to commit and logged at DEBUG on `events.lock_hold` (off unless asked for, as bench/signup_race.py does)."""
+    locked_event = lock_one(event)
+    if lock_hold_log.isEnabledFor(logging.DEBUG):
+        granted = time.perf_counter()
+        transaction.on_commit(lambda: lock_hold_log.debug("%s %.3f", action, (time.perf_counter() - granted) * 1000))
+    return locked_event
+
+
+def _mail_state(registration: Registration) -> tuple:
+    """What a mail about a registration is rendered from: its person and every stored value of its event."""
+    event = registration.event
+    person = (registration.full_name, registration.email, registration.language)
+    return (*person, *(getattr(event, field.attname) for field in Event._meta.concrete_fields))
+
+
+def _mail_ready(mail: dict | None, *, registration: Registration) -> bool:
+    """A mail rendered before the lock is written under it only if nothing it shows has changed meanwhile."""
+    return mail is not None and mail["state"] == _mail_state(registration)
+
+
+def _registration_pk_reserve() -> int | None:
+    """The next registration id, drawn from the table's sequence before the lock, so that the mails carrying the
+    signed link can be rendered before it too; None where there are no sequences (SQLite in development)."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s))",
+            [Registration._meta.db_table, Registration._meta.pk.column],
+        )
+        return cursor.fetchone()[0]
 
 
 def _answers_clean(*, questions: list[Question], answers: dict) -> list[tuple[Question, object]]:
@@ -161,6 +250,62 @@ def _answers_write(*, registration: Registration, cleaned: list[tuple[Question, 
             answer.options.set(value)
 
 
+def _signup_refusal_check(*, event: Event, is_member: bool, now) -> None:
+    """The refusals that follow from the event alone; checked before the lock and again under it."""
+    if not event.registration_is_open(now=now):
+        raise RegistrationClosed()
+    if event.is_members_only and not is_member:
+        raise MembersOnly()
+
+
+def _signup_mails_prepare(*, registration: Registration, now) -> dict[str, dict]:
+    """The mails a sign-up may owe, rendered before the lock: the outcome that a seat count read without the lock
+    predicts, and the other one as well when that count is close to the last seat."""
+    if registration.pk is None:
+        return {}
+    event = registration.event
+    confirmed, confirmed_members = confirmed_counts(event=event)
+    left = seats_left(
+        event=event, is_member=registration.is_member, confirmed=confirmed, confirmed_members=confirmed_members, now=now
+    )
+    prepared = {}
+    if left is None or left > 0:
+        prepared[Status.CONFIRMED] = _mail_prepare(
+            registration=registration, name="registration_confirmed", status=Status.CONFIRMED
+        )
+    if left is not None and left <= SEAT_DECISION_MARGIN:
+        prepared[Status.WAITLISTED] = _waitlisted_mail_prepare(registration=registration)
+    return prepared
+
+
+def _outcome_mail(*, registration: Registration, prepared: dict[str, dict], position: int | None = None) -> dict:
+    """The mail for the seat decision just made: prepared before the lock when the prediction held, else rendered
+    now (under the lock, so only when the count moved past the last seat meanwhile or the event changed). A
+    waitlisted person's position is looked up unless the caller counted it."""
+    mail = prepared.get(registration.status)
+    if not _mail_ready(mail, registration=registration):
+        if registration.status == Status.CONFIRMED:
+            mail = _mail_prepare(registration=registration, name="registration_confirmed")
+        else:
+            mail = _waitlisted_mail_prepare(registration=registration)
+    if registration.status == Status.WAITLISTED:
+        mail = _position_fill(mail, position=position or waitlist_position(registration=registration))
+    return mail
+
+
+def _seat_counts(*, event: Event, registration: Registration, now) -> dict:
+    """In one query: confirmed participants, of whom members, and (when the new registration's id is known) how
+    many wait ahead of it should it be waitlisted at `now`, as `waitlist_position` orders the waitlist."""
+    counts = {
+        "confirmed": Count("pk", filter=Q(status=Status.CONFIRMED)),
+        "confirmed_members": Count("pk", filter=Q(status=Status.CONFIRMED, is_member=True)),
+    }
+    if registration.pk is not None:
+        earlier = Q(waitlisted_at__lt=now) | Q(waitlisted_at=now, pk__lt=registration.pk)
+        counts["ahead"] = Count("pk", filter=Q(status=Status.WAITLISTED) & earlier)
+    return event.registrations.aggregate(**counts)
+
+
 def registration_create(
     *,
     event: Event,
@@ -179,49 +324,33 @@ def registration_create(
 ) -> Registration:
     """Confirm while seats are left (counting seats held for members), otherwise waitlist; mail the outcome.
 
-    The row lock on the event is taken first, so the seat count and the insert are one step for every
-    concurrent caller; the unique constraint on (event, email) backs the duplicate check."""
+    Under the row lock on the event only the seat count and the inserts happen, so the count and the insert are one
+    step for every concurrent caller; answers, refusals, the newsletter request and the mails' rendering come before
+    it. The unique constraint on (event, email) backs the duplicate check."""
     now = now or timezone.now()
     email = email.strip().lower()
-    # Everything that does not depend on seats is checked before the lock, which is then held as briefly as can be.
     cleaned_answers = _answers_clean(questions=list(event.questions.prefetch_related("options")), answers=answers or {})
+    _signup_refusal_check(event=event, is_member=is_member, now=now)
+    if Registration.objects.filter(event=event, email=email).exclude(status=Status.CANCELLED).exists():
+        raise AlreadyRegistered()
+    registration = Registration(
+        pk=_registration_pk_reserve(),
+        event=event,
+        user=user,
+        organisation=organisation,
+        full_name=full_name.strip(),
+        email=email,
+        organisation_name=organisation_name.strip(),
+        job_title=job_title.strip(),
+        language=language,
+        is_member=is_member,
+        consent_at=now,
+        newsletter_opt_in=newsletter_opt_in,
+        newsletter_opt_in_at=now if newsletter_opt_in else None,
+        created_at=now,
+    )
+    prepared = _signup_mails_prepare(registration=registration, now=now)
     with transaction.atomic():
-        event = _event_lock(event)
-        if not event.registration_is_open(now=now):
-            raise RegistrationClosed()
-        if event.is_members_only and not is_member:
-            raise MembersOnly()
-        if Registration.objects.filter(event=event, email=email).exclude(status=Status.CANCELLED).exists():
-            raise AlreadyRegistered()
-        registration = Registration(
-            event=event,
-            user=user,
-            organisation=organisation,
-            full_name=full_name.strip(),
-            email=email,
-            organisation_name=organisation_name.strip(),
-            job_title=job_title.strip(),
-            language=language,
-            is_member=is_member,
-            consent_at=now,
-            newsletter_opt_in=newsletter_opt_in,
-            newsletter_opt_in_at=now if newsletter_opt_in else None,
-            created_at=now,
-        )
-        confirmed, confirmed_members = confirmed_counts(event=event)
-        left = seats_left(
-            event=event, is_member=is_member, confirmed=confirmed, confirmed_members=confirmed_members, now=now
-        )
-        if left is None or left > 0:
-            registration.confirm(now=now)
-        else:
-            registration.waitlist(now=now)
-        try:
-            with transaction.atomic():
-                registration.save()
-        except IntegrityError as exc:
-            raise AlreadyRegistered() from exc
-        _answers_write(registration=registration, cleaned=cleaned_answers)
         if newsletter_opt_in:
             # Double opt-in: the newsletter sends its own confirmation mail; nothing is sent before it is confirmed.
             subscription_request(
@@ -231,52 +360,115 @@ def registration_create(
                 source=ConsentRecord.Source.EVENT,
                 ip_address=ip_address,
             )
-        if registration.status == Status.CONFIRMED:
-            _mail_registration(registration=registration, name="registration_confirmed")
+        event = _event_lock(event, action="registration_create")
+        _signup_refusal_check(event=event, is_member=is_member, now=now)
+        registration.event = event
+        counts = _seat_counts(event=event, registration=registration, now=now)
+        left = seats_left(
+            event=event,
+            is_member=is_member,
+            confirmed=counts["confirmed"],
+            confirmed_members=counts["confirmed_members"],
+            now=now,
+        )
+        if left is None or left > 0:
+            registration.confirm(now=now)
         else:
-            _mail_registration(
-                registration=registration,
-                name="registration_waitlisted",
-                position=waitlist_position(registration=registration),
-            )
+            registration.waitlist(now=now)
+        try:
+            # No savepoint (two round trips under the lock): a duplicate ends the whole transaction anyway.
+            registration.save(force_insert=True)
+        except IntegrityError as exc:
+            raise AlreadyRegistered() from exc
+        _answers_write(registration=registration, cleaned=cleaned_answers)
+        position = counts["ahead"] + 1 if "ahead" in counts else None
+        _mail_write(_outcome_mail(registration=registration, prepared=prepared, position=position))
     return registration
 
 
-def _waitlist_fill(*, event: Event, now, exclude_pk: int | None = None) -> list[Registration]:
-    """Promote from the head of the waitlist while seats are left. Call only while holding the event lock.
+def _waitlist_open(*, event: Event, now) -> bool:
+    return event.status == Event.Status.PUBLISHED and event.starts_at > now
 
-    A non-member waiting behind a seat held for members is passed over for a member further down, as the hold
-    intends; when even a member could not get a seat, nobody can, and the walk stops."""
-    if event.status != Event.Status.PUBLISHED or event.starts_at <= now:
-        return []
-    confirmed, confirmed_members = confirmed_counts(event=event)
+
+def _waitlist_choose(*, event: Event, now, confirmed: int, confirmed_members: int, exclude_pk=None) -> list:
+    """Who gets the seats left, from the head of the waitlist. A non-member waiting behind a seat held for members
+    is passed over for a member further down, as the hold intends; when even a member could not get a seat,
+    nobody can, and the walk stops."""
     waiting = event.registrations.filter(status=Status.WAITLISTED).order_by("waitlisted_at", "pk")
     if exclude_pk is not None:
         waiting = waiting.exclude(pk=exclude_pk)
-    promoted = []
+    chosen = []
     for registration in waiting:
         counts = {"confirmed": confirmed, "confirmed_members": confirmed_members, "now": now}
         if seats_left(event=event, is_member=True, **counts) == 0:
             break
         if seats_left(event=event, is_member=registration.is_member, **counts) == 0:
             continue
+        chosen.append(registration)
+        confirmed += 1
+        confirmed_members += int(registration.is_member)
+    return chosen
+
+
+def _promotion_mails_prepare(
+    *, event: Event, now, freed: Registration | None = None, exclude_pk: int | None = None
+) -> dict[int, dict]:
+    """The promotion mails a seat change is likely to owe, by registration, rendered before the lock from counts
+    read without it; `freed` is a confirmed registration about to give up its seat. `_waitlist_fill` renders any
+    it finds missing."""
+    if not _waitlist_open(event=event, now=now):
+        return {}
+    confirmed, confirmed_members = confirmed_counts(event=event)
+    if freed is not None and freed.status == Status.CONFIRMED:
+        confirmed -= 1
+        confirmed_members -= int(freed.is_member)
+    chosen = _waitlist_choose(
+        event=event, now=now, confirmed=confirmed, confirmed_members=confirmed_members, exclude_pk=exclude_pk
+    )
+    return {
+        registration.pk: _mail_prepare(registration=registration, name="registration_promoted", status=Status.CONFIRMED)
+        for registration in chosen
+    }
+
+
+def _waitlist_fill(
+    *, event: Event, now, exclude_pk: int | None = None, prepared: dict[int, dict] | None = None
+) -> list[Registration]:
+    """Promote from the head of the waitlist while seats are left. Call only while holding the event lock; pass the
+    mails `_promotion_mails_prepare` rendered before it."""
+    if not _waitlist_open(event=event, now=now):
+        return []
+    confirmed, confirmed_members = confirmed_counts(event=event)
+    promoted = _waitlist_choose(
+        event=event, now=now, confirmed=confirmed, confirmed_members=confirmed_members, exclude_pk=exclude_pk
+    )
+    for registration in promoted:
         registration.event = event
         registration.confirm(now=now)
         registration.save(update_fields=["status", "confirmed_at"])
-        _mail_registration(registration=registration, name="registration_promoted")
-        confirmed += 1
-        confirmed_members += int(registration.is_member)
-        promoted.append(registration)
+        mail = (prepared or {}).get(registration.pk)
+        if not _mail_ready(mail, registration=registration):
+            mail = _mail_prepare(registration=registration, name="registration_promoted")
+        _mail_write(mail)
     return promoted
 
 
 def registration_cancel(*, registration: Registration, actor=None, reason: str = "", now=None) -> list[Registration]:
     """Cancel a registration (by its owner's signed link, their account page or staff); a freed seat goes to the
-    waitlist at once. Returns the registrations promoted. Raises InvalidTransition when already cancelled."""
+    waitlist at once. Returns the registrations promoted. Raises InvalidTransition when already cancelled.
+
+    The mails are rendered, and matchmaking is withdrawn from, before the event lock is taken."""
     now = now or timezone.now()
+    cancelled_mail = _mail_prepare(registration=registration, name="registration_cancelled", status=Status.CANCELLED)
+    promotions = {}
+    if registration.status == Status.CONFIRMED:  # only a freed seat promotes anyone
+        promotions = _promotion_mails_prepare(event=registration.event, now=now, freed=registration)
     with transaction.atomic():
-        event = _event_lock(registration.event)
-        registration = Registration.objects.select_for_update().get(pk=registration.pk)
+        profile = Profile.objects.filter(registration=registration).first()
+        if profile is not None:
+            participant_withdraw(profile=profile, by=actor, now=now)
+        event = _event_lock(registration.event, action="registration_cancel")
+        registration = lock_one(registration)
         registration.event = event
         previous = registration.status
         registration.cancel(now=now)
@@ -287,11 +479,10 @@ def registration_cancel(*, registration: Registration, actor=None, reason: str =
             target=registration,
             data={"previous_status": previous, "reason": reason},
         )
-        _mail_registration(registration=registration, name="registration_cancelled")
-        profile = Profile.objects.filter(registration=registration).first()
-        if profile is not None:
-            participant_withdraw(profile=profile, by=actor, now=now)
-        promoted = _waitlist_fill(event=event, now=now) if previous == Status.CONFIRMED else []
+        if not _mail_ready(cancelled_mail, registration=registration):
+            cancelled_mail = _mail_prepare(registration=registration, name="registration_cancelled")
+        _mail_write(cancelled_mail)
+        promoted = _waitlist_fill(event=event, now=now, prepared=promotions) if previous == Status.CONFIRMED else []
     return promoted
 
 
@@ -299,7 +490,7 @@ def registration_anonymise(*, registration: Registration) -> Registration:
     """Strip the person from a registration, keeping what statistics need: event, status, organisation,
     member flag, language and attendance. The answers go (they may say anything). Reusable for retention."""
     with transaction.atomic():
-        registration = Registration.objects.select_for_update().get(pk=registration.pk)
+        registration = lock_one(registration)
         registration.user = None
         registration.full_name = ""
         # Unique per event among live rows, so each anonymised row gets an address of its own that reaches no one.
@@ -316,25 +507,32 @@ def registration_promote(*, registration: Registration, actor, reason: str, now=
     """Staff give a waitlisted person a seat. This is a deliberate decision and may go beyond the capacity;
     it is logged with the reason."""
     now = now or timezone.now()
+    promoted_mail = _mail_prepare(registration=registration, name="registration_promoted", status=Status.CONFIRMED)
     with transaction.atomic():
-        event = _event_lock(registration.event)
-        registration = Registration.objects.select_for_update().get(pk=registration.pk)
+        event = _event_lock(registration.event, action="registration_promote")
+        registration = lock_one(registration)
         if registration.status != Status.WAITLISTED:
             raise InvalidTransition("only a waitlisted registration can be promoted")
         registration.event = event
         registration.confirm(now=now)
         registration.save(update_fields=["status", "confirmed_at"])
         audit_record(actor=actor, action="events.registration.promote", target=registration, data={"reason": reason})
-        _mail_registration(registration=registration, name="registration_promoted")
+        if not _mail_ready(promoted_mail, registration=registration):
+            promoted_mail = _mail_prepare(registration=registration, name="registration_promoted")
+        _mail_write(promoted_mail)
     return registration
 
 
 def registration_move_to_waitlist(*, registration: Registration, actor, reason: str, now=None) -> list[Registration]:
     """Staff move a confirmed participant to the end of the waitlist; the seat goes to the next in line."""
     now = now or timezone.now()
+    waitlisted_mail = _waitlisted_mail_prepare(registration=registration)
+    promotions = _promotion_mails_prepare(
+        event=registration.event, now=now, freed=registration, exclude_pk=registration.pk
+    )
     with transaction.atomic():
-        event = _event_lock(registration.event)
-        registration = Registration.objects.select_for_update().get(pk=registration.pk)
+        event = _event_lock(registration.event, action="registration_move_to_waitlist")
+        registration = lock_one(registration)
         if registration.status != Status.CONFIRMED:
             raise InvalidTransition("only a confirmed registration can be moved to the waitlist")
         registration.event = event
@@ -343,17 +541,13 @@ def registration_move_to_waitlist(*, registration: Registration, actor, reason: 
         audit_record(
             actor=actor, action="events.registration.move_to_waitlist", target=registration, data={"reason": reason}
         )
-        _mail_registration(
-            registration=registration,
-            name="registration_waitlisted",
-            position=waitlist_position(registration=registration),
-        )
-        return _waitlist_fill(event=event, now=now, exclude_pk=registration.pk)
+        _mail_write(_outcome_mail(registration=registration, prepared={Status.WAITLISTED: waitlisted_mail}))
+        return _waitlist_fill(event=event, now=now, exclude_pk=registration.pk, prepared=promotions)
 
 
 def registration_check_in(*, registration: Registration, actor, now=None) -> Registration:
     with transaction.atomic():
-        registration = Registration.objects.select_for_update().get(pk=registration.pk)
+        registration = lock_one(registration)
         registration.mark_attended(now=now)
         registration.save(update_fields=["attendance", "checked_in_at"])
         audit_record(actor=actor, action="events.registration.check_in", target=registration)
@@ -561,8 +755,10 @@ def reminders_send_due(*, now=None) -> int:
         taken = dedupe_keys_taken(keys=keys.values())
         for pk in (pk for pk, key in keys.items() if key not in taken):
             with transaction.atomic():
-                # The lock keeps a cancellation from slipping in between the status check and the write.
-                registration = Registration.objects.select_for_update().select_related("event").filter(pk=pk).first()
+                # The lock keeps a cancellation from slipping in between the status check and the write. It is on
+                # this row only, not the event's, so sign-ups go on while the reminder renders; a row another run
+                # (or a cancellation) holds is left to it, so concurrent runs never queue behind each other.
+                registration = locked(Registration.objects.filter(pk=pk).order_by(), skip_locked=True).first()
                 if registration is None or registration.status != Status.CONFIRMED:
                     continue
                 prefix = reminder_key_prefix(registration_pk=registration.pk, starts_at=registration.event.starts_at)
@@ -589,6 +785,8 @@ def member_holds_release(*, now=None) -> int:
         registrations__status=Status.WAITLISTED,
     ).distinct()
     for event in events:
+        prepared = _promotion_mails_prepare(event=event, now=now)
         with transaction.atomic():
-            promoted += len(_waitlist_fill(event=_event_lock(event), now=now))
+            locked_event = _event_lock(event, action="member_holds_release")
+            promoted += len(_waitlist_fill(event=locked_event, now=now, prepared=prepared))
     return promoted

@@ -106,19 +106,28 @@ def event_detail(request, slug):
     return render(request, "events/event_detail.html", _detail_context(request, event))
 
 
+def _event_page_again(request, event: Event, *, status: int, form=None, error: str = ""):
+    """The event page with the form and a message, for a sign-up that did not go through; the page's event (with
+    its counts and partners) is read only here, not for every sign-up."""
+    page_event = _event_or_404(request, event.slug)
+    context = _detail_context(request, page_event, form=form, error=error)
+    return render(request, "events/event_detail.html", context, status=status)
+
+
 @require_POST
 def event_register(request, slug):
-    event = _event_or_404(request, slug)
+    try:
+        event = selectors.event_for_signup(slug=slug, user=request.user)
+    except Event.DoesNotExist as exc:
+        raise Http404(_("No such event.")) from exc
     if not ratelimit_consume(
         request=request, action="event-signup", limit=settings.EVENTS_SIGNUP_RATE_PER_MINUTE, period=60
     ):
-        context = _detail_context(
-            request, event, error=_("Too many sign-ups from your network. Please try again in a minute.")
-        )
-        return render(request, "events/event_detail.html", context, status=429)
+        error = _("Too many sign-ups from your network. Please try again in a minute.")
+        return _event_page_again(request, event, status=429, error=error)
     form = RegistrationForm(request.POST, event=event, user=request.user)
     if not form.is_valid():
-        return render(request, "events/event_detail.html", _detail_context(request, event, form=form), status=400)
+        return _event_page_again(request, event, status=400, form=form)
     user = request.user
     if user.is_authenticated:
         member_organisation = user_member_organisations(user=user).first()
@@ -149,19 +158,9 @@ def event_register(request, slug):
             **person,
         )
     except services.MembersOnly as exc:
-        return render(
-            request,
-            "events/event_detail.html",
-            _detail_context(request, event, form=form, error=str(exc.message)),
-            status=403,
-        )
+        return _event_page_again(request, event, status=403, form=form, error=str(exc.message))
     except services.RegistrationError as exc:
-        return render(
-            request,
-            "events/event_detail.html",
-            _detail_context(request, event, form=form, error=str(exc.message)),
-            status=400,
-        )
+        return _event_page_again(request, event, status=400, form=form, error=str(exc.message))
     if registration.status == Registration.Status.CONFIRMED:
         messages.success(request, _("You are registered. We have sent a confirmation by email."))
     else:

@@ -56,6 +56,42 @@ def test_waitlisted_mail_tells_the_position():
     assert "number 1" in message.body_text
 
 
+def test_waitlisted_mails_rendered_before_the_lock_carry_each_exact_position_in_both_parts():
+    event = EventFactory(capacity=1)
+    for n in range(1, 5):
+        register(event, n)
+    for n, position in [(2, 1), (3, 2), (4, 3)]:
+        message = OutboxMessage.objects.get(to=f"p{n}@example.com")
+        assert f"you are on the waitlist as number {position}." in message.body_text
+        assert f"as number {position}." in message.body_html
+        assert "position-" not in message.body_text + message.body_html
+
+
+def test_a_mail_rendered_before_the_lock_is_rendered_again_when_the_event_changed_meanwhile():
+    event = EventFactory(capacity=5, title_en="Health day")
+    registration = register(event, 1)
+    mail = services._mail_prepare(registration=registration, name="registration_promoted")
+    assert services._mail_ready(mail, registration=registration)
+    registration.event.title_en = "Health day, new room"
+    assert not services._mail_ready(mail, registration=registration)
+    registration.refresh_from_db()
+    registration.full_name = "Someone Else"
+    assert not services._mail_ready(mail, registration=registration)
+
+
+def test_a_sign_up_near_the_last_seat_writes_the_one_mail_its_seat_decision_owes():
+    event = EventFactory(capacity=2)
+    register(event, 1)
+    register(event, 2)
+    register(event, 3)
+    templates = dict(OutboxMessage.objects.values_list("to", "template"))
+    assert templates == {
+        "p1@example.com": "events/email/registration_confirmed",
+        "p2@example.com": "events/email/registration_confirmed",
+        "p3@example.com": "events/email/registration_waitlisted",
+    }
+
+
 def test_same_email_cannot_register_twice_in_any_case():
     event = EventFactory()
     services.registration_create(event=event, full_name="A", email="Ann@Example.com", language="en")
