@@ -84,19 +84,20 @@ class _RemovalChangesInput:
 @admin.register(MatchmakingConfig)
 class MatchmakingConfigAdmin(HubScopedAdminMixin, admin.ModelAdmin):
     hub_lookup = "event__hub"
+    # The last run beside the event, where a narrow screen still shows it.
     list_display = [
         "event",
+        "last_run",
         "enabled",
         "tables",
         "request_expiry_hours",
         "max_pending_requests",
         "scheduled_at",
         "grid",
-        "last_run",
     ]
     list_select_related = ["event"]
     raw_id_fields = ["event"]
-    readonly_fields = ["scheduled_at"]
+    readonly_fields = ["scheduled_at", "last_run"]
     actions = [schedule_moving, schedule_keeping]
 
     @admin.display(description=_("grid"))
@@ -116,7 +117,7 @@ class MatchmakingConfigAdmin(HubScopedAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("last schedule run"))
     def last_run(self, obj):
-        if obj.last_run_pk is None:
+        if getattr(obj, "last_run_pk", None) is None:  # the add form has no annotated row
             return "–"
         return format_html(
             '<a href="{}"><span class="status-badge status-{}">{}</span></a>',
