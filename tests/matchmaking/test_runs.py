@@ -309,3 +309,18 @@ def test_a_real_worker_solves_a_queued_run(celery_worker):
         2,
         2,
     )
+
+
+def test_a_staff_members_runs_are_in_their_download_and_lose_their_name_when_the_account_goes():
+    from events.matchmaking.personal_data import matchmaking_collect, matchmaking_erase
+
+    event = MatchmakingEventFactory(title="Meet and match 7")
+    staff = StaffFactory()
+    run = services.schedule_start(event=event, by=staff)
+    collected = matchmaking_collect(staff)["schedule_runs_started"]
+    matchmaking_erase(staff)
+    run.refresh_from_db()
+    assert (collected, run.started_by) == (
+        [{"event": "Meet and match 7", "kind": "schedule", "queued": run.queued_at.isoformat()}],
+        None,
+    )
