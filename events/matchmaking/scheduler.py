@@ -252,6 +252,11 @@ def _limit(solver: cp_model.CpSolver, *, work: float, seconds: float, workers: i
     solver.parameters.random_seed = seed
 
 
+def _add_work(used: float, more: float) -> float:
+    # CP-SAT's deterministic time differs between runs in its last float bits; rounded, the sum is reproducible.
+    return round(used + more, 6)
+
+
 def _b_matching(
     index: _Index, *, work: float, seconds: float, workers: int, seed: int
 ) -> tuple[set[Hashable], int | None, float]:
@@ -278,9 +283,9 @@ def _b_matching(
     _limit(solver, work=work, seconds=seconds, workers=workers, seed=seed)
     outcome = solver.solve(model)
     if outcome not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return set(), None, solver.deterministic_time
+        return set(), None, _add_work(0, solver.deterministic_time)
     chosen_ids = {mid for mid, var in chosen.items() if solver.boolean_value(var)}
-    return chosen_ids, int(solver.best_objective_bound), solver.deterministic_time
+    return chosen_ids, int(solver.best_objective_bound), _add_work(0, solver.deterministic_time)
 
 
 def _greedy_slots(index: _Index, *, first: frozenset = frozenset()) -> dict[Hashable, int]:
@@ -464,7 +469,7 @@ def schedule(
         solver, outcome = count_model.solve(
             work=(work - used) * COUNT_SHARE, seconds=left(), workers=workers, seed=seed
         )
-        used += solver.deterministic_time
+        used = _add_work(used, solver.deterministic_time)
         if outcome in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             found = count_model.read(solver)
             solver_bound = len(index.fixed) + round(solver.best_objective_bound)
@@ -482,7 +487,7 @@ def schedule(
         gap_model.model.minimize(weight * gap_model.gap_expression() + sum(moves))
         gap_model.hint(best)
         solver, outcome = gap_model.solve(work=work - used, seconds=left(), workers=workers, seed=seed)
-        used += solver.deterministic_time
+        used = _add_work(used, solver.deterministic_time)
         if outcome in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             best = gap_model.read(solver)
 
