@@ -351,6 +351,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "events.matchmaking.tasks.feedback_requests_send_task",
         "schedule": crontab(hour=10, minute=5),
     },
+    "matchmaking-schedule-runs-sweep": {
+        "task": "events.matchmaking.tasks.schedule_runs_sweep_task",
+        "schedule": timedelta(minutes=2),
+    },
 }
 # Celery's autodiscovery finds only <app>.tasks; matchmaking's tasks live one package deeper.
 CELERY_IMPORTS = ("events.matchmaking.tasks",)

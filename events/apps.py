@@ -47,6 +47,7 @@ class EventsConfig(AppConfig):
                 "events.Meeting",
                 "events.MeetingFeedback",
                 "events.Unavailability",
+                "events.ScheduleRun",
             ],
             collect=matchmaking_collect,
             erase=matchmaking_erase,

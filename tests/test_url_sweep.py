@@ -97,6 +97,7 @@ PARAMETERS = {
     ("admin:view_on_site", "object_id"): lambda w: w["event"].pk,
     ("admin:None", "url"): lambda w: "events/event/",
     ("admin:matchmaking_grid", "pk"): lambda w: w["config"].pk,
+    ("admin:matchmaking_run", "pk"): lambda w: w["mm_event"].schedule_runs.first().pk,
     ("admin:newsletters_subscriber_consent", "pk"): lambda w: w["subscriber"].pk,
     ("admin:newsletters_campaign_preview", "pk"): lambda w: w["campaign"].pk,
     ("admin:newsletters_campaign_preview", "language"): lambda w: "da",

@@ -154,5 +154,5 @@ def seed(*, rng, stdout) -> None:
     past = timezone.now() - timedelta(days=10)
     services.request_send(sender=profiles[3], recipient=profiles[6], message="Kan vi mødes om telemedicin?", now=past)
     services.requests_expire()
-    run = services.schedule_run(event=event, by=None, time_limit=3)
+    run = services.schedule_run(event=event, by=None)
     stdout.write(f"  {run.result.placed_count} meetings scheduled; requests pending, declined and expired too")

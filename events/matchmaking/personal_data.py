@@ -1,11 +1,12 @@
 """What matchmaking keeps about a person (profiles, requests and their messages, meetings, feedback, unavailable
-slots), for the download, and their withdrawal from upcoming matchmaking when the account is deleted."""
+slots, and for staff the schedule runs they started), for the download, and their withdrawal from upcoming
+matchmaking when the account is deleted."""
 
 from django.db.models import Q
 from django.utils import timezone
 
 from events.matchmaking.services import participant_withdraw, profile_anonymise
-from events.models import Meeting, MeetingFeedback, MeetingRequest, Profile
+from events.models import Meeting, MeetingFeedback, MeetingRequest, Profile, ScheduleRun
 
 
 def _iso(value):
@@ -75,6 +76,10 @@ def matchmaking_collect(user) -> dict:
             .select_related("meeting__event")
             .order_by("created_at", "pk")
         ],
+        "schedule_runs_started": [
+            {"event": run.event.title, "kind": run.kind, "queued": _iso(run.queued_at)}
+            for run in ScheduleRun.objects.filter(started_by=user).select_related("event").order_by("queued_at", "pk")
+        ],
     }
 
 
@@ -86,3 +91,5 @@ def matchmaking_erase(user) -> None:
         if profile.event.ends_at > now:
             participant_withdraw(profile=profile, now=now)
         profile_anonymise(profile=profile)
+    # The runs stay, with their figures, but no longer name who started them.
+    ScheduleRun.objects.filter(started_by=user).update(started_by=None)

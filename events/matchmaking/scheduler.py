@@ -1,4 +1,5 @@
-"""Places accepted one-to-one meetings on (slot, table): CP-SAT under a time limit, with a greedy fallback.
+"""Places accepted one-to-one meetings on (slot, table): CP-SAT under a deterministic work limit, with a greedy
+fallback.
 
 Pure Python on plain dataclasses, so it is tested and benchmarked without Django. The model has one boolean
 per meeting and feasible slot (both sides available, neither held by a fixed meeting); tables are a count per
@@ -7,6 +8,10 @@ slot in the model and are numbered afterwards, keeping a meeting's table when it
 It solves in two phases: first the number of placed meetings is maximised (its best bound is the proven upper
 bound), then, with that number held, idle gaps are minimised and, among equal schedules, placed meetings are
 kept where they were.
+
+The search is bounded by CP-SAT's deterministic time (`work`, a count of work units, the same on any machine and
+under any load), with a fixed seed and one search worker by default, so the same problem always gives the same
+schedule. The wall-clock `time_limit` is only a safety net for a machine far slower than expected.
 """
 
 from __future__ import annotations
@@ -21,6 +26,16 @@ from ortools.sat.python import cp_model
 STATUS_OPTIMAL = "optimal"
 STATUS_FEASIBLE = "feasible"
 STATUS_GREEDY = "greedy"
+
+# CP-SAT's deterministic seconds per run: enough for an event of 1,500 meetings to reach its bound and cut most
+# idle gaps (10-30 s of wall time on a 2-core machine); a small event stops long before, at its proven optimum.
+DEFAULT_WORK = 5.0
+# The wall-clock safety net; reached only on a machine far slower than the work limit assumes.
+DEFAULT_TIME_LIMIT = 120.0
+# At most this share of the work goes to the slot-free relaxation, then this share of the rest to the count phase;
+# the gap phase gets all that is left, so work one phase did not need goes to the next.
+RELAXATION_SHARE = 0.25
+COUNT_SHARE = 0.5
 
 
 class ScheduleInputError(ValueError):
@@ -70,6 +85,8 @@ class ScheduleResult:
     combinatorial_bound: int
     gaps: int
     seconds: float
+    # CP-SAT's deterministic seconds spent: the machine-independent measure of the search.
+    work: float = 0.0
 
     @property
     def placed_count(self) -> int:
@@ -226,11 +243,28 @@ def combinatorial_bound(problem: Problem) -> int:
     return min(cover_bound, per_slot, len(index.meetings))
 
 
-def _b_matching(index: _Index, *, seconds: float, workers: int, seed: int) -> tuple[set[Hashable], int | None]:
+def _limit(solver: cp_model.CpSolver, *, work: float, seconds: float, workers: int, seed: int) -> None:
+    solver.parameters.max_deterministic_time = max(work, 0.001)
+    solver.parameters.max_time_in_seconds = max(seconds, 0.01)
+    solver.parameters.num_workers = workers
+    # With several workers CP-SAT stays deterministic only when they take turns.
+    solver.parameters.interleave_search = workers > 1
+    solver.parameters.random_seed = seed
+
+
+def _add_work(used: float, more: float) -> float:
+    # CP-SAT's deterministic time differs between runs in its last float bits; rounded, the sum is reproducible.
+    return round(used + more, 6)
+
+
+def _b_matching(
+    index: _Index, *, work: float, seconds: float, workers: int, seed: int
+) -> tuple[set[Hashable], int | None, float]:
     """The most meetings that per-person slot counts and the table total allow, ignoring which slot is which.
 
-    Returns the chosen meetings and a proven bound on placeable free meetings (None when the solver had no
-    answer in time). This relaxation solves in milliseconds and its choice is an excellent order for the greedy.
+    Returns the chosen meetings, a proven bound on placeable free meetings (None when the solver had no answer
+    within its work) and the work it used. This relaxation solves in milliseconds and its choice is an excellent
+    order for the greedy.
     """
     model = cp_model.CpModel()
     chosen = {m.id: model.new_bool_var(f"y_{n}") for n, m in enumerate(index.free) if index.candidates[m.id]}
@@ -246,13 +280,12 @@ def _b_matching(index: _Index, *, seconds: float, workers: int, seed: int) -> tu
     model.add(sum(chosen.values()) <= sum(index.capacity))
     model.maximize(sum(chosen.values()))
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(seconds, 0.01)
-    solver.parameters.num_workers = workers
-    solver.parameters.random_seed = seed
+    _limit(solver, work=work, seconds=seconds, workers=workers, seed=seed)
     outcome = solver.solve(model)
     if outcome not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return set(), None
-    return {mid for mid, var in chosen.items() if solver.boolean_value(var)}, int(solver.best_objective_bound)
+        return set(), None, _add_work(0, solver.deterministic_time)
+    chosen_ids = {mid for mid, var in chosen.items() if solver.boolean_value(var)}
+    return chosen_ids, int(solver.best_objective_bound), _add_work(0, solver.deterministic_time)
 
 
 def _greedy_slots(index: _Index, *, first: frozenset = frozenset()) -> dict[Hashable, int]:
@@ -332,6 +365,8 @@ class _Model:
                 self.model.add(sum(variables) <= index.capacity[pos])
         self.by_person_slot = by_person_slot
         self.placed_count = sum(v for vs in self.placed_of.values() for v in vs)
+        # (first, last, gaps, top, {rank: slot position}) per person and session, for a complete hint.
+        self.gap_vars: list[tuple] = []
 
     def gap_expression(self):
         """Sum over people and sessions of (last rank - first rank + 1 - meetings), the idle slots between."""
@@ -361,17 +396,31 @@ class _Model:
             count = sum(expr for _, expr in busy_terms) + len(fixed_ranks)
             self.model.add(gaps >= last - first + 1 - count)
             terms.append(gaps)
+            self.gap_vars.append((first, last, gaps, top, person, rank))
         return sum(terms)
 
     def hint(self, slot_of: Mapping[Hashable, int]) -> None:
+        """Hint a whole solution, gap variables too: a complete hint is a solution from the first moment, so even
+        a search stopped early returns something at least as good."""
         for (mid, pos), var in self.x.items():
             self.model.add_hint(var, slot_of.get(mid) == pos)
+        if not self.gap_vars:
+            return
+        meeting_by_id = {m.id: m for m in self.index.meetings}
+        busy: dict[Hashable, set[int]] = defaultdict(set)
+        for mid, pos in _all_slots(self.index, slot_of).items():
+            busy[meeting_by_id[mid].a].add(pos)
+            busy[meeting_by_id[mid].b].add(pos)
+        for first, last, gaps, top, person, rank in self.gap_vars:
+            used = sorted(r for pos, r in rank.items() if pos in busy[person])
+            low, high = (used[0], used[-1]) if used else (top, 0)
+            self.model.add_hint(first, low)
+            self.model.add_hint(last, high)
+            self.model.add_hint(gaps, max(high - low + 1 - len(used), 0))
 
-    def solve(self, seconds: float, workers: int, seed: int):
+    def solve(self, *, work: float, seconds: float, workers: int, seed: int):
         solver = cp_model.CpSolver()
-        solver.parameters.max_time_in_seconds = max(seconds, 0.01)
-        solver.parameters.num_workers = workers
-        solver.parameters.random_seed = seed
+        _limit(solver, work=work, seconds=seconds, workers=workers, seed=seed)
         status = solver.solve(self.model)
         return solver, status
 
@@ -379,11 +428,19 @@ class _Model:
         return {mid: pos for (mid, pos), var in self.x.items() if solver.boolean_value(var)}
 
 
-def schedule(problem: Problem, *, time_limit: float = 10.0, workers: int = 2, seed: int = 0) -> ScheduleResult:
+def schedule(
+    problem: Problem,
+    *,
+    work: float = DEFAULT_WORK,
+    time_limit: float = DEFAULT_TIME_LIMIT,
+    workers: int = 1,
+    seed: int = 0,
+) -> ScheduleResult:
     """Place as many accepted meetings as possible, then as few idle gaps as possible.
 
     Locked meetings (and, without allow_move, already placed ones) keep their (slot, table). Raises
-    ScheduleInputError when those fixed placements contradict each other or the availability.
+    ScheduleInputError when those fixed placements contradict each other or the availability. The same problem,
+    work, workers and seed give the same result, unless the wall-clock `time_limit` cut the search short.
     """
     started = time.monotonic()
 
@@ -392,37 +449,47 @@ def schedule(problem: Problem, *, time_limit: float = 10.0, workers: int = 2, se
 
     index = _Index(problem)
     bound = combinatorial_bound(problem)
-    selection, relaxed_bound = _b_matching(index, seconds=time_limit * 0.1, workers=workers, seed=seed)
+    selection, relaxed_bound, used = _b_matching(
+        index, work=work * RELAXATION_SHARE, seconds=left(), workers=workers, seed=seed
+    )
     if relaxed_bound is not None:
         bound = min(bound, len(index.fixed) + relaxed_bound)
     greedy = _greedy_slots(index, first=frozenset(selection))
     best, status, solver_bound = greedy, STATUS_GREEDY, None
 
-    count_model = _Model(index)
-    # The proven bound as a constraint lets the solver stop as soon as it reaches it, leaving time for gaps.
-    count_model.model.add(count_model.placed_count <= bound - len(index.fixed))
-    count_model.model.maximize(count_model.placed_count)
-    count_model.hint(greedy)
-    solver, outcome = count_model.solve(left() * 0.75, workers, seed)
-    if outcome in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        found = count_model.read(solver)
-        solver_bound = len(index.fixed) + round(solver.best_objective_bound)
-        if len(found) >= len(best):
-            best = found
-            status = STATUS_OPTIMAL if outcome == cp_model.OPTIMAL else STATUS_FEASIBLE
-        if len(index.fixed) + len(best) >= bound:
-            status = STATUS_OPTIMAL
+    if len(index.fixed) + len(greedy) >= bound:
+        # The greedy already reached the proven bound: no search can place more.
+        status = STATUS_OPTIMAL
+    else:
+        count_model = _Model(index)
+        # The proven bound as a constraint lets the solver stop as soon as it reaches it, leaving work for gaps.
+        count_model.model.add(count_model.placed_count <= bound - len(index.fixed))
+        count_model.model.maximize(count_model.placed_count)
+        count_model.hint(greedy)
+        solver, outcome = count_model.solve(
+            work=(work - used) * COUNT_SHARE, seconds=left(), workers=workers, seed=seed
+        )
+        used = _add_work(used, solver.deterministic_time)
+        if outcome in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            found = count_model.read(solver)
+            solver_bound = len(index.fixed) + round(solver.best_objective_bound)
+            if len(found) >= len(best):
+                best = found
+                status = STATUS_OPTIMAL if outcome == cp_model.OPTIMAL else STATUS_FEASIBLE
+            if len(index.fixed) + len(best) >= bound:
+                status = STATUS_OPTIMAL
 
-        if left() > 0.5:
-            gap_model = _Model(index)
-            gap_model.model.add(gap_model.placed_count >= len(best))
-            moves = [1 - gap_model.x[(mid, pos)] for mid, pos in index.previous.items() if (mid, pos) in gap_model.x]
-            weight = len(moves) + 1
-            gap_model.model.minimize(weight * gap_model.gap_expression() + sum(moves))
-            gap_model.hint(best)
-            solver, outcome = gap_model.solve(left() - 0.15, workers, seed)
-            if outcome in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-                best = gap_model.read(solver)
+    if status != STATUS_GREEDY and left() > 0:
+        gap_model = _Model(index)
+        gap_model.model.add(gap_model.placed_count >= len(best))
+        moves = [1 - gap_model.x[(mid, pos)] for mid, pos in index.previous.items() if (mid, pos) in gap_model.x]
+        weight = len(moves) + 1
+        gap_model.model.minimize(weight * gap_model.gap_expression() + sum(moves))
+        gap_model.hint(best)
+        solver, outcome = gap_model.solve(work=work - used, seconds=left(), workers=workers, seed=seed)
+        used = _add_work(used, solver.deterministic_time)
+        if outcome in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            best = gap_model.read(solver)
 
     slot_of = _all_slots(index, best)
     upper = bound if solver_bound is None else min(bound, solver_bound)
@@ -434,6 +501,7 @@ def schedule(problem: Problem, *, time_limit: float = 10.0, workers: int = 2, se
         combinatorial_bound=bound,
         gaps=index.count_gaps(slot_of),
         seconds=time.monotonic() - started,
+        work=used,
     )
 
 
@@ -451,7 +519,13 @@ class LateFit:
 
 
 def fit_late_meeting(
-    problem: Problem, meeting_id: Hashable, *, time_limit: float = 5.0, workers: int = 2, seed: int = 0
+    problem: Problem,
+    meeting_id: Hashable,
+    *,
+    work: float = DEFAULT_WORK / 2,
+    time_limit: float = DEFAULT_TIME_LIMIT,
+    workers: int = 1,
+    seed: int = 0,
 ) -> LateFit:
     """Fit one newly accepted meeting into an existing schedule (problem.placed).
 
@@ -490,7 +564,7 @@ def fit_late_meeting(
     newcomer = sum(model.placed_of[meeting_id])
     model.model.maximize((len(moves) + 1) * newcomer - sum(moves))
     model.hint(index.previous)
-    solver, outcome = model.solve(time_limit, workers, seed)
+    solver, outcome = model.solve(work=work, seconds=time_limit, workers=workers, seed=seed)
     if outcome not in (cp_model.OPTIMAL, cp_model.FEASIBLE) or not solver.value(newcomer):
         placements = index.assign_tables(_all_slots(index, index.previous))
         return LateFit(placements=placements, placement=None, moved=[])

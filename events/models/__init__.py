@@ -19,6 +19,7 @@ from events.models.matchmaking import (
     MeetingRequest,
     MeetingSession,
     Profile,
+    ScheduleRun,
     Slot,
     Unavailability,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "Question",
     "QuestionOption",
     "Registration",
+    "ScheduleRun",
     "Slot",
     "Unavailability",
     "default_reminder_offsets",

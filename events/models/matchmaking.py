@@ -1,4 +1,5 @@
-"""Matchmaking records: per-event settings, profiles, meeting sessions and slots, requests, meetings, feedback."""
+"""Matchmaking records: per-event settings, profiles, meeting sessions and slots, requests, meetings, feedback, and
+the scheduler's runs."""
 
 from django.conf import settings
 from django.db import models
@@ -25,6 +26,9 @@ class MatchmakingConfig(models.Model):
         _("pending requests per participant"), default=10, help_text=_("How many unanswered requests one may send.")
     )
     scheduled_at = models.DateTimeField(_("last scheduled"), null=True, blank=True)
+    # Bumped by every change to what the scheduler reads (meetings, availability, slots, tables, fixed meetings,
+    # placements): a run solved from an older revision is not applied.
+    revision = models.PositiveIntegerField(_("input revision"), default=0, editable=False)
 
     class Meta:
         verbose_name = _("matchmaking settings")
@@ -319,3 +323,120 @@ class MeetingFeedback(models.Model):
 
     def __str__(self):
         return f"{self.profile}: {self.meeting}"
+
+
+class ScheduleRun(models.Model):
+    """One run of the scheduler (the whole schedule, or one late meeting fitted in) that a worker solves without
+    holding the event's lock. It is applied only when the input it was built from is still current."""
+
+    class Kind(models.TextChoices):
+        SCHEDULE = "schedule", pgettext_lazy("schedule run kind", "Whole schedule")
+        LATE_FIT = "late_fit", pgettext_lazy("schedule run kind", "Late meeting")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", pgettext_lazy("schedule run status", "Queued")
+        SOLVING = "solving", pgettext_lazy("schedule run status", "Solving")
+        APPLIED = "applied", pgettext_lazy("schedule run status", "Applied")
+        STALE = "stale", pgettext_lazy("schedule run status", "Outdated, not applied")
+        FAILED = "failed", pgettext_lazy("schedule run status", "Failed")
+
+    class Error(models.TextChoices):
+        CLOSED = "closed", _("Matchmaking is not open for this event.")
+        CONFLICT = "conflict", _("Locked meetings conflict with each other or with availability.")
+        GONE = "gone", _("The meeting no longer exists.")
+        PLACED = "placed", _("This meeting already has a slot.")
+        WORKER_LOST = "worker_lost", _("The worker stopped before the run finished. Please run it again.")
+
+    ACTIVE = (Status.QUEUED, Status.SOLVING)
+
+    event = models.ForeignKey(
+        "events.Event", on_delete=models.CASCADE, related_name="schedule_runs", verbose_name=_("event")
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.SCHEDULE)
+    meeting = models.ForeignKey(
+        Meeting,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="late_fit_runs",
+        verbose_name=_("meeting"),
+    )
+    allow_move = models.BooleanField(_("placed meetings may move"), default=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("started by"),
+    )
+    revision = models.PositiveIntegerField(_("input revision"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    queued_at = models.DateTimeField(_("queued"), default=timezone.now)
+    solving_at = models.DateTimeField(_("solving since"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    solve_seconds = models.FloatField(_("solver seconds"), null=True, blank=True)
+    lock_ms = models.FloatField(_("lock held (ms)"), null=True, blank=True)
+    accepted = models.PositiveIntegerField(_("accepted meetings"), null=True, blank=True)
+    placed = models.PositiveIntegerField(_("placed"), null=True, blank=True)
+    upper_bound = models.PositiveIntegerField(_("at most possible"), null=True, blank=True)
+    gaps = models.PositiveIntegerField(_("idle gaps"), null=True, blank=True)
+    moved = models.PositiveIntegerField(_("meetings moved"), null=True, blank=True)
+    changed_profiles = models.PositiveIntegerField(_("agendas changed"), null=True, blank=True)
+    solver_status = models.CharField(_("solver status"), max_length=10, blank=True)
+    error = models.CharField(_("error"), max_length=20, choices=Error.choices, blank=True)
+
+    class Meta:
+        verbose_name = _("schedule run")
+        verbose_name_plural = _("schedule runs")
+        ordering = ["-queued_at", "-pk"]
+        constraints = [
+            # One run at a time per event: two solves of one event would each be built without the other's result.
+            models.UniqueConstraint(
+                fields=["event"],
+                condition=models.Q(status__in=["queued", "solving"]),
+                name="matchmaking_run_one_active_per_event",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.event}: {self.get_kind_display()} ({self.get_status_display()})"
+
+    @property
+    def active(self) -> bool:
+        return self.status in self.ACTIVE
+
+    @property
+    def error_message(self) -> str:
+        if self.status == self.Status.STALE:
+            return _("Participants changed the schedule's input while it was being solved, so nothing was applied.")
+        return self.get_error_display()
+
+    def start_solving(self, *, revision: int, now):
+        """Claim the run for a solve (again, after an outdated result) from the given input revision."""
+        if self.status not in self.ACTIVE:
+            raise InvalidTransition(f"a {self.status} run is not solved")
+        self.status = self.Status.SOLVING
+        self.revision = revision
+        self.attempts += 1
+        self.solving_at = self.solving_at or now
+
+    def _finish(self, status, *, now):
+        if self.status != self.Status.SOLVING:
+            raise InvalidTransition(f"a {self.status} run cannot become {status}")
+        self.status = status
+        self.finished_at = now
+
+    def mark_applied(self, *, now):
+        self._finish(self.Status.APPLIED, now=now)
+
+    def mark_stale(self, *, now):
+        self._finish(self.Status.STALE, now=now)
+
+    def fail(self, *, error: str, now):
+        if self.status not in self.ACTIVE:
+            raise InvalidTransition(f"a {self.status} run cannot fail")
+        self.status = self.Status.FAILED
+        self.error = error
+        self.finished_at = now

@@ -70,37 +70,56 @@ def problems(draw, *, with_fixed=True, max_meetings=9):
 
 
 def brute_force_maximum(problem):
+    """The most meetings any valid schedule places, by trying every slot (or none) for every meeting. Fixed
+    meetings (locked, or placed when nothing may move) keep their slot and count as placed."""
+    fixed = dict(problem.locked)
+    if not problem.allow_move:
+        fixed.update({mid: p for mid, p in problem.placed.items() if mid not in fixed})
     slot_ids = [s.id for s in problem.slots]
-    best = 0
-    for choice in itertools.product([None, *slot_ids], repeat=len(problem.meetings)):
-        seats = Counter()
-        ok = True
-        for meeting, slot in zip(problem.meetings, choice, strict=True):
-            if slot is None:
-                continue
+    seats = Counter()
+    for meeting in problem.meetings:
+        if meeting.id in fixed:
+            slot = fixed[meeting.id].slot
             seats[(slot, None)] += 1
-            for person in (meeting.a, meeting.b):
-                seats[(slot, person)] += 1
-                ok &= slot not in problem.unavailable.get(person, frozenset()) and seats[(slot, person)] == 1
-            ok &= seats[(slot, None)] <= len(problem.tables)
-            if not ok:
-                break
-        if ok:
-            best = max(best, sum(slot is not None for slot in choice))
-    return best
+            seats[(slot, meeting.a)] += 1
+            seats[(slot, meeting.b)] += 1
+    free = [m for m in problem.meetings if m.id not in fixed]
+
+    def fits(meeting, slot):
+        people = (meeting.a, meeting.b)
+        return seats[(slot, None)] < len(problem.tables) and all(
+            seats[(slot, p)] == 0 and slot not in problem.unavailable.get(p, frozenset()) for p in people
+        )
+
+    def best_from(n):
+        if n == len(free):
+            return 0
+        meeting = free[n]
+        best = best_from(n + 1)
+        for slot in slot_ids:
+            if fits(meeting, slot):
+                keys = [(slot, None), (slot, meeting.a), (slot, meeting.b)]
+                for key in keys:
+                    seats[key] += 1
+                best = max(best, 1 + best_from(n + 1))
+                for key in keys:
+                    seats[key] -= 1
+        return best
+
+    return len(fixed) + best_from(0)
 
 
 @PROPERTY_SETTINGS
 @given(problems())
 def test_schedule_never_double_books_and_respects_availability_and_tables(problem):
-    result = schedule(problem, time_limit=2)
+    result = schedule(problem)
     assert_valid(problem, result.placements)
 
 
 @PROPERTY_SETTINGS
 @given(problems())
 def test_schedule_keeps_locked_meetings_where_staff_put_them(problem):
-    result = schedule(problem, time_limit=2)
+    result = schedule(problem)
     assert {mid: result.placements[mid] for mid in problem.locked} == dict(problem.locked)
 
 
@@ -108,7 +127,7 @@ def test_schedule_keeps_locked_meetings_where_staff_put_them(problem):
 @given(problems())
 def test_schedule_without_allow_move_keeps_placed_meetings(problem):
     problem.allow_move = False
-    result = schedule(problem, time_limit=2)
+    result = schedule(problem)
     assert {mid: result.placements[mid] for mid in problem.placed} == dict(problem.placed)
 
 
@@ -116,8 +135,33 @@ def test_schedule_without_allow_move_keeps_placed_meetings(problem):
 @given(problems(with_fixed=False, max_meetings=6))
 def test_schedule_places_the_true_maximum_and_the_bound_holds(problem):
     maximum = brute_force_maximum(problem)
-    result = schedule(problem, time_limit=2)
+    result = schedule(problem)
     assert (result.placed_count, result.upper_bound >= maximum) == (maximum, True)
+
+
+@PROPERTY_SETTINGS
+@given(problems(max_meetings=7))
+def test_with_fixed_meetings_the_schedule_places_the_true_maximum_and_every_bound_holds(problem):
+    maximum = brute_force_maximum(problem)
+    result = schedule(problem)
+    assert (
+        result.placed_count,
+        result.upper_bound >= maximum,
+        result.combinatorial_bound >= maximum,
+        combinatorial_bound(problem) >= maximum,
+    ) == (maximum, True, True, True)
+
+
+@PROPERTY_SETTINGS
+@given(problems())
+def test_the_same_problem_gives_the_same_schedule(problem):
+    first, second = schedule(problem), schedule(problem)
+    assert (second.placements, second.gaps, second.status, second.work) == (
+        first.placements,
+        first.gaps,
+        first.status,
+        first.work,
+    )
 
 
 @PROPERTY_SETTINGS
@@ -134,7 +178,7 @@ def test_late_fit_never_moves_placed_meetings_unless_allowed(problem, allow_move
     if not late:
         return
     problem.allow_move = allow_move
-    fit = fit_late_meeting(problem, late[0].id, time_limit=2)
+    fit = fit_late_meeting(problem, late[0].id)
     assert_valid(problem, fit.placements)
     before = {**problem.placed, **problem.locked}
     moved = {mid for mid, placement in before.items() if fit.placements.get(mid) != placement}
@@ -155,12 +199,12 @@ def triangle(slot_count, tables=3):
 
 
 def test_triangle_in_two_slots_places_exactly_two_and_proves_it():
-    result = schedule(triangle(2), time_limit=2)
+    result = schedule(triangle(2))
     assert (result.placed_count, result.upper_bound, result.status) == (2, 2, STATUS_OPTIMAL)
 
 
 def test_triangle_in_three_slots_places_all_three():
-    assert schedule(triangle(3), time_limit=2).placed_count == 3
+    assert schedule(triangle(3)).placed_count == 3
 
 
 def test_table_count_limits_meetings_per_slot():
@@ -170,7 +214,7 @@ def test_table_count_limits_meetings_per_slot():
         tables=[1, 2],
         meetings=[Meeting(1, "a", "b"), Meeting(2, "c", "d"), Meeting(3, "e", "f")],
     )
-    result = schedule(problem, time_limit=2)
+    result = schedule(problem)
     assert (result.placed_count, sorted(p.table for p in result.placements.values())) == (2, [1, 2])
 
 
@@ -182,7 +226,7 @@ def test_a_meeting_nobody_can_attend_is_not_placed_and_the_bound_says_so():
         meetings=[Meeting(1, "a", "b")],
         unavailable={"a": frozenset({"s0"}), "b": frozenset({"s1"})},
     )
-    result = schedule(problem, time_limit=2)
+    result = schedule(problem)
     assert (result.placements, result.upper_bound) == ({}, 0)
 
 
@@ -193,7 +237,7 @@ def test_meetings_sit_back_to_back_when_they_can():
         tables=[1],
         meetings=[Meeting(1, "a", "b"), Meeting(2, "a", "c"), Meeting(3, "a", "d")],
     )
-    result = schedule(problem, time_limit=2)
+    result = schedule(problem)
     assert (result.gaps, sorted(p.slot for p in result.placements.values())) in [
         (0, ["s0", "s1", "s2"]),
         (0, ["s1", "s2", "s3"]),
@@ -208,7 +252,7 @@ def test_an_unavoidable_gap_is_counted():
         meetings=[Meeting(1, "a", "b"), Meeting(2, "a", "c")],
         unavailable={"b": frozenset({"s1", "s2"}), "c": frozenset({"s0", "s1"})},
     )
-    assert schedule(problem, time_limit=2).gaps == 1
+    assert schedule(problem).gaps == 1
 
 
 def test_a_slot_marked_unavailable_between_meetings_is_not_an_idle_gap():
@@ -219,7 +263,7 @@ def test_a_slot_marked_unavailable_between_meetings_is_not_an_idle_gap():
         meetings=[Meeting(1, "a", "b"), Meeting(2, "a", "c")],
         unavailable={"a": frozenset({"s1"}), "b": frozenset({"s1", "s2"}), "c": frozenset({"s0", "s1"})},
     )
-    assert schedule(problem, time_limit=2).gaps == 0
+    assert schedule(problem).gaps == 0
 
 
 def test_gaps_count_within_a_session_only():
@@ -230,27 +274,27 @@ def test_gaps_count_within_a_session_only():
         tables=[1],
         meetings=[Meeting(1, "a", "b"), Meeting(2, "a", "c")],
     )
-    result = schedule(problem, time_limit=2)
+    result = schedule(problem)
     assert (result.placed_count, result.gaps) == (2, 0)
 
 
 def test_a_locked_meeting_keeps_its_slot_and_table():
     problem = triangle(3)
     problem.locked = {"ab": Placement("s2", 3)}
-    assert schedule(problem, time_limit=2).placements["ab"] == Placement("s2", 3)
+    assert schedule(problem).placements["ab"] == Placement("s2", 3)
 
 
 def test_a_rerun_keeps_a_placed_meeting_where_it_was_when_nothing_is_gained_by_moving():
     problem = Problem(participants=["a", "b"], slots=one_session(3), tables=[1, 2, 3], meetings=[Meeting(1, "a", "b")])
     problem.placed = {1: Placement("s1", 3)}
-    assert schedule(problem, time_limit=2).placements == {1: Placement("s1", 3)}
+    assert schedule(problem).placements == {1: Placement("s1", 3)}
 
 
 def test_locked_meetings_that_double_book_someone_are_refused():
     problem = triangle(2)
     problem.locked = {"ab": Placement("s0", 1), "bc": Placement("s0", 2)}
     with pytest.raises(ScheduleInputError):
-        schedule(problem, time_limit=2)
+        schedule(problem)
 
 
 def test_a_locked_meeting_in_a_slot_someone_cannot_take_is_refused():
@@ -258,7 +302,7 @@ def test_a_locked_meeting_in_a_slot_someone_cannot_take_is_refused():
     problem.unavailable = {"ana": frozenset({"s0"})}
     problem.locked = {"ab": Placement("s0", 1)}
     with pytest.raises(ScheduleInputError):
-        schedule(problem, time_limit=2)
+        schedule(problem)
 
 
 def late_problem(*, allow_move):
@@ -319,7 +363,7 @@ def test_schedule_never_places_a_meeting_in_a_slot_that_has_begun():
         meetings=[Meeting(id="m", a="a", b="b")],
         started=frozenset({"s0"}),
     )
-    assert schedule(problem, time_limit=1).placements == {"m": Placement(slot="s1", table=1)}
+    assert schedule(problem).placements == {"m": Placement(slot="s1", table=1)}
 
 
 def test_schedule_leaves_a_meeting_unplaced_when_every_slot_has_begun():
@@ -330,7 +374,7 @@ def test_schedule_leaves_a_meeting_unplaced_when_every_slot_has_begun():
         meetings=[Meeting(id="m", a="a", b="b")],
         started=frozenset({"s0", "s1"}),
     )
-    assert (schedule(problem, time_limit=1).placements, greedy_schedule(problem)) == ({}, {})
+    assert (schedule(problem).placements, greedy_schedule(problem)) == ({}, {})
 
 
 def test_a_meeting_in_a_slot_that_has_begun_stays_there_even_when_moves_are_allowed():
@@ -343,7 +387,7 @@ def test_a_meeting_in_a_slot_that_has_begun_stays_there_even_when_moves_are_allo
         started=frozenset({"s0", "s1"}),
         allow_move=True,
     )
-    assert schedule(problem, time_limit=1).placements == {
+    assert schedule(problem).placements == {
         "held": Placement(slot="s1", table=1),
         "new": Placement(slot="s2", table=1),
     }
@@ -358,4 +402,4 @@ def test_a_late_fit_skips_slots_that_have_begun():
         started=frozenset({"s0"}),
         allow_move=False,
     )
-    assert fit_late_meeting(problem, "late", time_limit=1).placement == Placement(slot="s1", table=1)
+    assert fit_late_meeting(problem, "late").placement == Placement(slot="s1", table=1)

@@ -138,7 +138,7 @@ def test_schedule_run_places_meetings_and_mails_changed_agendas(event):
     accepted(a, b)
     accepted(b, c)
     OutboxMessage.objects.all().delete()
-    run = services.schedule_run(event=event, by=StaffFactory(), time_limit=2)
+    run = services.schedule_run(event=event, by=StaffFactory())
     placed = Meeting.objects.filter(slot__isnull=False)
     assert (run.result.placed_count, placed.count(), {m.slot for m in placed}, OutboxMessage.objects.count()) == (
         2,
@@ -154,7 +154,7 @@ def test_schedule_run_keeps_a_locked_meeting(event):
     meeting = accepted(a, b)
     Meeting.objects.filter(pk=meeting.pk).update(slot=slots[2], table=3)
     services.meeting_set_locked(meeting=meeting, by=StaffFactory(), locked=True)
-    services.schedule_run(event=event, by=StaffFactory(), time_limit=2)
+    services.schedule_run(event=event, by=StaffFactory())
     meeting.refresh_from_db()
     assert (meeting.slot, meeting.table) == (slots[2], 3)
 
@@ -163,7 +163,7 @@ def test_a_late_acceptance_is_fitted_without_moving_placed_meetings(event):
     slots = with_slots(event, 2)
     a, b, c = (matchmaking_profile(event=event) for _ in range(3))
     first = accepted(a, b)
-    services.schedule_run(event=event, by=StaffFactory(), time_limit=2)
+    services.schedule_run(event=event, by=StaffFactory())
     first.refresh_from_db()
     late = accepted(a, c)
     late.refresh_from_db()
@@ -178,7 +178,7 @@ def test_marking_a_slot_unavailable_where_you_have_a_meeting_is_refused(event):
     slots = with_slots(event, 1)
     a, b = matchmaking_profile(event=event), matchmaking_profile(event=event)
     accepted(a, b)
-    services.schedule_run(event=event, by=StaffFactory(), time_limit=2)
+    services.schedule_run(event=event, by=StaffFactory())
     with pytest.raises(services.MatchmakingError):
         services.availability_set(profile=a, unavailable_slots=slots)
     assert Unavailability.objects.count() == 0
@@ -226,7 +226,7 @@ def test_agendas_go_out_once_on_the_day_before(event):
     with_slots(event, 1)
     a, b = matchmaking_profile(event=event), matchmaking_profile(event=event)
     accepted(a, b)
-    services.schedule_run(event=event, by=StaffFactory(), time_limit=2)
+    services.schedule_run(event=event, by=StaffFactory())
     OutboxMessage.objects.all().delete()
     day_before = event.starts_at - timedelta(days=1)
     assert (services.agendas_send_day_before(now=day_before), services.agendas_send_day_before(now=day_before)) == (
@@ -239,7 +239,7 @@ def test_both_sides_are_asked_for_feedback_once_after_the_event(event):
     with_slots(event, 1)
     a, b = matchmaking_profile(event=event), matchmaking_profile(event=event)
     accepted(a, b)
-    services.schedule_run(event=event, by=StaffFactory(), time_limit=2)
+    services.schedule_run(event=event, by=StaffFactory())
     after = event.ends_at + timedelta(hours=1)
     assert (services.feedback_requests_send(now=after), services.feedback_requests_send(now=after)) == (2, 0)
 
@@ -248,7 +248,7 @@ def test_nobody_is_asked_for_feedback_before_the_event_ends(event):
     with_slots(event, 1)
     a, b = matchmaking_profile(event=event), matchmaking_profile(event=event)
     accepted(a, b)
-    services.schedule_run(event=event, by=StaffFactory(), time_limit=2)
+    services.schedule_run(event=event, by=StaffFactory())
     assert services.feedback_requests_send(now=event.ends_at - timedelta(minutes=1)) == 0
 
 
@@ -256,7 +256,7 @@ def test_the_day_before_mail_carries_the_agenda_as_ics(event):
     with_slots(event, 1)
     a, b = matchmaking_profile(event=event), matchmaking_profile(event=event)
     accepted(a, b)
-    services.schedule_run(event=event, by=StaffFactory(), time_limit=2)
+    services.schedule_run(event=event, by=StaffFactory())
     OutboxMessage.objects.all().delete()
     services.agendas_send_day_before(now=event.starts_at - timedelta(days=1))
     mail = OutboxMessage.objects.get(to=a.user.email)
@@ -269,7 +269,7 @@ def test_schedule_run_during_the_event_skips_the_slot_that_has_begun(event):
     slots = with_slots(event, 2)
     a, b = matchmaking_profile(event=event), matchmaking_profile(event=event)
     meeting = accepted(a, b)
-    services.schedule_run(event=event, by=StaffFactory(), time_limit=2, now=slots[0].starts_at + timedelta(minutes=5))
+    services.schedule_run(event=event, by=StaffFactory(), now=slots[0].starts_at + timedelta(minutes=5))
     meeting.refresh_from_db()
     assert meeting.slot == slots[1]
 
@@ -315,7 +315,7 @@ def placed(event):
     slots = with_slots(event, 1)
     a, b = matchmaking_profile(event=event), matchmaking_profile(event=event)
     meeting = accepted(a, b)
-    services.schedule_run(event=event, by=StaffFactory(), time_limit=2)
+    services.schedule_run(event=event, by=StaffFactory())
     return slots[0], a, Meeting.objects.get(pk=meeting.pk)
 
 

@@ -51,7 +51,7 @@ def placed_meeting(event, a, b):
     services.session_create(event=event, starts_at=event.starts_at, slot_minutes=30, slot_count=2)
     request = services.request_send(sender=a, recipient=b, message="Let us talk about validation.")
     services.request_accept(request=request, by=b.user)
-    services.schedule_run(event=event, by=StaffFactory(), time_limit=2)
+    services.schedule_run(event=event, by=StaffFactory())
     return Meeting.objects.get(request=request)
 
 
@@ -247,7 +247,7 @@ def test_agenda_query_count_does_not_grow(client, event, me, django_assert_num_q
     others = [matchmaking_profile(event=event) for _ in range(4)]
     request = services.request_send(sender=others[0], recipient=me, message="Let us talk about it.")
     services.request_accept(request=request, by=me.user)
-    services.schedule_run(event=event, by=StaffFactory(), time_limit=2)
+    services.schedule_run(event=event, by=StaffFactory())
     with django_assert_num_queries(5):
         client.get(url("agenda", event))
     for other in others[1:]:
