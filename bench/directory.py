@@ -32,10 +32,11 @@ import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.support.database import database_drop, database_recreate, scratch_database_url  # noqa: E402
+
 ORGANISATIONS = 2000
 # Each figure is measured in ROUNDS slices of SLICE seconds, interleaved with slices of the trivial view, and a ratio
 # is the median of the ratios of slices measured side by side: on a shared machine the load moves within seconds,
@@ -47,50 +48,6 @@ WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
 WORDS = ["robotter", "genoptræning", "diagnostik", "sensorer", "kliniske", "forsøg", "biomaterialer", "data"]
 SIZE_BANDS = ["1-9", "10-49", "50-249", "250+"]
 COLD_URLS = int(os.environ.get("BENCH_COLD_URLS", "48"))
-
-
-def scratch_database_url() -> str:
-    source = os.environ.get("DATABASE_URL", "")
-    if not source.startswith("postgres"):
-        sys.exit("bench/directory.py needs DATABASE_URL pointing at PostgreSQL")
-    parsed = urlparse(source)
-    return parsed._replace(path=parsed.path.rstrip("/") + "_bench").geturl()
-
-
-def database_recreate(url: str) -> None:
-    import psycopg2
-
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/")
-    admin = psycopg2.connect(
-        host=parsed.hostname,
-        port=parsed.port or 5432,
-        user=parsed.username,
-        password=parsed.password,
-        dbname="postgres",
-    )
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
-
-
-def database_drop(url: str) -> None:
-    import psycopg2
-
-    parsed = urlparse(url)
-    admin = psycopg2.connect(
-        host=parsed.hostname,
-        port=parsed.port or 5432,
-        user=parsed.username,
-        password=parsed.password,
-        dbname="postgres",
-    )
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{parsed.path.lstrip("/")}" WITH (FORCE)')
-    admin.close()
 
 
 def seed() -> list[dict]:
@@ -414,7 +371,7 @@ def serve(env: dict, port: int) -> subprocess.Popen:
 
 
 def main() -> None:
-    url = scratch_database_url()
+    url = scratch_database_url("_bench")
     env = {
         **os.environ,
         "DATABASE_URL": url,

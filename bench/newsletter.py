@@ -30,46 +30,18 @@ import time
 import uuid
 from collections import Counter
 from pathlib import Path
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.support.database import database_drop, database_recreate, scratch_database_url  # noqa: E402
+
 MESSAGE_ID = re.compile(rb"^X-DLSC-Message: (\d+)", re.MULTILINE)
 
 
-def scratch_database_url() -> str:
-    source = os.environ.get("DATABASE_URL", "")
-    if not source.startswith("postgres") or not os.environ.get("REDIS_URL"):
+def newsletter_database_url() -> str:
+    if not os.environ.get("REDIS_URL"):
         sys.exit("bench/newsletter.py needs DATABASE_URL pointing at PostgreSQL and REDIS_URL at Redis")
-    parsed = urlparse(source)
-    return parsed._replace(path=parsed.path.rstrip("/") + "_newsbench").geturl()
-
-
-def _admin_execute(url: str, *statements: str) -> None:
-    import psycopg2
-
-    parsed = urlparse(url)
-    admin = psycopg2.connect(
-        host=parsed.hostname,
-        port=parsed.port or 5432,
-        user=parsed.username,
-        password=parsed.password,
-        dbname="postgres",
-    )
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        for statement in statements:
-            cursor.execute(statement)
-    admin.close()
-
-
-def database_recreate(url: str) -> None:
-    name = urlparse(url).path.lstrip("/")
-    _admin_execute(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
-
-
-def database_drop(url: str) -> None:
-    _admin_execute(url, f'DROP DATABASE IF EXISTS "{urlparse(url).path.lstrip("/")}" WITH (FORCE)')
+    return scratch_database_url("_newsbench")
 
 
 class CountingHandler:
@@ -194,7 +166,7 @@ def main() -> None:
     parser.add_argument("--recipients", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=2)
     args = parser.parse_args()
-    url = scratch_database_url()
+    url = newsletter_database_url()
     queue = f"bench-{uuid.uuid4().hex[:8]}"
     production = {
         "DATABASE_URL": url,

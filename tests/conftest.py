@@ -28,6 +28,8 @@ MARKS_BY_FIXTURE = {
 def pytest_collection_modifyitems(items):
     for item in items:
         used = set(getattr(item, "fixturenames", ()))
+        callspec = getattr(item, "callspec", None)
+        used -= set(callspec.params) if callspec else set()  # a parameter named `page` is not the browser's page
         for mark, fixtures in MARKS_BY_FIXTURE.items():
             if used & fixtures:
                 item.add_marker(mark)

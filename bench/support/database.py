@@ -32,15 +32,23 @@ def _admin_execute(url: str, *statements: str) -> None:
     admin.close()
 
 
+def database_recreate(url: str) -> None:
+    name = urlparse(url).path.lstrip("/")
+    _admin_execute(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
+
+
+def database_drop(url: str) -> None:
+    _admin_execute(url, f'DROP DATABASE IF EXISTS "{urlparse(url).path.lstrip("/")}" WITH (FORCE)')
+
+
 @contextmanager
 def scratch_database(url: str):
     """Create the database named by `url` afresh, yield, and drop it whatever happened."""
-    name = urlparse(url).path.lstrip("/")
-    _admin_execute(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
+    database_recreate(url)
     try:
         yield url
     finally:
         from django.db import connections
 
         connections.close_all()
-        _admin_execute(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        database_drop(url)

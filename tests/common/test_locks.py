@@ -1,8 +1,6 @@
 """The row-lock helper: it refuses to lock outside a transaction, gives up after lock_timeout, and the web answers
 a lock it could not get with a translated 503 "busy" page, saving nothing."""
 
-import threading
-
 import pytest
 from django.db import connection, transaction
 
@@ -10,6 +8,7 @@ from common.errors import DomainError, InvalidTransition
 from common.locks import LockBusy, LockOutsideTransaction, lock_one, locked
 from events.models import Event, Registration
 from tests.factories import EventFactory
+from tests.support.locks import RowHolder
 from tests.support.services import require_postgres
 
 
@@ -42,33 +41,6 @@ def test_domain_errors_carry_their_translated_message():
         assert str(DomainError("Plain words")) == "Plain words"
     with translation.override("da"):
         assert str(LockBusy()) == "Siden er optaget af netop dette lige nu. Prøv igen om et øjeblik."
-
-
-class RowHolder:
-    """Hold a row lock on another connection until released."""
-
-    def __init__(self, model, pk):
-        self.model, self.pk = model, pk
-        self.locked, self.release = threading.Event(), threading.Event()
-        self.thread = threading.Thread(target=self._run)
-
-    def _run(self):
-        try:
-            with transaction.atomic():
-                lock_one(self.model.objects.all(), pk=self.pk)
-                self.locked.set()
-                self.release.wait(10)
-        finally:
-            connection.close()
-
-    def __enter__(self):
-        self.thread.start()
-        assert self.locked.wait(10)
-        return self
-
-    def __exit__(self, *exc):
-        self.release.set()
-        self.thread.join(10)
 
 
 @pytest.mark.postgres
