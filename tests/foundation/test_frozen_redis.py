@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 import redis
+from django.conf import settings
 from django.core.cache import cache
 
 from newsletters.consent import CONSENT_TEXT_VERSION
@@ -102,4 +103,6 @@ def test_the_cache_gives_up_on_a_frozen_redis_once_and_then_leaves_it_alone(redi
     results = [cache.add("a", 1), cache.get("a"), cache.get("b", "missing")]
     elapsed = time.monotonic() - started
     assert results == [True, 1, "missing"]
-    assert elapsed < BUDGET_SECONDS / 2
+    # One socket timeout is paid, not three: under two, whatever the load of parallel test workers adds to the one.
+    socket_timeout = settings.CACHES["default"]["OPTIONS"]["socket_timeout"]
+    assert elapsed < 2 * socket_timeout
