@@ -58,13 +58,14 @@ def lock_one(target: Model | QuerySet, *, timeout_ms: int | None = None, **filte
     """Lock and return one row: a model instance (reloaded fresh), or the first row of a queryset with `filters`
     (None when there is none). Raises `LockBusy` when the lock is not granted within the timeout."""
     if isinstance(target, Model):
-        # Unordered, so `first()` orders by pk alone: a default ordering across a relation (a registration's
-        # "event") would join that table and lock its row too.
-        queryset, filters = type(target)._default_manager.filter(pk=target.pk).order_by(), {}
+        queryset, filters = type(target)._default_manager.filter(pk=target.pk), {}
     else:
         queryset = target
     try:
-        row = locked(queryset, timeout_ms=timeout_ms).filter(**filters).first()
+        # Only the row itself is locked: a default ordering across a relation (a registration's "event", a
+        # meeting's slot) joins that table, and without `of` its row would be locked too, or refused outright on
+        # the nullable side of an outer join.
+        row = locked(queryset, timeout_ms=timeout_ms, of=("self",)).filter(**filters).first()
     except OperationalError as error:
         if is_lock_timeout(error):
             raise LockBusy from error

@@ -714,7 +714,7 @@ def schedule_runs_sweep(*, now=None) -> int:
 def meeting_set_locked(*, meeting: Meeting, by, locked: bool) -> Meeting:
     with transaction.atomic():
         _config_locked(meeting.event)
-        meeting = lock_one(Meeting.objects.order_by("pk"), pk=meeting.pk)  # its ordering joins slots
+        meeting = lock_one(meeting)
         if locked:
             meeting.lock()
         else:
@@ -729,7 +729,7 @@ def meeting_set_locked(*, meeting: Meeting, by, locked: bool) -> Meeting:
 
 def meeting_record_outcome(*, meeting: Meeting, by, outcome: str) -> Meeting:
     with transaction.atomic():
-        meeting = lock_one(Meeting.objects.order_by("pk"), pk=meeting.pk)  # its ordering joins slots
+        meeting = lock_one(meeting)
         meeting.mark(outcome)
         meeting.save(update_fields=["outcome"])
         audit_record(actor=by, action="matchmaking.meeting_outcome", target=meeting, data={"outcome": outcome})

@@ -18,7 +18,7 @@ class RowHolder:
     def _run(self):
         try:
             with transaction.atomic():
-                lock_one(self.model.objects.order_by(), pk=self.pk)
+                lock_one(self.model.objects.all(), pk=self.pk)
                 self.locked.set()
                 self.release.wait(10)
         finally:
