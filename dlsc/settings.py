@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "members",
     "events",
     "newsletters",
+    "billing",
     "outbox",
     "pages",
     # The project itself: its management commands (seed_demo, demo_logins) drive every app.
@@ -197,6 +198,25 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # --- Mail -----------------------------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="DLSC <noreply@dlsc.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Billing: the seller on every invoice (legal name, CVR, address, bank) and the terms. The defaults are a demo
+# association's; production sets its own through the environment.
+BILLING_SELLER = {
+    "legal_name": env("BILLING_LEGAL_NAME", default="Danish Life Science Cluster"),
+    "cvr": env("BILLING_CVR", default="41929006"),
+    "address": env("BILLING_ADDRESS", default="Ole Maaløes Vej 3"),
+    "postcode": env("BILLING_POSTCODE", default="2200"),
+    "city": env("BILLING_CITY", default="København N"),
+    "country": "DK",
+    "email": env("BILLING_EMAIL", default="faktura@dlsc.example"),
+    "phone": env("BILLING_PHONE", default="+45 70 70 70 70"),
+    "bank_name": env("BILLING_BANK_NAME", default="Danske Bank"),
+    "bank_reg": env("BILLING_BANK_REG", default="1234"),
+    "bank_account": env("BILLING_BANK_ACCOUNT", default="0012345678"),
+    "iban": env("BILLING_IBAN", default="DK5000400440116243"),
+    "bic": env("BILLING_BIC", default="DABADKKK"),
+}
+BILLING_PAYMENT_TERMS_DAYS = env.int("BILLING_PAYMENT_TERMS_DAYS", default=30)
 
 
 # Short schemes for the backends without a server; django-environ spells them consolemail:// and so on.

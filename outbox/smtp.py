@@ -35,7 +35,10 @@ def message_build(message: OutboxMessage) -> EmailMultiAlternatives:
     if message.body_html:
         email.attach_alternative(message.body_html, "text/html")
     for attachment in message.attachments:
-        email.attach(attachment["filename"], attachment["content"], attachment.get("mimetype"))
+        content = attachment["content"]
+        if attachment.get("encoding") == "base64":  # binary files (a PDF) are kept in the row as base64 text
+            content = base64.b64decode(content)
+        email.attach(attachment["filename"], content, attachment.get("mimetype"))
     return email
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from django.core.cache import cache
+from django.utils import translation
 
 from tests.support import services
 from tests.support.smtp import SmtpSink
@@ -41,7 +42,10 @@ def _clean_state(settings):
     test starts a worker for it."""
     settings.OUTBOX_DELIVER = False
     cache.clear()
+    # A test that activates a language (a request does, through LocaleMiddleware) must not hand it to the next.
+    translation.activate(settings.LANGUAGE_CODE)
     yield
+    translation.activate(settings.LANGUAGE_CODE)
     cache.clear()
 
 

@@ -334,7 +334,7 @@ def test_the_download_holds_what_every_app_keeps(client, person):
         [e["action"] for e in data["account"]["audit_entries"]],
     ) == (
         'attachment; filename="dlsc-personal-data.json"',
-        ["account", "events", "hubs", "matchmaking", "members", "newsletters", "outbox"],
+        ["account", "billing", "events", "hubs", "matchmaking", "members", "newsletters", "outbox"],
         [{"question": "Kost", "answer": "Vegetar"}],
         "attended",
         [("Meet and match", "Karen Blixen")],
