@@ -22,9 +22,10 @@ def delivery_halted() -> DeliveryHalt | None:
 
 
 def outbox_backlog() -> dict:
-    """Figures for /healthz and the admin: what is waiting and how old the oldest waiting row is."""
+    """Figures for /healthz and the admin: what is waiting and how old the oldest waiting row is. `held` counts
+    the copies of paused campaigns: they wait on a person, not on the outbox, so they never age the backlog."""
     rows = OutboxMessage.objects.exclude(status=Status.SENT).values("status").annotate(n=Count("pk"))
-    counts = dict.fromkeys((Status.QUEUED, Status.RETRYING, Status.SENDING, Status.FAILED), 0)
+    counts = dict.fromkeys((Status.QUEUED, Status.RETRYING, Status.SENDING, Status.FAILED, Status.HELD), 0)
     counts.update({row["status"]: row["n"] for row in rows})
     oldest = OutboxMessage.objects.filter(status__in=[Status.QUEUED, Status.RETRYING]).aggregate(
         oldest=Min("created_at")

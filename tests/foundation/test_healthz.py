@@ -47,12 +47,13 @@ def test_healthz_reports_database_broker_and_the_exact_outbox_backlog(client, ce
     _mail("c@example.com", Status.RETRYING)
     _mail("d@example.com", Status.FAILED)
     _mail("e@example.com", Status.SENT, age_seconds=900)
+    _mail("f@example.com", Status.HELD, age_seconds=3600)
     response = client.get("/healthz")
     assert response.status_code == 200
     state = response.json()
     assert (state["status"], state["database"]["ok"], state["broker"]["ok"]) == ("ok", True, True)
     oldest = state["outbox"].pop("oldest_waiting_seconds")
-    assert state["outbox"] == {"queued": 2, "retrying": 1, "sending": 0, "failed": 1, "halted": None}
+    assert state["outbox"] == {"queued": 2, "retrying": 1, "sending": 0, "failed": 1, "held": 1, "halted": None}
     assert 120 <= oldest <= 125
 
 
