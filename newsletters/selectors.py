@@ -2,6 +2,7 @@
 consent ledger's export and proof of an erased address's withdrawal, and the admin's campaign progress."""
 
 from django.db.models import Count, Q, QuerySet
+from django.conf import settings
 from django.utils.crypto import salted_hmac
 
 from newsletters.models import Campaign, ConsentRecord, Subscriber
@@ -86,12 +87,18 @@ def consent_export_rows(*, subscriber: Subscriber) -> list[list]:
     ]
 
 
-def consent_tombstone_hash(*, email: str) -> str:
-    """A keyed hash (HMAC-SHA256 under SECRET_KEY) of an address: it proves a withdrawal for that address without
-    keeping it, and cannot be reversed or recomputed without the key."""
-    return salted_hmac("newsletters.consent-tombstone", email.strip().lower(), algorithm="sha256").hexdigest()
+def consent_tombstone_hash(*, email: str, secret: str | None = None) -> str:
+    """A keyed hash (HMAC-SHA256 under SECRET_KEY, or `secret`) of an address: it proves a withdrawal for that
+    address without keeping it, and cannot be reversed or recomputed without the key."""
+    return salted_hmac(
+        "newsletters.consent-tombstone", email.strip().lower(), secret=secret, algorithm="sha256"
+    ).hexdigest()
 
 
 def consent_withdrawal_proof(*, email: str) -> ConsentRecord | None:
-    """The tombstone left when this address's subscriber was erased, if any."""
-    return ConsentRecord.objects.filter(email_hash=consent_tombstone_hash(email=email)).order_by("-pk").first()
+    """The tombstone left when this address's subscriber was erased, if any. Tombstones written under a key since
+    rotated away are found through SECRET_KEY_FALLBACKS, as Django finds its own signatures."""
+    hashes = [consent_tombstone_hash(email=email)] + [
+        consent_tombstone_hash(email=email, secret=old) for old in settings.SECRET_KEY_FALLBACKS
+    ]
+    return ConsentRecord.objects.filter(email_hash__in=hashes).order_by("-pk").first()

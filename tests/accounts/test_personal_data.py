@@ -269,6 +269,17 @@ def test_deleting_unsubscribes_and_anonymises_the_subscriber_keeping_a_tombstone
     )
 
 
+def test_the_tombstone_still_proves_the_withdrawal_after_the_secret_key_is_rotated(person, settings):
+    user, _other = person
+    user_delete(user=user)
+    erased = Subscriber.objects.get(user__isnull=True, status="unsubscribed")
+    old_key = settings.SECRET_KEY
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "a-new-key-" + "n" * 50, [old_key]
+    assert consent_withdrawal_proof(email=EMAIL).subscriber_id == erased.pk
+    settings.SECRET_KEY_FALLBACKS = []
+    assert consent_withdrawal_proof(email=EMAIL) is None
+
+
 def test_the_tombstone_proves_nothing_for_another_address(person):
     user, _other = person
     user_delete(user=user)
