@@ -1,8 +1,8 @@
 """Reads for the newsletter pages (the public archive), a member's subscription, who a campaign reaches, the
 consent ledger's export and proof of an erased address's withdrawal, and the admin's campaign progress."""
 
-from django.db.models import Count, Q, QuerySet
 from django.conf import settings
+from django.db.models import Count, Q, QuerySet
 from django.utils.crypto import salted_hmac
 
 from newsletters.models import Campaign, ConsentRecord, Subscriber
