@@ -301,14 +301,18 @@ def billing_details(request, pk):
     form = BillingDetailsForm(request.POST or None, instance=organisation)
     if request.method == "POST":
         if not form.is_valid():
-            return render(request, "members/billing_details.html", {"form": form, "organisation": organisation}, 400)
+            return render(
+                request, "members/billing_details.html", {"form": form, "organisation": organisation}, status=400
+            )
         try:
             services.organisation_billing_update(
                 organisation=Organisation.objects.get(pk=organisation.pk), data=form.cleaned_data, by=request.user
             )
         except services.MembersError as error:
             form.add_error(None, str(error))
-            return render(request, "members/billing_details.html", {"form": form, "organisation": organisation}, 400)
+            return render(
+                request, "members/billing_details.html", {"form": form, "organisation": organisation}, status=400
+            )
         messages.success(request, _("The billing details were saved."))
         return redirect("members:membership", pk=organisation.pk)
     return render(request, "members/billing_details.html", {"form": form, "organisation": organisation})

@@ -37,7 +37,7 @@ from events.models import (
     Unavailability,
 )
 from members.models import Benefit
-from members.selectors import organisation_benefits
+from members.selectors import organisation_active_membership
 from outbox.api import mail_enqueue, publish_in_background
 
 logger = logging.getLogger(__name__)
@@ -136,8 +136,9 @@ def profile_create(*, registration: Registration, kind: str = Profile.Kind.COMPA
         raise MatchmakingError(_("Only confirmed participants with an account can take part in matchmaking."))
     organisation = registration.organisation
     # Someone who signed up for a member organisation takes part on its membership's terms: a type without
-    # matchmaking (a supporting member) does not give it. Guests take part as the event allows.
-    if organisation is not None and Benefit.MATCHMAKING not in organisation_benefits(organisation):
+    # matchmaking (a supporting member) does not give it. Non-members take part as the event allows.
+    membership = organisation_active_membership(organisation=organisation) if organisation is not None else None
+    if membership is not None and Benefit.MATCHMAKING not in membership.membership_type.benefits:
         raise MatchmakingError(_("Your organisation's membership type does not include matchmaking."))
     with transaction.atomic():
         _config_locked(registration.event)

@@ -129,6 +129,19 @@ def test_the_application_form_refuses_an_unknown_country(client):
     assert MembershipApplication.objects.count() == 0
 
 
+def test_the_application_refuses_a_type_the_kind_cannot_hold(client):
+    from members.models import MembershipApplication, MembershipType
+
+    response = client.post(
+        reverse("members:apply"), apply_form(membership_type=MembershipType.objects.get(slug="public").pk)
+    )
+    assert response.status_code == 400
+    assert response.context["form"].errors["membership_type"] == [
+        "En organisation af typen Virksomhed kan ikke have denne medlemstype."
+    ]
+    assert MembershipApplication.objects.count() == 0
+
+
 def test_the_terms_page_lists_the_fees(client):
     response = client.get(reverse("members:terms").replace("/da/", "/en/"))
     assert response.status_code == 200
