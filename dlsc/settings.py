@@ -361,6 +361,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "members.tasks.memberships_expire_task",
         "schedule": crontab(hour=2, minute=41),
     },
+    # Before the reminders: a reminder then names the invoice issued the same morning.
+    "members-renew": {
+        "task": "members.tasks.memberships_renew_task",
+        "schedule": crontab(hour=6, minute=17),
+    },
+    "members-paid-sync": {
+        "task": "members.tasks.memberships_paid_sync_task",
+        "schedule": crontab(minute=23),
+    },
     "matchmaking-requests-expire": {
         "task": "events.matchmaking.tasks.requests_expire_task",
         "schedule": timedelta(minutes=10),

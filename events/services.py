@@ -250,11 +250,11 @@ def _answers_write(*, registration: Registration, cleaned: list[tuple[Question, 
             answer.options.set(value)
 
 
-def _signup_refusal_check(*, event: Event, is_member: bool, now) -> None:
+def _signup_refusal_check(*, event: Event, members_only_allowed: bool, now) -> None:
     """The refusals that follow from the event alone; checked before the lock and again under it."""
     if not event.registration_is_open(now=now):
         raise RegistrationClosed()
-    if event.is_members_only and not is_member:
+    if event.is_members_only and not members_only_allowed:
         raise MembersOnly()
 
 
@@ -317,6 +317,7 @@ def registration_create(
     user=None,
     organisation=None,
     is_member: bool = False,
+    members_only_allowed: bool | None = None,
     answers: dict | None = None,
     newsletter_opt_in: bool = False,
     ip_address: str | None = None,
@@ -326,11 +327,17 @@ def registration_create(
 
     Under the row lock on the event only the seat count and the inserts happen, so the count and the insert are one
     step for every concurrent caller; answers, refusals, the newsletter request and the mails' rendering come before
-    it. The unique constraint on (event, email) backs the duplicate check."""
+    it. The unique constraint on (event, email) backs the duplicate check.
+
+    `is_member`: the registration counts against the seats held for members (the membership type's "seats held
+    for members"); `members_only_allowed`: the person may attend members-only events (the type's "members-only
+    events"; the same as `is_member` when not given)."""
     now = now or timezone.now()
+    if members_only_allowed is None:
+        members_only_allowed = is_member
     email = email.strip().lower()
     cleaned_answers = _answers_clean(questions=list(event.questions.prefetch_related("options")), answers=answers or {})
-    _signup_refusal_check(event=event, is_member=is_member, now=now)
+    _signup_refusal_check(event=event, members_only_allowed=members_only_allowed, now=now)
     if Registration.objects.filter(event=event, email=email).exclude(status=Status.CANCELLED).exists():
         raise AlreadyRegistered()
     registration = Registration(
@@ -361,7 +368,7 @@ def registration_create(
                 ip_address=ip_address,
             )
         event = _event_lock(event, action="registration_create")
-        _signup_refusal_check(event=event, is_member=is_member, now=now)
+        _signup_refusal_check(event=event, members_only_allowed=members_only_allowed, now=now)
         registration.event = event
         counts = _seat_counts(event=event, registration=registration, now=now)
         left = seats_left(

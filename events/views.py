@@ -21,7 +21,8 @@ from events.forms import EventFilterForm, RegistrationForm
 from events.models import Event, InvalidTransition, Registration
 from hubs.models import Hub
 from hubs.scoping import user_hub_scope
-from members.selectors import user_is_member, user_member_organisations, user_organisations
+from members.models import Benefit
+from members.selectors import user_benefits, user_member_organisations, user_organisations
 
 PAGE_SIZE = 12
 
@@ -59,10 +60,12 @@ def event_past(request):
 
 
 def _viewer(request) -> dict:
-    user = request.user
-    if not user.is_authenticated:
-        return {"is_member": False}
-    return {"is_member": user_is_member(user=user)}
+    """What the person's membership gives them here: a seat held for members, and members-only events."""
+    benefits = user_benefits(user=request.user)
+    return {
+        "is_member": Benefit.MEMBER_SEATS in benefits,
+        "members_only_allowed": Benefit.MEMBERS_ONLY_EVENTS in benefits,
+    }
 
 
 def _detail_context(request, event: Event, form=None, error: str = "") -> dict:
@@ -75,7 +78,9 @@ def _detail_context(request, event: Event, form=None, error: str = "") -> dict:
     )
     registration = selectors.user_active_registration(event=event, user=request.user)
     can_register = (
-        event.registration_is_open() and registration is None and (not event.is_members_only or viewer["is_member"])
+        event.registration_is_open()
+        and registration is None
+        and (not event.is_members_only or viewer["members_only_allowed"])
     )
     if form is None and can_register:
         form = RegistrationForm(event=event, user=request.user)
@@ -85,6 +90,7 @@ def _detail_context(request, event: Event, form=None, error: str = "") -> dict:
         "error": error,
         "seats_left": left,
         "is_member": viewer["is_member"],
+        "members_only_allowed": viewer["members_only_allowed"],
         "my_registration": registration,
         "my_registration_url": services.registration_manage_url(registration) if registration else "",
         "my_position": selectors.waitlist_position(registration=registration) if registration else None,
@@ -132,13 +138,15 @@ def event_register(request, slug):
     if user.is_authenticated:
         member_organisation = user_member_organisations(user=user).first()
         organisation = member_organisation or user_organisations(user=user).first()
+        benefits = user_benefits(user=user)
         person = {
             "full_name": user.full_name or user.email,
             "email": user.email,
             "organisation_name": organisation.name if organisation else "",
             "user": user,
             "organisation": member_organisation,
-            "is_member": member_organisation is not None,
+            "is_member": Benefit.MEMBER_SEATS in benefits,
+            "members_only_allowed": Benefit.MEMBERS_ONLY_EVENTS in benefits,
             "language": user.preferred_language,
         }
     else:

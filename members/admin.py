@@ -25,7 +25,8 @@ from members.models import (
     Invitation,
     Membership,
     MembershipApplication,
-    MembershipFee,
+    MembershipType,
+    MembershipTypeFee,
     Organisation,
     OrganisationRole,
     Partner,
@@ -131,9 +132,9 @@ class OrganisationRoleInline(CheckedAutocompleteMixin, admin.TabularInline):
 class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
-    fields = ["status", "period_start", "period_end", "fee_dkk", "invoice_reference", "paid_on"]
-    # Status and payment move only through the membership actions, which check the transition.
-    readonly_fields = ["status", "paid_on"]
+    fields = ["status", "membership_type", "size_band", "period_start", "period_end", "fee_dkk", "invoice", "paid_on"]
+    # Status, payment and the invoice move only through the membership actions and the renewal run.
+    readonly_fields = ["status", "invoice", "paid_on"]
     ordering = ["-period_end"]
 
 
@@ -158,6 +159,10 @@ class OrganisationAdmin(CheckedAutocompleteMixin, HubScopedAdminMixin, Translati
             {"fields": ["website", "logo", "address", "postcode", "city", "country", "region", "hub"]},
         ),
         (_("Profile"), {"fields": ["description", "offers", "offer_tags", "seeks", "seek_tags"]}),
+        (
+            _("Billing details"),
+            {"fields": ["billing_contact_name", "billing_email", "ean", "po_number", "buyer_reference", "vat_number"]},
+        ),
     ]
 
     def get_queryset(self, request):
@@ -274,17 +279,27 @@ class OrganisationRoleAdmin(CheckedAutocompleteMixin, HubScopedAdminMixin, admin
 @admin.register(Membership)
 class MembershipAdmin(CheckedAutocompleteMixin, HubScopedAdminMixin, admin.ModelAdmin):
     hub_lookup = "organisation__hub"
-    list_display = ["organisation", "status_badge", "period_start", "period_end", "fee_dkk", "paid_on"]
-    list_filter = ["status", "period_end", "organisation__hub"]
-    search_fields = ["organisation__name", "organisation__cvr", "invoice_reference"]
+    list_display = [
+        "organisation",
+        "membership_type",
+        "status_badge",
+        "period_start",
+        "period_end",
+        "fee_dkk",
+        "invoice",
+        "paid_on",
+    ]
+    list_filter = ["status", "membership_type", "period_end", "organisation__hub"]
+    search_fields = ["organisation__name", "organisation__cvr", "invoice__number"]
     autocomplete_fields = ["organisation"]
-    list_select_related = ["organisation"]
+    list_select_related = ["organisation", "membership_type", "invoice"]
     date_hierarchy = "period_end"
     actions = ["renew", "mark_paid", "cancel"]
 
     def get_readonly_fields(self, request, obj=None):
         # Status and payment move only through the actions, which check the transition and leave an audit row.
-        return ["status", "paid_on", "created_at"] if obj is not None else ["status", "created_at"]
+        fixed = ["status", "invoice", "cancelled_at", "cancelled_by", "created_at"]
+        return [*fixed, "paid_on"] if obj is not None else fixed
 
     @admin.display(description=_("status"), ordering="status")
     def status_badge(self, membership):
@@ -337,9 +352,79 @@ class MembershipAdmin(CheckedAutocompleteMixin, HubScopedAdminMixin, admin.Model
         )
 
 
-@admin.register(MembershipFee)
-class MembershipFeeAdmin(admin.ModelAdmin):
-    list_display = ["size_band", "annual_fee_dkk"]
+class MembershipTypeForm(forms.ModelForm):
+    organisation_kinds = forms.MultipleChoiceField(
+        label=_("organisation kinds that may hold it"),
+        choices=Organisation.Kind.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("None chosen: any kind."),
+    )
+    newsletter_topics = forms.CharField(
+        label=_("newsletter topics included"),
+        required=False,
+        help_text=_("Slugs of the newsletter topics reserved for members that this type includes, comma-separated."),
+    )
+
+    class Meta:
+        model = MembershipType
+        fields = [
+            "slug",
+            "organisation_kinds",
+            "vat_category",
+            "members_only_events",
+            "member_seats",
+            "directory_listing",
+            "matchmaking",
+            "newsletter_topics",
+            "renews_automatically",
+            "invoice_days_before",
+            "cancellation_notice_days",
+            "is_active",
+            "ordering",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial["newsletter_topics"] = ", ".join(self.instance.newsletter_topics or [])
+
+    def clean_newsletter_topics(self):
+        slugs = [slug.strip() for slug in self.cleaned_data["newsletter_topics"].split(",") if slug.strip()]
+        for slug in slugs:
+            forms.SlugField().clean(slug)
+        return sorted(set(slugs))
+
+
+class MembershipTypeFeeInline(admin.TabularInline):
+    model = MembershipTypeFee
+    extra = 1
+    fields = ["year", "size_band", "amount"]
+
+
+@admin.register(MembershipType)
+class MembershipTypeAdmin(TranslationAdmin):
+    form = MembershipTypeForm
+    list_display = ["name", "vat_category", "renews_automatically", "invoice_days_before", "is_active", "ordering"]
+    list_filter = ["is_active", "vat_category", "renews_automatically"]
+    prepopulated_fields = {"slug": ("name",)}
+    inlines = [MembershipTypeFeeInline]
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "description", "organisation_kinds", "is_active", "ordering"]}),
+        (_("Money"), {"fields": ["vat_category", "renews_automatically", "invoice_days_before"]}),
+        (_("Cancellation"), {"fields": ["cancellation_notice_days"]}),
+        (
+            _("Benefits"),
+            {
+                "fields": [
+                    "members_only_events",
+                    "member_seats",
+                    "directory_listing",
+                    "matchmaking",
+                    "newsletter_topics",
+                ]
+            },
+        ),
+    ]
 
 
 # --- Applications ---------------------------------------------------------------------------------

@@ -21,7 +21,14 @@ class MembersConfig(AppConfig):
         personal_data_register(
             key="members",
             title=_("Organisations, applications and invitations"),
-            models=["members.MembershipApplication", "members.OrganisationRole", "members.Invitation"],
+            # Organisation: its billing contact's name and email; Membership: who cancelled it (SET_NULL with the user).
+            models=[
+                "members.MembershipApplication",
+                "members.OrganisationRole",
+                "members.Invitation",
+                "members.Organisation",
+                "members.Membership",
+            ],
             collect=lambda user: selectors.personal_data(user=user),
             erase=members_erase,
             deletion_blockers=lambda user: selectors.account_deletion_blockers(user=user),

@@ -11,9 +11,10 @@ from django.utils import timezone
 from accounts.demo import DEMO_PASSWORD
 from accounts.models import User
 from accounts.services import user_create
+from billing.services import credit_note_issue
 from hubs.models import Region
 from members import services
-from members.models import Membership, MembershipApplication, Organisation, Segment, Tag
+from members.models import Membership, MembershipApplication, MembershipType, Organisation, Segment, Tag
 
 TAGS = [
     ("ai", "Kunstig intelligens", "Artificial intelligence"),
@@ -59,12 +60,14 @@ def seed(*, rng, stdout) -> None:
         region = regions[n % len(regions)]
         postcode, city = rng.choice(CITIES.get(region.code, [("8000", "Aarhus C")]))
         admin = _person(rng, n, "admin")
+        kind = "company" if n % 10 else rng.choice(["investor", "hospital", "other"])
         application = services.application_submit(
             data={
                 "name": name,
                 "legal_name": f"{name} {rng.choice(FORMS)}",
                 "cvr": _cvr(n),
-                "kind": "company" if n % 10 else rng.choice(["investor", "hospital", "other"]),
+                "kind": kind,
+                "membership_type": _demo_type(n, kind),
                 "country": "DK",
                 "size_band": [choice for choice, _ in Organisation.SizeBand.choices][n % 4],
                 "website": f"https://{name.lower().replace(' ', '-')}.example",
@@ -86,7 +89,10 @@ def seed(*, rng, stdout) -> None:
         organisation = services.application_approve(application=application, approved_by=staff)
         _profile(rng, organisation, tags, staff)
         _people(rng, n, organisation, admin)
+        _billing_details(n, organisation, staff)
         _membership_story(n, organisation, staff, today)
+    _public_bodies(staff, today)
+    _credit_note(staff)
     services.memberships_expire(today=today)
     rejected = MembershipApplication.objects.filter(status=MembershipApplication.Status.PENDING).first()
     services.application_reject(
@@ -97,6 +103,104 @@ def seed(*, rng, stdout) -> None:
     if member_user is not None and first is not None:
         services.role_grant(organisation=first, user=member_user, role="member", by=staff)
     stdout.write(f"  {COMPANY_COUNT} demo member companies, applications and memberships in every status")
+
+
+def _demo_type(n: int, kind: str) -> MembershipType:
+    if kind == "hospital":
+        return MembershipType.objects.get(slug="knowledge")
+    if kind == "company" and n % 8 == 0:  # the smallest size band: a start-up
+        return MembershipType.objects.get(slug="startup")
+    if kind == "other":
+        return MembershipType.objects.get(slug="supporting")
+    return MembershipType.objects.get(slug="company")
+
+
+def _billing_details(n: int, organisation, staff) -> None:
+    """Every third member keeps a billing contact, a reference person and a PO number; the rest bill the admin."""
+    if n % 3:
+        return
+    services.organisation_billing_update(
+        organisation=organisation,
+        data={
+            "billing_contact_name": "Bogholderiet",
+            "billing_email": f"faktura{n + 1}@demo-company.example",
+            "buyer_reference": f"Ref. {n + 1:03d}",
+            "po_number": f"PO-{2026}-{n + 1:04d}",
+        },
+        by=staff,
+    )
+
+
+# Invented GLNs with a correct check digit (the 579 prefix is Denmark's), for NemHandel invoices in the demo.
+PUBLIC_BODIES = [
+    ("region", "Region Demo Midt", "Region Demo Midt", "5798000000011", "midtjylland", "8800", "Viborg"),
+    ("municipality", "Demo Kommune", "Demo Kommune", "5798000000028", "syddanmark", "5000", "Odense C"),
+]
+
+
+def _public_bodies(staff, today) -> None:
+    """A region and a municipality: members of type "public body" with an EAN, so their invoices go by NemHandel."""
+    from stdnum import ean
+
+    public = MembershipType.objects.get(slug="public")
+    for kind, name, legal_name, gln, region_code, postcode, city in PUBLIC_BODIES:
+        gln = gln[:12] + ean.calc_check_digit(gln[:12])
+        organisation = services.organisation_create(
+            organisation=Organisation(
+                slug=f"demo-{services.slug_unique(name=name)}",
+                name=name,
+                legal_name=legal_name,
+                kind=kind,
+                size_band="250+",
+                address="Rådhuspladsen 1",
+                postcode=postcode,
+                city=city,
+                region=Region.objects.filter(code=region_code).first(),
+            ),
+            by=staff,
+        )
+        services.organisation_billing_update(
+            organisation=organisation,
+            data={
+                "ean": gln,
+                "billing_contact_name": "Økonomiafdelingen",
+                "billing_email": f"faktura@{organisation.slug}.example",
+                "buyer_reference": "Sundhedsinnovation",
+                "po_number": "INDK-2026-17",
+            },
+            by=staff,
+        )
+        start = today - timedelta(days=20)
+        membership = services.membership_create(
+            membership=Membership(
+                organisation=organisation,
+                membership_type=public,
+                size_band="250+",
+                status=Membership.Status.ACTIVE,
+                period_start=start,
+                period_end=services.one_year_from(start),
+                fee_dkk=services.fee_for(membership_type=public, size_band="250+", year=start.year),
+            ),
+            by=staff,
+        )
+        services.membership_invoice_issue(membership=membership, by=staff, on=start)
+
+
+def _credit_note(staff) -> None:
+    """One credit note: the first cancelled member's invoice, credited in full."""
+    cancelled = (
+        Membership.objects.filter(status=Membership.Status.CANCELLED, invoice__isnull=False)
+        .select_related("invoice")
+        .order_by("pk")
+        .first()
+    )
+    if cancelled is not None:
+        credit_note_issue(
+            invoice=cancelled.invoice,
+            reason="Demo: membership cancelled before the period began",
+            by=staff,
+            origin=f"membership-credit:{cancelled.pk}",
+        )
 
 
 def _hub_staff_group() -> None:

@@ -21,8 +21,8 @@ from django.template.loader import render_to_string
 from django.utils.text import Truncator
 
 from hubs.models import Hub
-from members.models import Organisation, Segment, Tag
-from members.selectors import organisations_with_active_membership
+from members.models import Benefit, Organisation, Segment, Tag
+from members.selectors import organisations_with_benefit
 
 PAGE_SIZE = 30
 CACHE_SECONDS = 300
@@ -41,8 +41,9 @@ class DirectoryFilters:
 
 
 def directory_queryset(*, filters: DirectoryFilters) -> QuerySet[Organisation]:
-    """The listed active members that match `filters`, best match first for a search, else by name."""
-    organisations = organisations_with_active_membership().filter(listed_in_directory=True)
+    """The listed active members (whose membership type includes the listing) that match `filters`, best match first
+    for a search, else by name."""
+    organisations = organisations_with_benefit(Benefit.DIRECTORY).filter(listed_in_directory=True)
     if filters.segment:
         organisations = organisations.filter(
             Exists(

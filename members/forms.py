@@ -12,8 +12,12 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 from stdnum.dk import cvr as stdnum_cvr
 
+from billing.models import VatCategory
+from billing.validators import validate_ean
 from members.models import (
+    Membership,
     MembershipApplication,
+    MembershipType,
     Organisation,
     OrganisationRole,
     Segment,
@@ -24,9 +28,17 @@ def cvr_clean(value: str) -> str:
     return stdnum_cvr.compact(value or "")
 
 
-def fee_display(fee_dkk: int) -> str:
-    """An amount in kroner in the active language: "7.500 kr." in Danish, "DKK 7,500" in English."""
-    return _("DKK %(fee)s") % {"fee": intcomma(fee_dkk)}
+def fee_display(fee_dkk) -> str:
+    """An amount in kroner in the active language: "7.500 kr." in Danish, "DKK 7,500" in English; øre only when
+    there are any."""
+    amount = int(fee_dkk) if fee_dkk == int(fee_dkk) else fee_dkk
+    return _("DKK %(fee)s") % {"fee": intcomma(amount)}
+
+
+def fee_with_vat_display(fee_dkk, membership_type) -> str:
+    if membership_type.vat_category == VatCategory.EXEMPT:
+        return _("%(fee)s a year (exempt from VAT)") % {"fee": fee_display(fee_dkk)}
+    return _("%(fee)s a year plus VAT") % {"fee": fee_display(fee_dkk)}
 
 
 class ApplicationForm(forms.ModelForm):
@@ -35,7 +47,7 @@ class ApplicationForm(forms.ModelForm):
     required_css_class = "required"
     FIELDSETS = [
         (_("Your organisation"), ["name", "legal_name", "cvr", "kind", "country", "website"]),
-        (_("Size and yearly fee"), ["size_band"]),
+        (_("Membership type, size and yearly fee"), ["membership_type", "size_band"]),
         (_("Address and region"), ["address", "postcode", "city", "region"]),
         (_("What you work with"), ["segments"]),
         (_("Contact person"), ["contact_name", "contact_email", "contact_phone"]),
@@ -64,6 +76,7 @@ class ApplicationForm(forms.ModelForm):
             "cvr",
             "kind",
             "country",
+            "membership_type",
             "size_band",
             "segments",
             "website",
@@ -75,24 +88,26 @@ class ApplicationForm(forms.ModelForm):
             "contact_email",
             "contact_phone",
         ]
-        widgets = {"segments": forms.CheckboxSelectMultiple}
+        widgets = {"segments": forms.CheckboxSelectMultiple, "membership_type": forms.RadioSelect}
         help_texts = {
             "cvr": _("Eight digits. Required for Danish companies; optional for foreign companies and public bodies."),
         }
 
-    def __init__(self, *args, user=None, fees: dict[str, int] | None = None, **kwargs):
-        """`fees`: the yearly fee (DKK) by size band, shown with each band."""
+    def __init__(self, *args, user=None, fee_table: list[dict] | None = None, **kwargs):
+        """`fee_table`: members.selectors.membership_fee_table() for this year: the offered types and their fees."""
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fees = fees or {}
+        self.fee_table = fee_table or []
+        self.types = {str(row["type"].pk): row for row in self.fee_table}
         self.fields["segments"].queryset = Segment.objects.all()
         self.fields["country"].choices = list(countries)
-        self.fields["size_band"].choices = [("", "---------")] + [
-            (band, _("%(band)s (%(fee)s a year)") % {"band": label, "fee": fee_display(self.fees[band])})
-            if band in self.fees
-            else (band, label)
-            for band, label in Organisation.SizeBand.choices
-        ]
+        self.fields["membership_type"].required = True
+        self.fields["membership_type"].empty_label = None
+        self.fields["membership_type"].queryset = MembershipType.objects.filter(
+            pk__in=[row["type"].pk for row in self.fee_table]
+        )
+        self.fields["membership_type"].label_from_instance = self._type_label
+        self.fields["membership_type"].widget.attrs["data-fee-type"] = "membership-fee"
         self.fields["size_band"].widget.attrs["data-fee-target"] = "membership-fee"
         self.fields["accept_terms"].label = format_html(
             _(
@@ -124,10 +139,40 @@ class ApplicationForm(forms.ModelForm):
             if fields:
                 yield legend, fields
 
+    def _type_label(self, membership_type) -> str:
+        row = self.types.get(str(membership_type.pk))
+        fees = sorted(fee for fee in (row["fees"].values() if row else []) if fee is not None)
+        if not fees:
+            return str(membership_type.name)
+        if row["flat"]:
+            return _("%(type)s: %(fee)s") % {
+                "type": membership_type.name,
+                "fee": fee_with_vat_display(fees[0], membership_type),
+            }
+        return _("%(type)s: from %(fee)s") % {
+            "type": membership_type.name,
+            "fee": fee_with_vat_display(fees[0], membership_type),
+        }
+
+    def fees_for_script(self) -> dict:
+        """For static/js/membership-fee.js: per type, the kinds that may hold it and the shown fee per size band."""
+        return {
+            pk: {
+                "kinds": row["type"].organisation_kinds or [],
+                "fees": {
+                    band: fee_with_vat_display(fee, row["type"]) for band, fee in row["fees"].items() if fee is not None
+                },
+            }
+            for pk, row in self.types.items()
+        }
+
     def chosen_fee(self) -> str:
-        """The fee for the size band the form was sent with, shown without JavaScript after a submit."""
-        band = self["size_band"].value() if self.is_bound else ""
-        return fee_display(self.fees[band]) if band in self.fees else ""
+        """The fee for the type and size band the form was sent with, shown without JavaScript after a submit."""
+        if not self.is_bound:
+            return ""
+        row = self.types.get(str(self["membership_type"].value()))
+        fee = row["fees"].get(self["size_band"].value()) if row else None
+        return fee_with_vat_display(fee, row["type"]) if fee is not None else ""
 
     def clean_country(self):
         return (self.cleaned_data.get("country") or "DK").upper()
@@ -155,6 +200,17 @@ class ApplicationForm(forms.ModelForm):
             cvr and MembershipApplication.objects.filter(cvr=cvr, status=MembershipApplication.Status.PENDING).exists()
         ):
             self.add_error("cvr", _("An application for this CVR number is already being processed."))
+        membership_type, kind = cleaned.get("membership_type"), cleaned.get("kind")
+        if membership_type is not None and kind and not membership_type.allows_kind(kind):
+            self.add_error(
+                "membership_type",
+                _("An organisation of the kind %(kind)s cannot hold this membership type.")
+                % {"kind": Organisation.Kind(kind).label},
+            )
+        elif membership_type is not None and cleaned.get("size_band"):
+            row = self.types.get(str(membership_type.pk))
+            if row is None or row["fees"].get(cleaned["size_band"]) is None:
+                self.add_error("membership_type", _("No fee is set for this type and size yet. Choose another type."))
         password1, password2 = cleaned.get("password1"), cleaned.get("password2")
         if password1 and password2 and password1 != password2:
             self.add_error("password2", _("The two passwords differ."))
@@ -258,6 +314,47 @@ class OrganisationProfileForm(forms.ModelForm):
         elif not isinstance(data.get("logo"), UploadedFile) and self.logo_pending_name:
             data["logo"] = self.logo_pending_name
         return data, {k: self.cleaned_data[k] for k in self.M2M_FIELDS}
+
+
+class BillingDetailsForm(forms.ModelForm):
+    """What the company admin keeps for invoices: every field checked here, saved by
+    members.services.organisation_billing_update() in one transaction."""
+
+    class Meta:
+        model = Organisation
+        fields = ["cvr", "billing_contact_name", "billing_email", "ean", "po_number", "buyer_reference", "vat_number"]
+        help_texts = {"cvr": _("Eight digits with a correct check digit.")}
+
+    def clean_cvr(self):
+        return cvr_clean(self.cleaned_data.get("cvr") or "") or None
+
+    def clean_ean(self):
+        ean = "".join((self.cleaned_data.get("ean") or "").split())
+        if ean:
+            validate_ean(ean)
+        return ean
+
+    def clean_vat_number(self):
+        return "".join((self.cleaned_data.get("vat_number") or "").split()).upper()
+
+
+class NextPeriodForm(forms.Form):
+    """The company admin's choice of type and size for the period after the current one."""
+
+    membership_type = forms.ModelChoiceField(
+        label=_("Membership type"), queryset=MembershipType.objects.none(), empty_label=None
+    )
+    size_band = forms.ChoiceField(label=_("Size"), choices=Organisation.SizeBand.choices)
+
+    def __init__(self, *args, organisation: Organisation, membership: Membership, **kwargs):
+        from members.services import membership_next_terms
+
+        super().__init__(*args, **kwargs)
+        allowed = [t.pk for t in MembershipType.objects.filter(is_active=True) if t.allows_kind(organisation.kind)]
+        self.fields["membership_type"].queryset = MembershipType.objects.filter(pk__in=allowed)
+        next_type, next_band = membership_next_terms(membership)
+        self.fields["membership_type"].initial = next_type.pk
+        self.fields["size_band"].initial = next_band
 
 
 class InviteForm(forms.Form):

@@ -1,9 +1,11 @@
 """Organisations (members and partners), their memberships and the people who act for them."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
-from django.core.validators import FileExtensionValidator
+from django.core.validators import FileExtensionValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
@@ -11,6 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from billing.models import VatCategory
+from billing.validators import validate_ean
 from common.errors import InvalidTransition  # re-exported: callers catch it from here
 
 LOGO_MAX_BYTES = 1024 * 1024
@@ -121,6 +125,26 @@ class Organisation(models.Model):
     offer_tags = models.ManyToManyField(Tag, related_name="offered_by", verbose_name=_("offer tags"), blank=True)
     seek_tags = models.ManyToManyField(Tag, related_name="sought_by", verbose_name=_("seek tags"), blank=True)
     listed_in_directory = models.BooleanField(_("listed in the public directory"), default=True)
+    # Billing details: what an invoice to the organisation carries (copied onto each invoice when it is issued).
+    billing_contact_name = models.CharField(_("billing contact"), max_length=120, blank=True)
+    billing_email = models.EmailField(_("billing email"), blank=True)
+    ean = models.CharField(
+        _("EAN number"),
+        max_length=13,
+        blank=True,
+        validators=[validate_ean],
+        help_text=_("13 digits. Public bodies receive their invoices through NemHandel at this number."),
+    )
+    po_number = models.CharField(_("PO / requisition number"), max_length=60, blank=True)
+    buyer_reference = models.CharField(
+        _("your reference person"),
+        max_length=60,
+        blank=True,
+        help_text=_("The person or reference your invoices should name (public bodies: the person reference)."),
+    )
+    vat_number = models.CharField(
+        _("VAT number"), max_length=20, blank=True, help_text=_("Only for organisations outside Denmark.")
+    )
     # Kept by organisation_search_refresh() on PostgreSQL (Danish configuration, GIN-indexed); unused on SQLite.
     search_vector = SearchVectorField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
@@ -151,6 +175,112 @@ class Organisation(models.Model):
         return reverse("members:organisation", kwargs={"slug": self.slug})
 
 
+class Benefit(models.TextChoices):
+    """What a membership type gives; the code asks for these through members.selectors.organisation_benefits()."""
+
+    MEMBERS_ONLY_EVENTS = "members_only_events", _("Members-only events")
+    MEMBER_SEATS = "member_seats", _("Seats held for members")
+    DIRECTORY = "directory", _("Listing in the member directory")
+    MATCHMAKING = "matchmaking", _("Matchmaking")
+    NEWSLETTER_TOPICS = "newsletter_topics", _("Members' newsletter topics")
+
+
+class MembershipType(models.Model):
+    """A kind of membership staff define: who may hold it, what it costs, its VAT, what it gives and how it renews."""
+
+    slug = models.SlugField(_("slug"), max_length=60, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    description = models.TextField(_("description"), blank=True)
+    organisation_kinds = models.JSONField(
+        _("organisation kinds that may hold it"), default=list, blank=True, help_text=_("None chosen: any kind.")
+    )
+    vat_category = models.CharField(_("VAT"), max_length=1, choices=VatCategory.choices, default=VatCategory.STANDARD)
+    members_only_events = models.BooleanField(_("members-only events"), default=True)
+    member_seats = models.BooleanField(_("seats held for members"), default=True)
+    directory_listing = models.BooleanField(_("listed in the member directory"), default=True)
+    matchmaking = models.BooleanField(_("matchmaking"), default=True)
+    newsletter_topics = models.JSONField(
+        _("newsletter topics included"),
+        default=list,
+        blank=True,
+        help_text=_("Slugs of the newsletter topics reserved for members that this type includes."),
+    )
+    renews_automatically = models.BooleanField(_("renews automatically"), default=True)
+    invoice_days_before = models.PositiveSmallIntegerField(
+        _("invoice issued (days before the period ends)"), default=30
+    )
+    cancellation_notice_days = models.PositiveSmallIntegerField(
+        _("cancellation notice (days before the period ends)"), default=60
+    )
+    is_active = models.BooleanField(_("offered on the application form"), default=True)
+    ordering = models.PositiveSmallIntegerField(_("ordering"), default=0)
+
+    class Meta:
+        verbose_name = _("membership type")
+        verbose_name_plural = _("membership types")
+        ordering = ["ordering", "slug"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        unknown = set(self.organisation_kinds or []) - set(Organisation.Kind.values)
+        if unknown:
+            raise ValidationError({"organisation_kinds": _("Unknown organisation kind.")})
+        if self.cancellation_notice_days < self.invoice_days_before:
+            raise ValidationError(
+                {
+                    "cancellation_notice_days": _(
+                        "The notice must end no later than the next invoice is issued: at least as many days."
+                    )
+                }
+            )
+
+    @property
+    def benefits(self) -> frozenset[str]:
+        flags = {
+            Benefit.MEMBERS_ONLY_EVENTS: self.members_only_events,
+            Benefit.MEMBER_SEATS: self.member_seats,
+            Benefit.DIRECTORY: self.directory_listing,
+            Benefit.MATCHMAKING: self.matchmaking,
+            Benefit.NEWSLETTER_TOPICS: bool(self.newsletter_topics),
+        }
+        return frozenset(str(benefit) for benefit, on in flags.items() if on)
+
+    def allows_kind(self, kind: str) -> bool:
+        return not self.organisation_kinds or kind in self.organisation_kinds
+
+
+class MembershipTypeFee(models.Model):
+    """The yearly fee of a type for one year and size band; a blank band is the type's flat fee for every band."""
+
+    membership_type = models.ForeignKey(
+        MembershipType, on_delete=models.CASCADE, related_name="fees", verbose_name=_("membership type")
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    size_band = models.CharField(
+        _("size"), max_length=10, choices=Organisation.SizeBand.choices, blank=True, help_text=_("Blank: all sizes.")
+    )
+    amount = models.DecimalField(
+        _("yearly fee (DKK, without VAT)"), max_digits=10, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+
+    class Meta:
+        verbose_name = _("membership fee")
+        verbose_name_plural = _("membership fees")
+        ordering = ["membership_type", "-year", "amount"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["membership_type", "year", "size_band"], name="members_type_fee_one_per_year_band"
+            ),
+            models.CheckConstraint(condition=models.Q(amount__gte=0), name="members_type_fee_not_negative"),
+        ]
+
+    def __str__(self):
+        band = self.get_size_band_display() if self.size_band else _("all sizes")
+        return f"{self.membership_type} {self.year}, {band}: {self.amount} DKK"
+
+
 class Membership(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", pgettext_lazy("membership status", "Pending")
@@ -161,12 +291,48 @@ class Membership(models.Model):
     organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("organisation")
     )
+    membership_type = models.ForeignKey(
+        MembershipType, on_delete=models.PROTECT, related_name="memberships", verbose_name=_("membership type")
+    )
+    size_band = models.CharField(_("size"), max_length=10, choices=Organisation.SizeBand.choices, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
     period_start = models.DateField(_("period start"))
     period_end = models.DateField(_("period end"))
-    fee_dkk = models.PositiveIntegerField(_("fee (DKK)"), default=0)
-    invoice_reference = models.CharField(_("invoice reference"), max_length=60, blank=True)
+    fee_dkk = models.DecimalField(
+        _("fee (DKK, without VAT)"), max_digits=10, decimal_places=2, default=0, validators=[MinValueValidator(0)]
+    )
+    invoice = models.ForeignKey(
+        "billing.Invoice",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("invoice"),
+    )
+    note = models.TextField(_("note"), blank=True)
     paid_on = models.DateField(_("paid on"), null=True, blank=True)
+    # What the company admin chose for the period after this one; blank means "as now".
+    next_type = models.ForeignKey(
+        MembershipType,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("type from the next period"),
+    )
+    next_size_band = models.CharField(
+        _("size from the next period"), max_length=10, choices=Organisation.SizeBand.choices, blank=True
+    )
+    # Cancelled at the end of the period: it runs out and is not renewed.
+    cancelled_at = models.DateTimeField(_("cancelled to the end of the period"), null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("cancelled by"),
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:
@@ -207,20 +373,15 @@ class Membership(models.Model):
             raise InvalidTransition(f"cannot cancel a {self.status} membership")
         self.status = self.Status.CANCELLED
 
+    def cancel_at_period_end(self, *, by, now) -> None:
+        if self.status not in (self.Status.ACTIVE, self.Status.PENDING) or self.cancelled_at is not None:
+            raise InvalidTransition(f"cannot cancel a {self.status} membership at the end of its period")
+        self.cancelled_at = now
+        self.cancelled_by = by
 
-class MembershipFee(models.Model):
-    """The yearly fee by size band, kept by staff."""
-
-    size_band = models.CharField(_("size"), max_length=10, choices=Organisation.SizeBand.choices, unique=True)
-    annual_fee_dkk = models.PositiveIntegerField(_("yearly fee (DKK)"))
-
-    class Meta:
-        verbose_name = _("membership fee")
-        verbose_name_plural = _("membership fees")
-        ordering = ["annual_fee_dkk"]
-
-    def __str__(self):
-        return f"{self.get_size_band_display()}: {self.annual_fee_dkk} DKK"
+    def cancellation_deadline(self):
+        """The last day a cancellation to the end of this period is accepted."""
+        return self.period_end - timedelta(days=self.membership_type.cancellation_notice_days)
 
 
 class MembershipApplication(models.Model):
@@ -240,6 +401,13 @@ class MembershipApplication(models.Model):
     )
     country = models.CharField(_("country"), max_length=2, default="DK")
     size_band = models.CharField(_("size"), max_length=10, choices=Organisation.SizeBand.choices)
+    membership_type = models.ForeignKey(
+        MembershipType,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="applications",
+        verbose_name=_("membership type"),
+    )
     segments = models.ManyToManyField(Segment, related_name="+", verbose_name=_("segments"), blank=True)
     website = models.URLField(_("website"), blank=True)
     address = models.CharField(_("address"), max_length=200, blank=True)

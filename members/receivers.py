@@ -7,7 +7,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from hubs.models import Hub, Region
 from members.directory import generation_bump
-from members.models import Membership, Organisation, Segment, Tag
+from members.models import Membership, MembershipType, Organisation, Segment, Tag
 
 
 def directory_changed(sender, action: str = "post_save", **kwargs) -> None:
@@ -19,7 +19,7 @@ def directory_changed(sender, action: str = "post_save", **kwargs) -> None:
 def directory_receivers_connect() -> None:
     # Cards show organisations (logo, offers and seeks included), their segments and hub; memberships decide who is
     # listed; segments, hubs and tags are the filters' options; a region decides an organisation's hub.
-    for model in (Organisation, Membership, Segment, Tag, Hub, Region):
+    for model in (Organisation, Membership, MembershipType, Segment, Tag, Hub, Region):
         for signal in (post_save, post_delete):
             signal.connect(directory_changed, sender=model, dispatch_uid=f"members.directory.{model._meta.label}")
     for through in (

@@ -1,6 +1,7 @@
 """Reads of organisations and memberships, scoped to who asks."""
 
 from datetime import timedelta
+from decimal import Decimal
 from itertools import groupby
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
@@ -8,10 +9,12 @@ from django.http import Http404
 from django.utils import timezone
 
 from members.models import (
+    Benefit,
     Invitation,
     Membership,
     MembershipApplication,
-    MembershipFee,
+    MembershipType,
+    MembershipTypeFee,
     Organisation,
     OrganisationRole,
     Partner,
@@ -35,6 +38,124 @@ def organisations_with_active_membership(*, on=None) -> QuerySet[Organisation]:
     return Organisation.objects.filter(Exists(active))
 
 
+# A benefit and the membership type's field that grants it, for the queries that filter on one.
+BENEFIT_FIELDS = {
+    Benefit.MEMBERS_ONLY_EVENTS: "members_only_events",
+    Benefit.MEMBER_SEATS: "member_seats",
+    Benefit.DIRECTORY: "directory_listing",
+    Benefit.MATCHMAKING: "matchmaking",
+}
+
+
+def organisation_active_membership(*, organisation, on=None) -> Membership | None:
+    """The membership in force today (the one whose period holds today), with its type."""
+    return (
+        Membership.objects.filter(active_membership_q(on=on), organisation=organisation)
+        .select_related("membership_type")
+        .order_by("-period_start")
+        .first()
+    )
+
+
+def organisation_benefits(organisation, *, on=None) -> frozenset[str]:
+    """What the organisation's membership in force gives (members.models.Benefit values); nothing without one."""
+    membership = organisation_active_membership(organisation=organisation, on=on)
+    return membership.membership_type.benefits if membership is not None else frozenset()
+
+
+def organisations_with_benefit(benefit: str, *, on=None) -> QuerySet[Organisation]:
+    """Organisations whose membership in force has a type that gives `benefit`."""
+    active = Membership.objects.filter(
+        active_membership_q(on=on), organisation=OuterRef("pk"), **{f"membership_type__{BENEFIT_FIELDS[benefit]}": True}
+    )
+    return Organisation.objects.filter(Exists(active))
+
+
+def user_benefits(*, user, on=None) -> frozenset[str]:
+    """The union of what the memberships of the organisations this person acts for give."""
+    if not user.is_authenticated:
+        return frozenset()
+    types = MembershipType.objects.filter(
+        Exists(
+            Membership.objects.filter(
+                active_membership_q(on=on),
+                membership_type=OuterRef("pk"),
+                organisation__roles__user=user,
+            )
+        )
+    )
+    return frozenset().union(*(membership_type.benefits for membership_type in types))
+
+
+def user_organisation_with_benefit(*, user, benefit: str) -> Organisation | None:
+    """The first of this person's organisations whose membership gives `benefit` (what they register for)."""
+    if not user.is_authenticated:
+        return None
+    return (
+        organisations_with_benefit(benefit)
+        .filter(Exists(OrganisationRole.objects.filter(organisation=OuterRef("pk"), user=user)))
+        .first()
+    )
+
+
+def user_newsletter_topics(*, user) -> frozenset[str]:
+    """Slugs of the members' newsletter topics the memberships of this person's organisations include."""
+    if not user.is_authenticated:
+        return frozenset()
+    types = MembershipType.objects.filter(
+        Exists(
+            Membership.objects.filter(
+                active_membership_q(), membership_type=OuterRef("pk"), organisation__roles__user=user
+            )
+        )
+    )
+    return frozenset(slug for membership_type in types for slug in membership_type.newsletter_topics or [])
+
+
+def member_newsletter_topics() -> frozenset[str]:
+    """Every topic slug some membership type includes: those topics are for members whose type includes them."""
+    return frozenset(
+        slug for topics in MembershipType.objects.values_list("newsletter_topics", flat=True) for slug in topics or []
+    )
+
+
+def membership_types_for_kind(*, kind: str | None = None) -> list[MembershipType]:
+    """The types offered on the application form, all or those an organisation of `kind` may hold."""
+    types = list(MembershipType.objects.filter(is_active=True).prefetch_related("fees"))
+    return [t for t in types if kind is None or t.allows_kind(kind)]
+
+
+def membership_fee(*, membership_type: MembershipType, size_band: str, year: int) -> Decimal | None:
+    """The yearly fee for the band (or the type's flat fee) in `year`; a year without its own fees keeps the latest
+    earlier year's. None when staff have set none."""
+    fees = [fee for fee in _type_fees(membership_type) if fee.year <= year and fee.size_band in (size_band, "")]
+    if not fees:
+        return None
+    latest = max(fee.year for fee in fees)
+    for band in (size_band, ""):
+        for fee in fees:
+            if fee.year == latest and fee.size_band == band:
+                return fee.amount
+    return None
+
+
+def _type_fees(membership_type: MembershipType) -> list[MembershipTypeFee]:
+    cache = getattr(membership_type, "_prefetched_objects_cache", {})
+    return list(cache["fees"]) if "fees" in cache else list(membership_type.fees.all())
+
+
+def membership_fee_table(*, year: int, kind: str | None = None) -> list[dict]:
+    """For the application form and the terms page: each offered type with its fee per size band in `year`."""
+    rows = []
+    for membership_type in membership_types_for_kind(kind=kind):
+        fees = {
+            band: membership_fee(membership_type=membership_type, size_band=band, year=year)
+            for band in Organisation.SizeBand.values
+        }
+        rows.append({"type": membership_type, "fees": fees, "flat": len(set(fees.values())) == 1})
+    return rows
+
+
 def user_organisations(*, user) -> QuerySet[Organisation]:
     """The organisations a person acts for, in any role."""
     if not user.is_authenticated:
@@ -53,6 +174,13 @@ def user_member_organisations(*, user) -> QuerySet[Organisation]:
 
 def user_is_member(*, user) -> bool:
     return user_member_organisations(user=user).exists()
+
+
+def organisation_membership_history(*, organisation) -> list[Membership]:
+    """Every period of the organisation, newest first, with type and invoice (one query)."""
+    return list(
+        organisation.memberships.select_related("membership_type", "next_type", "invoice").order_by("-period_start")
+    )
 
 
 def organisation_for_admin(*, user, pk: int) -> Organisation:
@@ -92,12 +220,6 @@ def organisation_colleagues(*, organisation) -> list[dict]:
 
 def organisation_current_membership(*, organisation) -> Membership | None:
     return organisation.memberships.order_by("-period_end").first()
-
-
-def membership_fees() -> dict[str, int]:
-    """The yearly fee (DKK) by size band, in the bands' order."""
-    fees = dict(MembershipFee.objects.values_list("size_band", "annual_fee_dkk"))
-    return {band: fees[band] for band in Organisation.SizeBand.values if band in fees}
 
 
 def partners_by_kind() -> list[dict]:
@@ -246,6 +368,14 @@ def personal_data(*, user) -> dict:
             for application in MembershipApplication.objects.filter(
                 Q(applicant=user) | Q(contact_email__iexact=user.email)
             ).order_by("created_at", "pk")
+        ],
+        "billing_contact_of": [
+            {
+                "organisation": organisation.name,
+                "billing_contact_name": organisation.billing_contact_name,
+                "billing_email": organisation.billing_email,
+            }
+            for organisation in Organisation.objects.filter(billing_email__iexact=user.email).order_by("pk")
         ],
         "invitations_received": [
             {"organisation": invitation.organisation.name, "role": invitation.role, "status": invitation.status}

@@ -1,38 +1,46 @@
 """Writes on organisations, applications, memberships, roles and invitations. Each takes the acting user and
 leaves an audit row for what staff or members must be able to trace."""
 
+import logging
 import secrets
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVector
 from django.core import signing
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.text import slugify
 
 from accounts.audit import audit_record
 from accounts.models import User
 from accounts.services import user_create
+from billing.models import Invoice
+from billing.services import BillingError, invoice_create_issued, invoice_deliver
 from common.errors import DomainError
-from common.locks import lock_one, locked
+from common.locks import LockBusy, lock_one, locked
+from members.billing import membership_invoice_lines, membership_invoice_origin, organisation_buyer
 from members.models import (
     InvalidTransition,
     Invitation,
     Membership,
     MembershipApplication,
-    MembershipFee,
+    MembershipType,
     Organisation,
     OrganisationRole,
 )
-from outbox.api import mail_enqueue
+from members.selectors import membership_fee
+from outbox.api import mail_enqueue, publish_in_background
 
 Role = OrganisationRole.Role
+logger = logging.getLogger(__name__)
 INVITATION_SALT = "members.invitation"
 INVITATION_MAX_AGE = timedelta(days=14)
 RENEWAL_REMINDER_DAYS = (30, 7)
+DEFAULT_TYPE_SLUG = "company"
 
 
 class MembersError(DomainError):
@@ -74,9 +82,15 @@ def organisation_search_refresh(*, organisation_ids) -> None:
     Organisation.objects.filter(pk__in=list(organisation_ids)).update(search_vector=vector)
 
 
-def fee_for_size_band(*, size_band: str) -> int:
-    fee = MembershipFee.objects.filter(size_band=size_band).first()
-    return fee.annual_fee_dkk if fee else 0
+def fee_for(*, membership_type: MembershipType, size_band: str, year: int) -> Decimal:
+    """The fee a period starting in `year` costs; MembersError when staff have set none."""
+    fee = membership_fee(membership_type=membership_type, size_band=size_band, year=year)
+    if fee is None:
+        raise MembersError(
+            translation.gettext("No fee is set for %(type)s in %(year)s. Ask the cluster's staff.")
+            % {"type": membership_type.name, "year": year}
+        )
+    return fee
 
 
 def one_year_from(start: date) -> date:
@@ -125,11 +139,13 @@ def application_membership_terms(*, application: MembershipApplication, on: date
     """What approving creates: the hub (from the region), the first period and its fee. The approval page shows
     these, and application_approve() uses them."""
     start = on or timezone.localdate()
+    membership_type = application.membership_type or MembershipType.objects.get(slug=DEFAULT_TYPE_SLUG)
     return {
         "hub": hub_for_region(application.region),
+        "membership_type": membership_type,
         "period_start": start,
         "period_end": one_year_from(start),
-        "fee_dkk": fee_for_size_band(size_band=application.size_band),
+        "fee_dkk": fee_for(membership_type=membership_type, size_band=application.size_band, year=start.year),
     }
 
 
@@ -158,6 +174,8 @@ def application_approve(*, application: MembershipApplication, approved_by) -> O
         organisation.segments.set(application.segments.all())
         membership = Membership.objects.create(
             organisation=organisation,
+            membership_type=terms["membership_type"],
+            size_band=application.size_band,
             status=Membership.Status.ACTIVE,
             period_start=terms["period_start"],
             period_end=terms["period_end"],
@@ -169,11 +187,17 @@ def application_approve(*, application: MembershipApplication, approved_by) -> O
         application.organisation = organisation
         application.save()
         organisation_search_refresh(organisation_ids=[organisation.pk])
+        invoice = _membership_invoice_issue(membership=membership, by=approved_by, language=application.language)
         mail_enqueue(
             template="members/email/welcome",
             to=application.contact_email,
             language=application.language,
-            context={"organisation": organisation, "membership": membership, "application": application},
+            context={
+                "organisation": organisation,
+                "membership": membership,
+                "application": application,
+                "invoice": invoice,
+            },
         )
         audit_record(
             actor=approved_by,
@@ -181,6 +205,7 @@ def application_approve(*, application: MembershipApplication, approved_by) -> O
             target=application,
             data={"organisation_id": organisation.pk, "membership_id": membership.pk},
         )
+    _membership_invoice_deliver_later(invoice)
     return organisation
 
 
@@ -247,6 +272,30 @@ def organisation_profile_update(*, organisation: Organisation, data: dict, m2m: 
     return organisation
 
 
+BILLING_FIELDS = ("cvr", "billing_contact_name", "billing_email", "ean", "po_number", "buyer_reference", "vat_number")
+
+
+def organisation_billing_update(*, organisation: Organisation, data: dict, by) -> Organisation:
+    """The company admin saves the billing details; all or nothing (the model's validators check CVR and EAN
+    again). Invoices already issued keep the details they were issued with."""
+    refused = sorted(set(data) - set(BILLING_FIELDS))
+    if refused:
+        raise MembersError(
+            translation.gettext("These fields are not billing details: %(fields)s.") % {"fields": ", ".join(refused)}
+        )
+    with transaction.atomic():
+        organisation = lock_one(organisation)
+        changed = sorted(field for field, value in data.items() if getattr(organisation, field) != value)
+        for field, value in data.items():
+            setattr(organisation, field, value)
+        organisation.full_clean(exclude=["slug"])
+        organisation.save(update_fields=[*data, "updated_at"])
+        audit_record(
+            actor=by, action="members.organisation.billing_update", target=organisation, data={"fields": changed}
+        )
+    return organisation
+
+
 def organisation_delete(*, organisation: Organisation, by) -> None:
     """Staff delete an organisation; the audit row keeps its name and id."""
     with transaction.atomic():
@@ -267,7 +316,17 @@ def _membership_locked(membership: Membership) -> Membership:
     return lock_one(membership)
 
 
-MEMBERSHIP_EDITABLE_FIELDS = ("organisation", "period_start", "period_end", "fee_dkk", "invoice_reference")
+MEMBERSHIP_EDITABLE_FIELDS = (
+    "organisation",
+    "membership_type",
+    "size_band",
+    "period_start",
+    "period_end",
+    "fee_dkk",
+    "note",
+    "next_type",
+    "next_size_band",
+)
 
 
 def membership_create(*, membership: Membership, by) -> Membership:
@@ -311,24 +370,255 @@ def membership_delete(*, membership: Membership, by) -> None:
         membership.delete()
 
 
-def membership_renew(*, membership: Membership, by) -> Membership:
-    """The next year's membership, active from the day after this one ends; it expires if left unpaid."""
+def _membership_invoice_issue(*, membership: Membership, by, language: str | None = None, on=None) -> Invoice | None:
+    """Issue the period's invoice (once: the origin names the organisation and the period) and link it; in the
+    caller's transaction. A period with no fee gets no invoice."""
+    if membership.fee_dkk <= 0:
+        return None
+    buyer = organisation_buyer(organisation=membership.organisation, language=language)
+    try:
+        invoice, _created = invoice_create_issued(
+            buyer=buyer,
+            lines=membership_invoice_lines(membership=membership, language=buyer.language),
+            origin=membership_invoice_origin(membership),
+            category=Invoice.Category.MEMBERSHIP,
+            hub=membership.organisation.hub,
+            by=by,
+            on=on,
+        )
+    except BillingError as error:
+        raise MembersError(str(error)) from None
+    membership.invoice = invoice
+    membership.save(update_fields=["invoice"])
+    return invoice
+
+
+def membership_invoice_issue(*, membership: Membership, by, on: date | None = None) -> Invoice | None:
+    """Staff (or the demo) issue a period's invoice that was not issued with it; the same invoice again if it was.
+    Delivered by a worker after the commit."""
     with transaction.atomic():
         membership = _membership_locked(membership)
-        if membership.status not in (Membership.Status.ACTIVE, Membership.Status.EXPIRED):
-            raise InvalidTransition(f"cannot renew a {membership.status} membership")
-        start = membership.period_end + timedelta(days=1)
-        if Membership.objects.filter(organisation=membership.organisation, period_start__gte=start).exists():
-            raise MembersError(translation.gettext("This membership has already been renewed."))
-        renewal = Membership.objects.create(
-            organisation=membership.organisation,
-            status=Membership.Status.ACTIVE,
-            period_start=start,
-            period_end=one_year_from(start),
-            fee_dkk=fee_for_size_band(size_band=membership.organisation.size_band),
-        )
-        audit_record(actor=by, action="members.membership.renew", target=renewal, data={"previous_id": membership.pk})
+        invoice = membership.invoice or _membership_invoice_issue(membership=membership, by=by, on=on)
+    _membership_invoice_deliver_later(invoice)
+    return invoice
+
+
+def _membership_invoice_deliver(invoice: Invoice | None) -> None:
+    """The PDF and the mail, after the commit and outside any lock. A failure here leaves the invoice issued and
+    undelivered: memberships_renew_due() delivers it on its next run."""
+    if invoice is None:
+        return
+    try:
+        invoice_deliver(invoice=invoice)
+    except Exception:  # the issued invoice stands; the next run retries the delivery
+        logger.exception("membership invoice %s: delivery failed, retried by the next renewal run", invoice.pk)
+
+
+def _membership_invoice_deliver_later(invoice: Invoice | None) -> None:
+    """For a web request (an approval, a staff renewal): the PDF is rendered by a worker, published once the
+    transaction commits and without waiting on the broker; a lost publish is caught by the next renewal run."""
+    if invoice is None:
+        return
+    from members.tasks import membership_invoice_deliver_task
+
+    transaction.on_commit(
+        lambda: publish_in_background(lambda: membership_invoice_deliver_task.delay(invoice_id=invoice.pk))
+    )
+
+
+def membership_invoice_deliver(*, invoice_id: int) -> bool:
+    """Deliver a membership invoice (the worker's half of _membership_invoice_deliver_later)."""
+    invoice = Invoice.objects.filter(pk=invoice_id).exclude(status=Invoice.Status.DRAFT).first()
+    if invoice is None:
+        return False
+    return invoice_deliver(invoice=invoice)
+
+
+def membership_next_terms(membership: Membership) -> tuple[MembershipType, str]:
+    """The type and size band the period after this one will have: the company admin's choice, else as now."""
+    return (
+        membership.next_type or membership.membership_type,
+        membership.next_size_band or membership.size_band or membership.organisation.size_band,
+    )
+
+
+def _membership_renew_locked(*, membership: Membership, by, on: date) -> tuple[Membership, Invoice | None]:
+    membership = _membership_locked(membership)
+    if membership.status not in (Membership.Status.ACTIVE, Membership.Status.EXPIRED):
+        raise InvalidTransition(f"cannot renew a {membership.status} membership")
+    start = membership.period_end + timedelta(days=1)
+    if Membership.objects.filter(organisation=membership.organisation_id, period_start__gte=start).exists():
+        raise MembersError(translation.gettext("This membership has already been renewed."))
+    membership_type, size_band = membership_next_terms(membership)
+    renewal = Membership.objects.create(
+        organisation=membership.organisation,
+        membership_type=membership_type,
+        size_band=size_band,
+        status=Membership.Status.ACTIVE,
+        period_start=start,
+        period_end=one_year_from(start),
+        fee_dkk=fee_for(membership_type=membership_type, size_band=size_band, year=start.year),
+    )
+    invoice = _membership_invoice_issue(membership=renewal, by=by, on=on)
+    audit_record(
+        actor=by,
+        action="members.membership.renew",
+        target=renewal,
+        data={"previous_id": membership.pk, "invoice": invoice.number if invoice else None},
+    )
+    return renewal, invoice
+
+
+def membership_renew(*, membership: Membership, by, on: date | None = None) -> Membership:
+    """The next period, from the day after this one ends, with the type and size chosen for it and its invoice
+    issued and mailed; it expires if left unpaid."""
+    with transaction.atomic():
+        renewal, invoice = _membership_renew_locked(membership=membership, by=by, on=on or timezone.localdate())
+    _membership_invoice_deliver_later(invoice)
     return renewal
+
+
+def memberships_renewal_due(*, today: date) -> list[int]:
+    """Ids of the memberships whose next period's invoice is due: the type renews automatically, the invoice
+    date (the type's days before the period ends) has come, not cancelled, and no next period booked yet."""
+    successor = Membership.objects.filter(
+        organisation=OuterRef("organisation"), period_start__gt=OuterRef("period_end")
+    )
+    due = []
+    for membership_type in MembershipType.objects.filter(renews_automatically=True):
+        due += (
+            Membership.objects.filter(
+                membership_type=membership_type,
+                status=Membership.Status.ACTIVE,
+                cancelled_at__isnull=True,
+                period_end__gte=today,
+                period_end__lte=today + timedelta(days=membership_type.invoice_days_before),
+            )
+            .exclude(Exists(successor))
+            .values_list("pk", flat=True)
+        )
+    return sorted(due)
+
+
+def memberships_renew_due(*, today: date | None = None) -> int:
+    """The daily renewal run: each due membership gets its next period and invoice in a transaction of its own
+    (under the membership's lock, so two runs at once renew it once), then the invoice is delivered outside it.
+    Membership invoices issued earlier and not delivered (a failed PDF or mail) are delivered again."""
+    today = today or timezone.localdate()
+    renewed = 0
+    for pk in memberships_renewal_due(today=today):
+        try:
+            with transaction.atomic():
+                _renewal, invoice = _membership_renew_locked(
+                    membership=Membership.objects.get(pk=pk), by=None, on=today
+                )
+        except (MembersError, InvalidTransition, LockBusy, Membership.DoesNotExist) as error:
+            logger.info("membership %s not renewed: %s", pk, error)
+            continue
+        renewed += 1
+        _membership_invoice_deliver(invoice)
+    undelivered = Invoice.objects.filter(
+        pk__in=Membership.objects.filter(invoice__isnull=False).values("invoice"), pdf=""
+    ).exclude(status=Invoice.Status.DRAFT)
+    for invoice in undelivered:
+        _membership_invoice_deliver(invoice)
+    return renewed
+
+
+def membership_next_period_set(*, membership: Membership, membership_type: MembershipType, size_band: str, by):
+    """The company admin chooses the type and size band for the next period. Only before that period's invoice is
+    issued, and only a type their organisation's kind may hold."""
+    with transaction.atomic():
+        membership = _membership_locked(membership)
+        if membership.status != Membership.Status.ACTIVE or membership.cancelled_at is not None:
+            raise MembersError(translation.gettext("Only a running membership that is not cancelled can be changed."))
+        if Membership.objects.filter(
+            organisation=membership.organisation_id, period_start__gt=membership.period_end
+        ).exists():
+            raise MembersError(
+                translation.gettext("The next period has already been invoiced; write to us to change it.")
+            )
+        if not membership_type.is_active or not membership_type.allows_kind(membership.organisation.kind):
+            raise MembersError(translation.gettext("Your organisation cannot hold this membership type."))
+        if size_band not in Organisation.SizeBand.values:
+            raise MembersError(translation.gettext("Choose a size."))
+        start = membership.period_end + timedelta(days=1)
+        fee_for(membership_type=membership_type, size_band=size_band, year=start.year)
+        membership.next_type = membership_type
+        membership.next_size_band = size_band
+        membership.save(update_fields=["next_type", "next_size_band"])
+        audit_record(
+            actor=by,
+            action="members.membership.next_period",
+            target=membership,
+            data={"type": membership_type.slug, "size_band": size_band},
+        )
+    return membership
+
+
+def membership_cancel_at_period_end(*, membership: Membership, by, today: date | None = None) -> Membership:
+    """The company admin cancels: the membership runs to the end of its period and is not renewed. Refused once
+    the notice the type's terms set has passed, or when the next period is already invoiced."""
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        membership = _membership_locked(membership)
+        if membership.cancelled_at is not None:
+            raise MembersError(translation.gettext("The membership is already cancelled to the end of the period."))
+        if membership.status != Membership.Status.ACTIVE:
+            raise MembersError(translation.gettext("Only a running membership can be cancelled."))
+        deadline = membership.cancellation_deadline()
+        if (
+            today > deadline
+            or Membership.objects.filter(
+                organisation=membership.organisation_id, period_start__gt=membership.period_end
+            ).exists()
+        ):
+            raise MembersError(
+                translation.gettext(
+                    "The notice has passed: a cancellation to %(end)s had to reach us by %(deadline)s. "
+                    "You can cancel to the end of the next period."
+                )
+                % {
+                    "end": formats.date_format(membership.period_end, "SHORT_DATE_FORMAT"),
+                    "deadline": formats.date_format(deadline, "SHORT_DATE_FORMAT"),
+                }
+            )
+        membership.cancel_at_period_end(by=by, now=timezone.now())
+        membership.save(update_fields=["cancelled_at", "cancelled_by"])
+        audit_record(
+            actor=by,
+            action="members.membership.cancel_at_period_end",
+            target=membership,
+            data={"period_end": str(membership.period_end)},
+        )
+    return membership
+
+
+def memberships_paid_sync() -> int:
+    """Billing cannot call members: a membership whose invoice billing marked paid is marked paid here (hourly),
+    on the day the invoice was paid."""
+    synced = 0
+    unpaid = Membership.objects.filter(
+        paid_on__isnull=True,
+        status__in=[Membership.Status.ACTIVE, Membership.Status.PENDING],
+        invoice__status=Invoice.Status.PAID,
+    )
+    for pk in unpaid.values_list("pk", flat=True):
+        with transaction.atomic():
+            membership = lock_one(Membership.objects.select_related("invoice"), pk=pk)
+            if membership is None or membership.paid_on is not None or membership.invoice.status != "paid":
+                continue
+            paid_at = membership.invoice.paid_at
+            membership.mark_paid(on=timezone.localdate(paid_at) if paid_at else timezone.localdate())
+            membership.save(update_fields=["paid_on", "status"])
+            audit_record(
+                actor=None,
+                action="members.membership.paid",
+                target=membership,
+                data={"paid_on": str(membership.paid_on), "invoice": membership.invoice.number},
+            )
+            synced += 1
+    return synced
 
 
 def membership_mark_paid(*, membership: Membership, by, paid_on: date | None = None) -> Membership:
@@ -385,7 +675,9 @@ def membership_contacts(*, organisation: Organisation) -> list[User]:
 
 def membership_renewal_reminders_send(*, today: date | None = None) -> int:
     """30 and 7 days before a period ends, once each (the outbox's dedupe key keeps it so if beat runs late or
-    twice); nothing when the next period is already booked."""
+    twice). The mail says what happens: the next period's invoice was sent (number, date, due date), or will be
+    sent on its date, or the membership ends (cancelled, or a type that does not renew). Nothing once the next
+    period is paid."""
     today = today or timezone.localdate()
     sent = 0
     thresholds = sorted(RENEWAL_REMINDER_DAYS)
@@ -397,21 +689,37 @@ def membership_renewal_reminders_send(*, today: date | None = None) -> int:
                 period_end__lte=today + timedelta(days=days),
                 period_end__gt=today + timedelta(days=lower),
             )
-            .select_related("organisation")
+            .select_related("organisation", "membership_type")
             .order_by("pk")
         )
         for membership in due:
-            if Membership.objects.filter(
-                organisation=membership.organisation_id, period_start__gt=membership.period_end
-            ).exists():
+            following = (
+                Membership.objects.filter(
+                    organisation=membership.organisation_id, period_start__gt=membership.period_end
+                )
+                .select_related("invoice")
+                .order_by("period_start")
+                .first()
+            )
+            if following is not None and following.paid_on is not None:
                 continue
+            renews = membership.membership_type.renews_automatically and membership.cancelled_at is None
+            context = {
+                "membership": membership,
+                "organisation": membership.organisation,
+                "days": days,
+                "renews": renews or following is not None,
+                "invoice": following.invoice if following is not None else None,
+                "invoice_date": membership.period_end - timedelta(days=membership.membership_type.invoice_days_before),
+                "cancelled": membership.cancelled_at is not None,
+            }
             for contact in membership_contacts(organisation=membership.organisation):
                 with transaction.atomic():
                     message = mail_enqueue(
                         template="members/email/renewal_reminder",
                         to=contact.email,
                         language=contact.preferred_language,
-                        context={"membership": membership, "organisation": membership.organisation, "days": days},
+                        context=context,
                         dedupe_key=f"membership-renewal:{membership.pk}:{days}:{contact.pk}",
                     )
                 sent += message is not None

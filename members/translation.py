@@ -1,6 +1,6 @@
 from modeltranslation.translator import TranslationOptions, register
 
-from members.models import Organisation, Partner, Segment, Tag
+from members.models import MembershipType, Organisation, Partner, Segment, Tag
 
 
 @register(Segment)
@@ -20,4 +20,9 @@ class OrganisationTranslationOptions(TranslationOptions):
 
 @register(Partner)
 class PartnerTranslationOptions(TranslationOptions):
+    fields = ("name", "description")
+
+
+@register(MembershipType)
+class MembershipTypeTranslationOptions(TranslationOptions):
     fields = ("name", "description")

@@ -20,5 +20,9 @@ urlpatterns = [
     path("manage/<int:pk>/colleagues/<int:user_pk>/role/", views.colleague_role, name="colleague_role"),
     path("manage/<int:pk>/colleagues/<int:user_pk>/hand-on/", views.admin_hand_on, name="hand_on"),
     path("manage/<int:pk>/export/", views.contacts_export, name="export"),
+    path("manage/<int:pk>/billing/", views.billing_details, name="billing"),
+    path("manage/<int:pk>/membership/", views.membership, name="membership"),
+    path("manage/<int:pk>/membership/next/", views.membership_next_period, name="membership_next"),
+    path("manage/<int:pk>/membership/cancel/", views.membership_cancel, name="membership_cancel"),
     path("<slug:slug>/", views.organisation_detail, name="organisation"),
 ]

@@ -1,6 +1,7 @@
 """Public member pages (directory, organisation, partners, applying) and the company admin's pages.
 Views stay thin: forms check input, services write, selectors read and scope."""
 
+from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
@@ -10,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -27,12 +29,14 @@ from members.directory import (
 )
 from members.forms import (
     ApplicationForm,
+    BillingDetailsForm,
     DirectoryFilterForm,
     InvitationSignupForm,
     InviteForm,
+    NextPeriodForm,
     OrganisationProfileForm,
     RoleChangeForm,
-    fee_display,
+    fee_with_vat_display,
 )
 from members.models import Invitation, Organisation, OrganisationRole
 
@@ -77,21 +81,25 @@ def partners(request):
     return render(request, "members/partners.html", {"groups": selectors.partners_by_kind()})
 
 
-def _fee_context(fees: dict[str, int]) -> dict:
-    return {
-        "fees": {band: fee_display(fee) for band, fee in fees.items()},
-        "fee_rows": [(Organisation.SizeBand(band).label, fee_display(fee)) for band, fee in fees.items()],
-    }
+def _fee_context() -> dict:
+    """The offered types with their fee per size band this year, for the terms page and the application form."""
+    table = selectors.membership_fee_table(year=timezone.localdate().year)
+    for row in table:
+        row["cells"] = [
+            (label, fee_with_vat_display(row["fees"][band], row["type"]) if row["fees"][band] is not None else "–")
+            for band, label in Organisation.SizeBand.choices
+        ]
+    return {"fee_table": table, "size_bands": Organisation.SizeBand.labels}
 
 
 def terms(request):
-    return render(request, "members/terms.html", _fee_context(selectors.membership_fees()))
+    return render(request, "members/terms.html", _fee_context())
 
 
 def apply(request):
-    fees = selectors.membership_fees()
-    form = ApplicationForm(request.POST or None, user=request.user, fees=fees)
-    context = {"form": form, **_fee_context(fees)}
+    fee_context = _fee_context()
+    form = ApplicationForm(request.POST or None, user=request.user, fee_table=fee_context["fee_table"])
+    context = {"form": form, "fee_data": form.fees_for_script(), **fee_context}
     if request.method == "POST":
         if not ratelimit_consume(request=request, action="membership-apply", limit=APPLY_RATE_LIMIT, period=3600):
             messages.error(request, _("Too many applications from your network. Please try again later."))
@@ -139,6 +147,7 @@ def _manage_page(request, organisation, invite_form, status=200):
             "colleagues": selectors.organisation_colleagues(organisation=organisation),
             "invitations": organisation.invitations.filter(status=Invitation.Status.PENDING),
             "membership": selectors.organisation_current_membership(organisation=organisation),
+            "billing_missing": not (organisation.billing_email or organisation.ean),
             "invite_form": invite_form,
             "roles": OrganisationRole.Role.choices,
         },
@@ -281,6 +290,120 @@ def contacts_export(request, pk):
             for colleague in selectors.organisation_colleagues(organisation=organisation)
         ),
     )
+
+
+# --- Billing details and the membership ------------------------------------------------------------
+
+
+@login_required
+def billing_details(request, pk):
+    organisation = selectors.organisation_for_admin(user=request.user, pk=pk)
+    form = BillingDetailsForm(request.POST or None, instance=organisation)
+    if request.method == "POST":
+        if not form.is_valid():
+            return render(
+                request, "members/billing_details.html", {"form": form, "organisation": organisation}, status=400
+            )
+        try:
+            services.organisation_billing_update(
+                organisation=Organisation.objects.get(pk=organisation.pk), data=form.cleaned_data, by=request.user
+            )
+        except services.MembersError as error:
+            form.add_error(None, str(error))
+            return render(
+                request, "members/billing_details.html", {"form": form, "organisation": organisation}, status=400
+            )
+        messages.success(request, _("The billing details were saved."))
+        return redirect("members:membership", pk=organisation.pk)
+    return render(request, "members/billing_details.html", {"form": form, "organisation": organisation})
+
+
+def _running_membership(organisation):
+    """The membership the admin acts on: the one in force today, else the latest."""
+    return selectors.organisation_active_membership(
+        organisation=organisation
+    ) or selectors.organisation_current_membership(organisation=organisation)
+
+
+def _membership_page(request, organisation, *, next_form=None, status=200):
+    membership = _running_membership(organisation)
+    history = selectors.organisation_membership_history(organisation=organisation)
+    following = next((m for m in history if membership and m.period_start > membership.period_end), None)
+    if next_form is None and membership is not None:
+        next_form = NextPeriodForm(organisation=organisation, membership=membership)
+    next_type, next_band = services.membership_next_terms(membership) if membership else (None, "")
+    return render(
+        request,
+        "members/membership.html",
+        {
+            "organisation": organisation,
+            "membership": membership,
+            "following": following,
+            "history": history,
+            "next_form": next_form if membership and not following and not membership.cancelled_at else None,
+            "next_type": next_type,
+            "next_band": Organisation.SizeBand(next_band).label if next_band else "",
+            "invoice_date": (
+                membership.period_end - timedelta(days=membership.membership_type.invoice_days_before)
+                if membership
+                else None
+            ),
+            "can_cancel": bool(
+                membership
+                and membership.status == membership.Status.ACTIVE
+                and not membership.cancelled_at
+                and not following
+                and timezone.localdate() <= membership.cancellation_deadline()
+            ),
+        },
+        status=status,
+    )
+
+
+@login_required
+def membership(request, pk):
+    organisation = selectors.organisation_for_admin(user=request.user, pk=pk)
+    return _membership_page(request, organisation)
+
+
+@login_required
+@require_POST
+def membership_next_period(request, pk):
+    organisation = selectors.organisation_for_admin(user=request.user, pk=pk)
+    membership = _running_membership(organisation)
+    if membership is None:
+        raise Http404
+    form = NextPeriodForm(request.POST, organisation=organisation, membership=membership)
+    if not form.is_valid():
+        return _membership_page(request, organisation, next_form=form, status=400)
+    try:
+        services.membership_next_period_set(
+            membership=membership,
+            membership_type=form.cleaned_data["membership_type"],
+            size_band=form.cleaned_data["size_band"],
+            by=request.user,
+        )
+    except services.MembersError as error:
+        form.add_error(None, str(error))
+        return _membership_page(request, organisation, next_form=form, status=409)
+    messages.success(request, _("Your choice for the next period was saved."))
+    return redirect("members:membership", pk=organisation.pk)
+
+
+@login_required
+@require_POST
+def membership_cancel(request, pk):
+    organisation = selectors.organisation_for_admin(user=request.user, pk=pk)
+    membership = _running_membership(organisation)
+    if membership is None:
+        raise Http404
+    try:
+        services.membership_cancel_at_period_end(membership=membership, by=request.user)
+    except services.MembersError as error:
+        messages.error(request, str(error))
+        return _membership_page(request, organisation, status=409)
+    messages.success(request, _("The membership was cancelled: it ends at the end of the current period."))
+    return redirect("members:membership", pk=organisation.pk)
 
 
 # --- Invitations ----------------------------------------------------------------------------------

@@ -151,11 +151,37 @@ class OrganisationFactory(factory.django.DjangoModelFactory):
     listed_in_directory = True
 
 
+def _membership_type(slug="company"):
+    from members.models import MembershipType
+
+    return MembershipType.objects.get(slug=slug)
+
+
+class MembershipTypeFactory(factory.django.DjangoModelFactory):
+    """A type of its own (the reference types come from members/migrations/0008): all benefits unless told."""
+
+    class Meta:
+        model = "members.MembershipType"
+
+    slug = factory.Sequence(lambda n: f"type-{n}")
+    name_da = factory.Sequence(lambda n: f"Medlemstype {n}")
+    name_en = factory.Sequence(lambda n: f"Membership type {n}")
+
+    @factory.post_generation
+    def flat_fee(obj, create, extracted, **kwargs):
+        if create and extracted is not None:
+            from django.utils import timezone
+
+            obj.fees.create(year=timezone.localdate().year, size_band="", amount=extracted)
+
+
 class MembershipFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = "members.Membership"
 
     organisation = factory.SubFactory(OrganisationFactory)
+    membership_type = factory.LazyFunction(_membership_type)
+    size_band = factory.LazyAttribute(lambda m: m.organisation.size_band)
     status = "active"
     period_start = factory.LazyFunction(lambda: _today() - _days(30))
     period_end = factory.LazyFunction(lambda: _today() + _days(335))

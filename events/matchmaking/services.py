@@ -36,6 +36,8 @@ from events.models import (
     Slot,
     Unavailability,
 )
+from members.models import Benefit
+from members.selectors import organisation_active_membership
 from outbox.api import mail_enqueue, publish_in_background
 
 logger = logging.getLogger(__name__)
@@ -133,6 +135,11 @@ def profile_create(*, registration: Registration, kind: str = Profile.Kind.COMPA
     if registration.status != Registration.Status.CONFIRMED or registration.user_id is None:
         raise MatchmakingError(_("Only confirmed participants with an account can take part in matchmaking."))
     organisation = registration.organisation
+    # Someone who signed up for a member organisation takes part on its membership's terms: a type without
+    # matchmaking (a supporting member) does not give it. Non-members take part as the event allows.
+    membership = organisation_active_membership(organisation=organisation) if organisation is not None else None
+    if membership is not None and Benefit.MATCHMAKING not in membership.membership_type.benefits:
+        raise MatchmakingError(_("Your organisation's membership type does not include matchmaking."))
     with transaction.atomic():
         _config_locked(registration.event)
         profile = Profile(

@@ -62,7 +62,6 @@ SEARCH_INDEX = "members_org_search_vector_gin"
 def load(apps, schema_editor):
     Segment = apps.get_model("members", "Segment")
     Partner = apps.get_model("members", "Partner")
-    MembershipFee = apps.get_model("members", "MembershipFee")
     for ordering, (code, name_da, name_en) in enumerate(SEGMENTS):
         Segment.objects.update_or_create(
             code=code, defaults={"name": name_da, "name_da": name_da, "name_en": name_en, "ordering": ordering}
@@ -81,6 +80,10 @@ def load(apps, schema_editor):
                 "ordering": ordering,
             },
         )
+    try:
+        MembershipFee = apps.get_model("members", "MembershipFee")
+    except LookupError:  # removed in 0008: the fees live on the membership types (0008_membership_types_data)
+        return
     for size_band, fee in FEES:
         MembershipFee.objects.update_or_create(size_band=size_band, defaults={"annual_fee_dkk": fee})
 

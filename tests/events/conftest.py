@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone, translation
 
-from members.models import Membership, Organisation, OrganisationRole
+from members.models import Membership, MembershipType, Organisation, OrganisationRole
 from tests.factories import UserFactory
 
 
@@ -23,6 +23,7 @@ def member_user(db):
     today = timezone.localdate()
     Membership.objects.create(
         organisation=organisation,
+        membership_type=MembershipType.objects.get(slug="company"),
         status=Membership.Status.ACTIVE,
         period_start=today - timedelta(days=30),
         period_end=today + timedelta(days=335),

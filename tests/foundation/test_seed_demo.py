@@ -6,13 +6,14 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import User
+from billing.models import Invoice
 from events.models import Event, MeetingRequest, Registration
 from members.models import Organisation
 from newsletters.models import Campaign, Subscriber
 
 pytestmark = pytest.mark.django_db
 
-MODELS = (User, Organisation, Event, Registration, MeetingRequest, Campaign, Subscriber)
+MODELS = (User, Organisation, Event, Registration, MeetingRequest, Campaign, Subscriber, Invoice)
 
 
 def _counts() -> dict[str, int]:
@@ -25,12 +26,13 @@ def test_seed_demo_runs_every_app_builder_in_order_prints_the_logins_and_adds_no
     first = _counts()
     assert first == {
         "User": 112,
-        "Organisation": 57,
+        "Organisation": 59,
         "Event": 10,
         "Registration": 70,
         "MeetingRequest": 14,
         "Campaign": 3,
         "Subscriber": 30,
+        "Invoice": 60,
     }
     call_command("seed_demo", stdout=io.StringIO())
     lines = out.getvalue().splitlines()

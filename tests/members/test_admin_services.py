@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.models import AuditEntry
 from common.locks import lock_one
 from hubs.models import Hub, Region
-from members.models import Membership, Organisation, OrganisationRole
+from members.models import Membership, MembershipType, Organisation, OrganisationRole
 from tests.factories import MembershipFactory, OrganisationRoleFactory, UserFactory, member_organisation_create
 from tests.support.services import require_postgres
 
@@ -61,8 +61,9 @@ def membership_inline(membership, **overrides):
         "memberships-0-organisation": membership.organisation_id,
         "memberships-0-period_start": membership.period_start.isoformat(),
         "memberships-0-period_end": membership.period_end.isoformat(),
+        "memberships-0-membership_type": membership.membership_type_id,
+        "memberships-0-size_band": membership.size_band,
         "memberships-0-fee_dkk": membership.fee_dkk,
-        "memberships-0-invoice_reference": membership.invoice_reference,
         **overrides,
     }
 
@@ -107,7 +108,7 @@ def test_deleting_organisations_in_the_admin_audits_each(staff_client):
 
 
 def test_an_inline_membership_edit_goes_through_the_membership_service(staff_client):
-    membership = MembershipFactory(invoice_reference="")
+    membership = MembershipFactory()
     organisation = membership.organisation
     response = staff_client.post(
         url("organisation", "change", organisation.pk),
@@ -181,15 +182,17 @@ def test_changing_a_membership_in_the_admin_audits_the_fields(staff_client):
             "organisation": membership.organisation_id,
             "period_start": membership.period_start.isoformat(),
             "period_end": new_end.isoformat(),
+            "membership_type": membership.membership_type_id,
+            "size_band": membership.size_band,
             "fee_dkk": "8000",
-            "invoice_reference": "F-17",
+            "note": "F-17",
         },
     )
     membership.refresh_from_db()
     assert response.status_code == 302
-    assert (membership.period_end, membership.fee_dkk, membership.invoice_reference) == (new_end, 8000, "F-17")
+    assert (membership.period_end, membership.fee_dkk, membership.note) == (new_end, 8000, "F-17")
     assert audit("members.membership.update") == [
-        (staff_client.staff.pk, str(membership.pk), {"fields": ["fee_dkk", "invoice_reference", "period_end"]})
+        (staff_client.staff.pk, str(membership.pk), {"fields": ["fee_dkk", "note", "period_end"]})
     ]
 
 
@@ -199,6 +202,7 @@ def test_adding_a_membership_in_the_admin_audits_its_period(staff_client):
         url("membership", "add"),
         {
             "organisation": organisation.pk,
+            "membership_type": MembershipType.objects.get(slug="company").pk,
             "period_start": "2040-01-01",
             "period_end": "2040-12-31",
             "fee_dkk": "100",
@@ -232,6 +236,8 @@ def test_a_membership_edit_waits_for_the_membership_lock_and_answers_busy_when_i
     membership = MembershipFactory(fee_dkk=7500)
     data = {
         "organisation": membership.organisation_id,
+        "membership_type": membership.membership_type_id,
+        "size_band": membership.size_band,
         "period_start": membership.period_start.isoformat(),
         "period_end": membership.period_end.isoformat(),
         "fee_dkk": "8000",

@@ -142,11 +142,12 @@ def test_membership_renewal_reminders_are_sent_once_each_to_the_billing_contact(
     ]
 
 
-def test_renewal_reminder_is_not_sent_when_the_next_period_is_booked():
+def test_renewal_reminder_is_not_sent_when_the_next_period_is_paid():
     today = timezone.localdate()
     membership = MembershipFactory(period_start=today - timedelta(days=335), period_end=today + timedelta(days=30))
     OrganisationRoleFactory(organisation=membership.organisation, role="billing")
-    services.membership_renew(membership=membership, by=None)
+    renewal = services.membership_renew(membership=membership, by=None)
+    services.membership_mark_paid(membership=renewal, by=None, paid_on=today)
     assert services.membership_renewal_reminders_send(today=today) == 0
 
 

@@ -26,9 +26,10 @@ pytestmark = pytest.mark.django_db
 
 def apply_form(**overrides):
     from hubs.models import Region
-    from members.models import Segment
+    from members.models import MembershipType, Segment
 
     data = {
+        "membership_type": MembershipType.objects.get(slug="company").pk,
         "name": "Havbrise Health",
         "legal_name": "Havbrise Health A/S",
         "cvr": cvr_valid(77),
@@ -99,7 +100,7 @@ def test_the_application_form_is_grouped_marks_what_is_required_and_links_the_te
     form = response.context["form"]
     assert [str(legend) for legend, _ in form.fieldsets()] == [
         "Din organisation",
-        "Størrelse og årligt kontingent",
+        "Medlemstype, størrelse og årligt kontingent",
         "Adresse og region",
         "Det arbejder I med",
         "Kontaktperson",
@@ -110,13 +111,13 @@ def test_the_application_form_is_grouped_marks_what_is_required_and_links_the_te
     assert body.count('class="required"') == len([f for f in form if f.field.required])
     assert '<option value="DK" selected>Danmark</option>' in body
     assert f'href="{reverse("members:terms")}"' in body
-    assert "<td>7.500 kr.</td>" in body
+    assert '<td data-label="10-49 ansatte">7.500 kr. om året plus moms</td>' in body
 
 
 def test_the_application_form_shows_the_chosen_bands_fee_after_a_submit(client):
     response = client.post(reverse("members:apply"), apply_form(name="", size_band="50-249"))
     assert response.status_code == 400
-    assert "Årligt kontingent: <strong>20.000 kr.</strong>" in response.content.decode()
+    assert "Årligt kontingent: <strong>20.000 kr. om året plus moms</strong>" in response.content.decode()
 
 
 def test_the_application_form_refuses_an_unknown_country(client):
@@ -128,11 +129,24 @@ def test_the_application_form_refuses_an_unknown_country(client):
     assert MembershipApplication.objects.count() == 0
 
 
+def test_the_application_refuses_a_type_the_kind_cannot_hold(client):
+    from members.models import MembershipApplication, MembershipType
+
+    response = client.post(
+        reverse("members:apply"), apply_form(membership_type=MembershipType.objects.get(slug="public").pk)
+    )
+    assert response.status_code == 400
+    assert response.context["form"].errors["membership_type"] == [
+        "En organisation af typen Virksomhed kan ikke have denne medlemstype."
+    ]
+    assert MembershipApplication.objects.count() == 0
+
+
 def test_the_terms_page_lists_the_fees(client):
     response = client.get(reverse("members:terms").replace("/da/", "/en/"))
     assert response.status_code == 200
     body = response.content.decode()
-    assert '<th scope="row">250+ employees</th><td>DKK 45,000</td>' in body
+    assert '<td data-label="250+ employees">DKK 45,000 a year plus VAT</td>' in body
 
 
 def test_apply_with_wrong_cvr_checksum_answers_400(client):

@@ -8,6 +8,7 @@ DATA_MIGRATIONS = [
     ("hubs.migrations.0002_regions_and_hubs", "load"),
     ("members.migrations.0003_reference_data", "load"),
     ("members.migrations.0006_partner_logo_and_websites", "load"),
+    ("members.migrations.0008_membership_types_data", "load"),
     ("pages.migrations.0002_legal_texts", "load"),
 ]
 
