@@ -4,11 +4,13 @@ Every value comes from the issued document itself (amounts from its stored Decim
 so the XML says what the PDF says. Elements follow the UBL 2.1 schema's order; no element is ever empty
 (PEPPOL-EN16931-R008), so optional values are left out rather than written blank."""
 
+from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
 from django.conf import settings
 from django.utils import translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from lxml import etree
 
@@ -257,3 +259,59 @@ def invoice_ubl(*, invoice: Invoice) -> bytes:
         for line in lines:
             _line(root, invoice, line)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+@dataclass(frozen=True)
+class UblExport:
+    written: list[Path]
+    skipped: list[str]  # numbers of documents no Peppol address reaches (no EAN, no CVR)
+
+
+def _issued_documents():
+    return (
+        Invoice.objects.exclude(status=Invoice.Status.DRAFT)
+        .select_related("credited_invoice")
+        .prefetch_related("lines")
+        .order_by("series", "year", "sequence")
+    )
+
+
+def invoice_ubl_write(*, out_dir: Path, numbers: list[str] = (), everything: bool = False) -> UblExport:
+    """Write `<number>.xml` into `out_dir` for the named issued documents, or with no numbers for every issued one
+    whose buyer has an EAN (`everything`: every issued one a Peppol address reaches). A number that is unknown, a
+    draft or unaddressable fails the whole call before any file is written; each file is written whole (a
+    temporary file renamed into place)."""
+    if numbers and everything:
+        raise BillingError(_("Give document numbers or --all, not both."))
+    documents = _issued_documents()
+    skipped: list[str] = []
+    if numbers:
+        wanted = list(dict.fromkeys(numbers))
+        found = {document.number: document for document in documents.filter(number__in=wanted)}
+        unknown = [number for number in wanted if number not in found]
+        if unknown:
+            raise BillingError(
+                ngettext(
+                    "No issued invoice or credit note has the number %(numbers)s.",
+                    "No issued invoices or credit notes have the numbers %(numbers)s.",
+                    len(unknown),
+                )
+                % {"numbers": ", ".join(unknown)}
+            )
+        documents = [found[number] for number in wanted]
+    elif not everything:
+        documents = list(documents.exclude(buyer_ean=""))
+    else:
+        documents = list(documents)
+        skipped = [document.number for document in documents if buyer_endpoint(document) is None]
+        documents = [document for document in documents if buyer_endpoint(document) is not None]
+    rendered = [(document.number, invoice_ubl(invoice=document)) for document in documents]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for number, content in rendered:
+        target = out_dir / f"{number}.xml"
+        partial = target.with_name(f".{target.name}.partial")
+        partial.write_bytes(content)
+        partial.replace(target)
+        written.append(target)
+    return UblExport(written=written, skipped=skipped)
