@@ -29,10 +29,10 @@ CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
 # eight CVR digits (PEPPOL-COMMON-R042), which is how NemHandel registers Danish participants.
 SCHEME_GLN = "0088"
 SCHEME_CVR = "0184"
-# UNCL 4461: 31 is a credit transfer (the IBAN and BIC); 42 a payment to a bank account (the Danish registration
-# and account numbers). DK-R-006 wants an account and a branch in both.
+# UNCL 4461 31, a credit transfer to the IBAN at the BIC. DK-R-006 wants both an account and a branch, and UBL-SR-47
+# allows several payment means only with one code, so the Danish registration and account numbers (code 42) stay on
+# the PDF.
 PAYMENT_MEANS_CREDIT_TRANSFER = "31"
-PAYMENT_MEANS_BANK_ACCOUNT = "42"
 UNIT_ONE = "C62"
 
 
@@ -144,20 +144,13 @@ def _payment(root, invoice: Invoice) -> None:
     so it names no account of ours; its terms say what happens to the amount."""
     seller = settings.BILLING_SELLER
     if not invoice.is_credit_note:
-        accounts = [
-            (PAYMENT_MEANS_CREDIT_TRANSFER, seller["iban"], seller["bic"]),
-            (PAYMENT_MEANS_BANK_ACCOUNT, seller["bank_account"], seller["bank_reg"]),
-        ]
-        for code, account_id, branch_id in accounts:
-            if not (account_id and branch_id):
-                continue
-            means = _cac(root, "PaymentMeans")
-            _cbc(means, "PaymentMeansCode", code)
-            _cbc(means, "PaymentID", invoice.payment_reference)
-            account = _cac(means, "PayeeFinancialAccount")
-            _cbc(account, "ID", account_id)
-            _cbc(account, "Name", seller["legal_name"])
-            _cbc(_cac(account, "FinancialInstitutionBranch"), "ID", branch_id)
+        means = _cac(root, "PaymentMeans")
+        _cbc(means, "PaymentMeansCode", PAYMENT_MEANS_CREDIT_TRANSFER)
+        _cbc(means, "PaymentID", invoice.payment_reference)
+        account = _cac(means, "PayeeFinancialAccount")
+        _cbc(account, "ID", seller["iban"].replace(" ", ""))
+        _cbc(account, "Name", seller["legal_name"])
+        _cbc(_cac(account, "FinancialInstitutionBranch"), "ID", seller["bic"])
     terms = _cac(root, "PaymentTerms")
     if invoice.is_credit_note:
         note = gettext("Credits invoice %(number)s: the amount is set off against it or paid back.") % {

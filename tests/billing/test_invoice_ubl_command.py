@@ -7,6 +7,7 @@ from django.core.management import CommandError, call_command
 
 from billing.services import invoice_draft_create
 from billing.ubl import invoice_ubl
+from billing.ubl_validation import ubl_validate
 from tests.support.billing import COMPANY, REGION, credited, event_lines, issued, membership_lines
 
 pytestmark = pytest.mark.django_db
@@ -55,6 +56,7 @@ def test_all_writes_every_issued_document_a_peppol_address_reaches(documents, tm
     assert names(tmp_path) == ["F2027-00001.xml", "F2027-00002.xml", "K2027-00001.xml"]
     assert err == "F2027-00003 sprunget over: køberen har hverken et EAN- eller et CVR-nummer.\n"
     assert out == f"Skrev 3 filer til {tmp_path}.\n"
+    assert [ubl_validate(path.read_bytes(), warnings=True) for path in sorted(tmp_path.iterdir())] == [[], [], []]
 
 
 def test_an_unknown_number_fails_and_writes_nothing(documents, tmp_path):

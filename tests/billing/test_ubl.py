@@ -51,7 +51,7 @@ def attribute(root, path: str, name: str) -> str:
 def test_a_standard_vat_invoice_for_a_public_buyer():
     invoice = issued(origin="membership:1:2027-01-01", category="membership")
     xml = invoice_ubl(invoice=invoice)
-    assert ubl_validate(xml) == []
+    assert ubl_validate(xml, warnings=True) == []
     root = parsed(xml)
     assert root.tag == "{urn:oasis:names:specification:ubl:schema:xsd:Invoice-2}Invoice"
     assert one(root, "cbc:CustomizationID") == (
@@ -90,12 +90,11 @@ def test_a_standard_vat_invoice_for_a_public_buyer():
         "DK",
     ]
 
-    assert texts(root, "cac:PaymentMeans/cbc:PaymentMeansCode") == ["31", "42"]
-    assert texts(root, "cac:PaymentMeans/cbc:PaymentID") == [invoice.payment_reference] * 2
-    assert texts(root, "cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:ID") == ["DK5000400440116243", "0012345678"]
+    assert texts(root, "cac:PaymentMeans/cbc:PaymentMeansCode") == ["31"]
+    assert texts(root, "cac:PaymentMeans/cbc:PaymentID") == [invoice.payment_reference]
+    assert texts(root, "cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:ID") == ["DK5000400440116243"]
     assert texts(root, "cac:PaymentMeans/cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cbc:ID") == [
-        "DABADKKK",
-        "1234",
+        "DABADKKK"
     ]
     assert one(root, "cac:PaymentTerms/cbc:Note") == (
         f"Netto 30 dage, forfald 2027-02-14. Angiv venligst betalingsreference {invoice.payment_reference}."
@@ -125,7 +124,7 @@ def test_a_standard_vat_invoice_for_a_public_buyer():
 def test_an_exempt_invoice_names_the_reason():
     invoice = issued(buyer=replace(REGION, language="en"), lines=exempt_lines(), origin="course:1")
     xml = invoice_ubl(invoice=invoice)
-    assert ubl_validate(xml) == []
+    assert ubl_validate(xml, warnings=True) == []
     root = parsed(xml)
     category = "cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory"
     assert texts(root, f"{category}/cbc:ID|{category}/cbc:Percent|{category}/cbc:TaxExemptionReason") == [
@@ -142,7 +141,7 @@ def test_a_credit_note_refers_to_the_invoice_it_credits():
     invoice = issued(origin="membership:1:2027-01-01")
     note = credited(invoice)
     xml = invoice_ubl(invoice=note)
-    assert ubl_validate(xml) == []
+    assert ubl_validate(xml, warnings=True) == []
     root = parsed(xml)
     assert root.tag == "{urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2}CreditNote"
     assert (one(root, "cbc:ID"), one(root, "cbc:CreditNoteTypeCode"), one(root, "cbc:Note")) == (
@@ -163,7 +162,7 @@ def test_a_credit_note_refers_to_the_invoice_it_credits():
 def test_several_lines_with_two_vat_categories():
     invoice = issued(buyer=COMPANY, lines=several_lines(), origin="misc:1")
     xml = invoice_ubl(invoice=invoice)
-    assert ubl_validate(xml) == []
+    assert ubl_validate(xml, warnings=True) == []
     root = parsed(xml)
     assert texts(root, "cac:InvoiceLine/cbc:ID") == ["1", "2", "3", "4"]
     assert texts(root, "cac:InvoiceLine/cbc:LineExtensionAmount") == ["8000.00", "999.99", "0.30", "500.00"]
@@ -186,7 +185,7 @@ def test_an_event_registration_line():
         buyer=replace(REGION, reference=""), lines=event_lines(), origin="registration:77", category="event"
     )
     xml = invoice_ubl(invoice=invoice)
-    assert ubl_validate(xml) == []
+    assert ubl_validate(xml, warnings=True) == []
     root = parsed(xml)
     assert one(root, "cac:InvoiceLine/cac:Item/cbc:Name") == (
         "Registration: Meet & Match Medtech 2027, 14 April 2027 (Anne Jensen)"
@@ -198,7 +197,9 @@ def test_an_event_registration_line():
 
 def test_the_buyer_reference_falls_back_to_the_order_number():
     buyer = replace(REGION, reference="", contact_name="")
-    root = parsed(invoice_ubl(invoice=issued(buyer=buyer, origin="x:1")))
+    xml = invoice_ubl(invoice=issued(buyer=buyer, origin="x:1"))
+    assert ubl_validate(xml, warnings=True) == []
+    root = parsed(xml)
     assert one(root, "cbc:BuyerReference") == "PO-2027-118"
 
 
