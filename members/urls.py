@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from members import views
+from members import invoice_views, views
 
 app_name = "members"
 urlpatterns = [
@@ -20,5 +20,8 @@ urlpatterns = [
     path("manage/<int:pk>/colleagues/<int:user_pk>/role/", views.colleague_role, name="colleague_role"),
     path("manage/<int:pk>/colleagues/<int:user_pk>/hand-on/", views.admin_hand_on, name="hand_on"),
     path("manage/<int:pk>/export/", views.contacts_export, name="export"),
+    path("manage/<int:pk>/invoices/", invoice_views.invoice_list, name="invoices"),
+    path("manage/<int:pk>/invoices/<str:number>.pdf", invoice_views.invoice_pdf, name="invoice_pdf"),
+    path("manage/<int:pk>/invoices/<str:number>.xml", invoice_views.invoice_xml, name="invoice_xml"),
     path("<slug:slug>/", views.organisation_detail, name="organisation"),
 ]
