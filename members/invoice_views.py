@@ -6,6 +6,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import pgettext_lazy
+from django.views.decorators.http import require_safe
 
 from billing.selectors import customer_document, customer_documents, document_state
 from billing.services import invoice_pdf_store
@@ -34,6 +35,7 @@ def _document(request, pk: int, number: str):
 
 
 @login_required
+@require_safe
 def invoice_list(request, pk):
     organisation = selectors.organisation_for_admin(user=request.user, pk=pk)
     today = timezone.localdate()
@@ -45,6 +47,7 @@ def invoice_list(request, pk):
 
 
 @login_required
+@require_safe
 def invoice_pdf(request, pk, number):
     invoice = invoice_pdf_store(invoice=_document(request, pk, number))
     return FileResponse(
@@ -53,6 +56,7 @@ def invoice_pdf(request, pk, number):
 
 
 @login_required
+@require_safe
 def invoice_xml(request, pk, number):
     invoice = _document(request, pk, number)
     if not invoice.buyer_ean:

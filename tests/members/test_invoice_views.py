@@ -187,3 +187,10 @@ def test_only_the_organisations_admins_get_in(client, billed, name):
     client.force_login(other_admin)
     own = reverse(name, args=[999999, *args[1:]])
     assert client.get(own).status_code == 404
+
+
+def test_the_pages_only_answer_reads(client, billed):
+    client.force_login(billed["admin"])
+    url = reverse("members:invoice_pdf", args=[billed["organisation"].pk, "F2027-00001"])
+    assert client.post(url).status_code == 405
+    assert client.head(url).status_code == 200
