@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from members import views
+from members import invoice_views, views
 
 app_name = "members"
 urlpatterns = [
@@ -24,5 +24,8 @@ urlpatterns = [
     path("manage/<int:pk>/membership/", views.membership, name="membership"),
     path("manage/<int:pk>/membership/next/", views.membership_next_period, name="membership_next"),
     path("manage/<int:pk>/membership/cancel/", views.membership_cancel, name="membership_cancel"),
+    path("manage/<int:pk>/invoices/", invoice_views.invoice_list, name="invoices"),
+    path("manage/<int:pk>/invoices/<str:number>.pdf", invoice_views.invoice_pdf, name="invoice_pdf"),
+    path("manage/<int:pk>/invoices/<str:number>.xml", invoice_views.invoice_xml, name="invoice_xml"),
     path("<slug:slug>/", views.organisation_detail, name="organisation"),
 ]

@@ -5,6 +5,7 @@ its path parameters get real values from PARAMETERS (or, for a ModelAdmin's own 
 a route with a parameter nobody supplied fails by name."""
 
 import re
+from decimal import Decimal
 from html.parser import HTMLParser
 from urllib.parse import quote
 
@@ -62,6 +63,11 @@ PARAMETERS = {
     ("members:colleague_role", "user_pk"): lambda w: w["colleague"].pk,
     ("members:hand_on", "pk"): lambda w: w["own"].pk,
     ("members:hand_on", "user_pk"): lambda w: w["colleague"].pk,
+    ("members:invoices", "pk"): lambda w: w["own"].pk,
+    ("members:invoice_pdf", "pk"): lambda w: w["own"].pk,
+    ("members:invoice_pdf", "number"): lambda w: w["invoice"].number,
+    ("members:invoice_xml", "pk"): lambda w: w["own"].pk,
+    ("members:invoice_xml", "number"): lambda w: w["invoice"].number,
     ("events:hub_feed", "slug"): lambda w: "copenhagen",
     ("events:registration", "token"): lambda w: w["tokens"]["registration"],
     ("events:registration_cancel", "token"): lambda w: w["tokens"]["registration"],
@@ -172,6 +178,7 @@ def world(django_db_setup, django_db_blocker):
     from django.core.files.base import ContentFile
     from django.core.files.storage import default_storage
 
+    from billing.services import Buyer, Line, invoice_create_issued
     from events.matchmaking import services as matchmaking_services
     from events.models import MatchmakingConfig
     from events.services import registration_token
@@ -245,6 +252,13 @@ def world(django_db_setup, django_db_blocker):
             )
             Tag.objects.create(slug="imaging", name="Imaging")
             media_file = default_storage.save("sweep/logo.png", ContentFile(b"\x89PNG\r\n\x1a\n"))
+            invoice, _ = invoice_create_issued(
+                buyer=Buyer(
+                    name=own.legal_name, cvr=own.cvr, ean="5798000000001", customer_key=f"organisation:{own.pk}"
+                ),
+                lines=[Line(description="Membership", unit_price=Decimal("8000.00"))],
+                origin="sweep:membership",
+            )
             consent_record(subscriber=subscriber, action="opt_in", source="form", consent_text_version="1")
             unverified = EmailAddress.objects.create(user=colleague, email="second@example.com", verified=False)
             real = {
@@ -281,9 +295,16 @@ def world(django_db_setup, django_db_blocker):
                 "application": application,
                 "mail": OutboxMessage.objects.exclude(body_html="").order_by("pk").first(),
                 "media_file": media_file,
+                "invoice": invoice,
                 "tokens": real,
             }
             default_storage.delete(media_file)
+            # The invoice's PDF is stored by a download inside a test's rolled-back transaction: its file stays.
+            folder = f"invoices/{invoice.year}"
+            if default_storage.exists(folder):
+                for name in default_storage.listdir(folder)[1]:
+                    if name.startswith(invoice.number):
+                        default_storage.delete(f"{folder}/{name}")
         transaction.set_rollback(True)
 
 
