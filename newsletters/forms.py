@@ -5,6 +5,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from newsletters.access import topics_hidden
 from newsletters.consent import CONSENT_TEXT, CONSENT_TEXT_VERSION
 from newsletters.models import Topic
 
@@ -30,7 +31,18 @@ class TopicsField(forms.ModelMultipleChoiceField):
         super().__init__(queryset=Topic.objects.filter(is_active=True), to_field_name="slug", **kwargs)
 
 
-class SubscribeForm(forms.Form):
+class TopicsForUserMixin:
+    """Offers only the topics the person may have: a topic reserved for members shows to those whose membership
+    includes it (and stays listed for a subscriber who already has it, so it can be taken away)."""
+
+    def __init__(self, *args, user=None, kept=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        hidden = topics_hidden(user=user) - set(kept)
+        if hidden:
+            self.fields["topics"].queryset = self.fields["topics"].queryset.exclude(slug__in=hidden)
+
+
+class SubscribeForm(TopicsForUserMixin, forms.Form):
     email = forms.EmailField(label=_("Email address"), max_length=254)
     name = forms.CharField(label=_("Name (optional)"), max_length=100, required=False, validators=[no_markup])
     language = forms.ChoiceField(label=_("Language of the newsletter"), choices=settings.LANGUAGES)
@@ -54,7 +66,7 @@ class SubscribeForm(forms.Form):
         return value if value == CONSENT_TEXT_VERSION else CONSENT_TEXT_VERSION
 
 
-class PreferencesForm(forms.Form):
+class PreferencesForm(TopicsForUserMixin, forms.Form):
     language = forms.ChoiceField(label=_("Language of the newsletter"), choices=settings.LANGUAGES)
     topics = TopicsField(
         required=False,
@@ -62,7 +74,7 @@ class PreferencesForm(forms.Form):
     )
 
 
-class AccountTopicsForm(forms.Form):
+class AccountTopicsForm(TopicsForUserMixin, forms.Form):
     topics = TopicsField(required=False)
 
 

@@ -13,8 +13,10 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 
 from common.locks import lock_one
+from newsletters.access import topics_hidden, topics_refused
 from newsletters.consent import CONSENT_TEXT_VERSION
 from newsletters.models import ConsentRecord, Delivery, Subscriber, Topic
 from newsletters.selectors import consent_tombstone_hash
@@ -127,14 +129,22 @@ def consent_record(
 # --- Opt-in, confirmation, preferences, opt-out ---------------------------------------------------
 
 
-def _topics_resolve(topics) -> list[Topic]:
-    """Topics given as Topic objects or slugs; None means the topics marked as default."""
+def _topics_resolve(topics, *, user=None, reserved_check: bool = True, kept=()) -> list[Topic]:
+    """Topics given as Topic objects or slugs; None means the topics marked as default (never a reserved one).
+    A topic reserved for members is refused unless `user`'s membership includes it or the subscriber already
+    has it (`kept`: taking topics away is always allowed)."""
     if topics is None:
-        return list(Topic.objects.filter(is_active=True, is_default=True))
+        return [
+            topic
+            for topic in Topic.objects.filter(is_active=True, is_default=True)
+            if topic.slug not in topics_hidden(user=user)
+        ]
     slugs = [topic.slug if isinstance(topic, Topic) else str(topic) for topic in topics]
     found = list(Topic.objects.filter(slug__in=slugs, is_active=True))
     if len(found) != len(set(slugs)):
         raise ValidationError("unknown topic")
+    if reserved_check and topics_refused(slugs=set(slugs) - set(kept), user=user):
+        raise ValidationError(_("This topic is for members whose membership includes it."), code="topic_reserved")
     return found
 
 
@@ -264,10 +274,14 @@ def subscriber_erase(*, subscriber: Subscriber, source: str = Source.ACCOUNT) ->
 
 
 def subscriber_preferences_update(
-    *, subscriber: Subscriber, language: str, topics, source: str, ip_address: str | None, actor=None
+    *, subscriber: Subscriber, language: str, topics, source: str, ip_address: str | None, actor=None, user=None
 ) -> Subscriber:
-    """Change language and topics; no topics at all is an opt-out."""
-    chosen = _topics_resolve(topics)
+    """Change language and topics; no topics at all is an opt-out. A topic reserved for members is allowed when
+    the membership of `user` (the person signed in, else the subscriber's account) includes it, or when the
+    subscriber has it already (taking it away is always allowed)."""
+    chosen = _topics_resolve(
+        topics, user=user or subscriber.user, kept=list(subscriber.topics.values_list("slug", flat=True))
+    )
     if not chosen:
         subscriber_unsubscribe(subscriber=subscriber, source=source, ip_address=ip_address, actor=actor)
         subscriber.refresh_from_db()
@@ -294,7 +308,7 @@ def subscriber_preferences_update(
 def account_subscription_update(*, user, topics, ip_address: str | None) -> Subscriber | None:
     """A logged-in member picks topics on their account page. Their address is verified by the login, so the
     choice takes effect at once (no confirmation mail); choosing none unsubscribes."""
-    chosen = _topics_resolve(topics)
+    chosen = _topics_resolve(topics, user=user)
     with transaction.atomic():
         subscriber = _subscriber_locked(email=user.email)
         if subscriber is None and not chosen:
@@ -326,6 +340,7 @@ def account_subscription_update(*, user, topics, ip_address: str | None) -> Subs
         topics=chosen,
         source=Source.ACCOUNT,
         ip_address=ip_address,
+        user=user,
     )
 
 
@@ -356,7 +371,7 @@ def subscribers_import(
 ) -> ImportResult:
     """Import a list of people who consented elsewhere, as confirmed subscribers. Columns: email, name, language
     (a header row). Every row is checked first; one bad row rejects the whole file, so nothing is half-imported."""
-    chosen = _topics_resolve(topics)
+    chosen = _topics_resolve(topics, reserved_check=False)
     if not chosen:
         raise ImportRejected(["no topics chosen"])
     reader = csv.DictReader(io.StringIO(csv_text))

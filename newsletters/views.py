@@ -101,10 +101,12 @@ def preferences(request, token):
         return _bad_link(request)
     unsubscribe_token = subscriptions.subscriber_token(subscriber=subscriber, salt=subscriptions.UNSUBSCRIBE_SALT)
     context = {"subscriber": subscriber, "unsubscribe_token": unsubscribe_token}
+    topic_access = {"user": subscriber.user, "kept": list(subscriber.topics.values_list("slug", flat=True))}
     if request.method == "GET":
         initial = {"language": subscriber.language, "topics": list(subscriber.topics.all())}
-        return render(request, "newsletters/preferences.html", {**context, "form": PreferencesForm(initial=initial)})
-    form = PreferencesForm(request.POST)
+        form = PreferencesForm(initial=initial, **topic_access)
+        return render(request, "newsletters/preferences.html", {**context, "form": form})
+    form = PreferencesForm(request.POST, **topic_access)
     if not form.is_valid():
         return render(request, "newsletters/preferences.html", {**context, "form": form}, status=400)
     if subscriber.status not in (Subscriber.Status.CONFIRMED, Subscriber.Status.UNSUBSCRIBED):
@@ -137,13 +139,17 @@ def portal_section_context(request) -> dict:
     subscriber = selectors.account_subscription(user=request.user)
     active = subscriber is not None and subscriber.status == Subscriber.Status.CONFIRMED
     initial = {"topics": list(subscriber.topics.all()) if active else []}
-    return {"form": AccountTopicsForm(initial=initial), "subscriber": subscriber, "subscribed": active}
+    kept = list(subscriber.topics.values_list("slug", flat=True)) if active else []
+    form = AccountTopicsForm(initial=initial, user=request.user, kept=kept)
+    return {"form": form, "subscriber": subscriber, "subscribed": active}
 
 
 @login_required
 @require_POST
 def account_topics(request):
-    form = AccountTopicsForm(request.POST)
+    subscriber = selectors.account_subscription(user=request.user)
+    kept = list(subscriber.topics.values_list("slug", flat=True)) if subscriber is not None else []
+    form = AccountTopicsForm(request.POST, user=request.user, kept=kept)
     if not form.is_valid():
         messages.error(request, _("Please choose among the topics listed."))
         return render(request, "accounts/portal.html", {"sections": portal_sections(request)}, status=400)
