@@ -298,4 +298,5 @@ def _membership_story(n, organisation, staff, today) -> None:
     if story == 9:
         services.membership_cancel(membership=membership, by=staff)
     elif story != 6:  # story 6 stays unpaid: it expires once the grace period is over
-        services.membership_mark_paid(membership=membership, by=staff, paid_on=start + timedelta(days=14))
+        paid_on = min(start + timedelta(days=14), today)  # never a payment in the future
+        services.membership_mark_paid(membership=membership, by=staff, paid_on=paid_on)
