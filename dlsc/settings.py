@@ -349,6 +349,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "events.tasks.event_reminders_task",
         "schedule": timedelta(minutes=5),
     },
+    "events-paid-registrations": {
+        "task": "events.tasks.paid_registrations_sweep_task",
+        "schedule": timedelta(minutes=10),
+    },
     "events-member-holds": {
         "task": "events.tasks.member_holds_release_task",
         "schedule": timedelta(minutes=5),

@@ -153,6 +153,8 @@ class EventAdmin(HubScopedAdminMixin, TranslationAdmin):
                 "fields": [
                     "audience",
                     "price_dkk",
+                    "member_price_dkk",
+                    "cancellation_deadline",
                     "registration_opens_at",
                     "registration_closes_at",
                     "capacity",

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.audit import audit_record
 from common.errors import DomainError
 from common.locks import lock_one, locked
+from events.billing import registration_billing_later
 from events.calendars import ics_attachment
 from events.matchmaking.services import participant_withdraw
 from events.models import ANONYMISED_EMAIL_DOMAIN, Answer, Event, InvalidTransition, Profile, Question, Registration
@@ -388,6 +389,8 @@ def registration_create(
         except IntegrityError as exc:
             raise AlreadyRegistered() from exc
         _answers_write(registration=registration, cleaned=cleaned_answers)
+        if registration.status == Status.CONFIRMED and event.is_paid:
+            registration_billing_later([registration.pk])
         position = counts["ahead"] + 1 if "ahead" in counts else None
         _mail_write(_outcome_mail(registration=registration, prepared=prepared, position=position))
     return registration
@@ -457,6 +460,8 @@ def _waitlist_fill(
         if not _mail_ready(mail, registration=registration):
             mail = _mail_prepare(registration=registration, name="registration_promoted")
         _mail_write(mail)
+    if promoted and event.is_paid:
+        registration_billing_later([registration.pk for registration in promoted])
     return promoted
 
 
@@ -489,6 +494,8 @@ def registration_cancel(*, registration: Registration, actor=None, reason: str =
         if not _mail_ready(cancelled_mail, registration=registration):
             cancelled_mail = _mail_prepare(registration=registration, name="registration_cancelled")
         _mail_write(cancelled_mail)
+        if previous == Status.CONFIRMED and event.is_paid:
+            registration_billing_later([registration.pk])  # credited when cancelled before the deadline
         promoted = _waitlist_fill(event=event, now=now, prepared=promotions) if previous == Status.CONFIRMED else []
     return promoted
 
@@ -527,6 +534,8 @@ def registration_promote(*, registration: Registration, actor, reason: str, now=
         if not _mail_ready(promoted_mail, registration=registration):
             promoted_mail = _mail_prepare(registration=registration, name="registration_promoted")
         _mail_write(promoted_mail)
+        if event.is_paid:
+            registration_billing_later([registration.pk])
     return registration
 
 
@@ -718,6 +727,8 @@ def event_cancel(*, event: Event, actor, reason: str = "", now=None) -> int:
         for registration in registrations:
             registration.event = event
             _mail_registration(registration=registration, name="event_cancelled")
+        if event.is_paid:
+            registration_billing_later([r.pk for r in registrations if r.status == Status.CONFIRMED])
     return len(registrations)
 
 

@@ -213,7 +213,15 @@ def registration_cancel(request, token):
     if error:
         return error
     if request.method == "GET":
-        context = {"registration": registration, "event": registration.event, "token": token}
+        event = registration.event
+        context = {
+            "registration": registration,
+            "event": event,
+            "token": token,
+            # A paid seat: is a cancellation now credited, or does the invoice stand?
+            "invoiced": event.is_paid and registration.status == registration.Status.CONFIRMED,
+            "credited_if_cancelled": timezone.now() < event.free_cancellation_until(),
+        }
         return render(request, "events/registration_cancel.html", context)
     try:
         services.registration_cancel(registration=registration, actor=request.user, reason="self-service")

@@ -87,7 +87,20 @@ class Event(models.Model):
     member_reserved_until = models.DateTimeField(_("seats held for members until"), null=True, blank=True)
     audience = models.CharField(_("audience"), max_length=10, choices=Audience.choices, default=Audience.PUBLIC)
     price_dkk = models.PositiveIntegerField(
-        _("price for non-members (DKK)"), default=0, help_text=_("0 means free. Members attend free.")
+        _("price for non-members (DKK)"),
+        default=0,
+        help_text=_(
+            "Without VAT; 0 means free. Invoiced to the participant's organisation, or to a guest, on confirmation."
+        ),
+    )
+    member_price_dkk = models.PositiveIntegerField(
+        _("price for members (DKK)"), default=0, help_text=_("Without VAT; 0 means members attend free.")
+    )
+    cancellation_deadline = models.DateTimeField(
+        _("free cancellation until"),
+        null=True,
+        blank=True,
+        help_text=_("A paid registration cancelled before this is credited in full. Empty: until the event starts."),
     )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
     image = models.ImageField(
@@ -156,6 +169,13 @@ class Event(models.Model):
     @property
     def is_members_only(self) -> bool:
         return self.audience == self.Audience.MEMBERS
+
+    @property
+    def is_paid(self) -> bool:
+        return bool(self.price_dkk or self.member_price_dkk)
+
+    def free_cancellation_until(self):
+        return self.cancellation_deadline or self.starts_at
 
     def registration_closes(self):
         return self.registration_closes_at or self.starts_at

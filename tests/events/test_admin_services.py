@@ -77,6 +77,7 @@ def test_adding_an_event_in_the_admin_goes_through_event_create(staff_client):
             "ends_at_1": "12:00:00",
             "audience": "public",
             "price_dkk": 0,
+            "member_price_dkk": 0,
             "member_reserved_seats": 0,
             "reminder_offsets_hours": "[24]",
             "questions-TOTAL_FORMS": 0,

@@ -1,0 +1,179 @@
+"""Paid events: a confirmed seat is invoiced to the participant's organisation (member price for a member) or to
+the guest, by a worker after the seat's commit; a cancellation before the deadline, or the event's cancellation,
+is credited in full; a sweep settles what a lost publish left undone."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone, translation
+
+from billing.models import Invoice
+from events import billing as event_billing
+from events import services
+from events.models import Registration
+from outbox.models import OutboxMessage
+from tests.factories import EventFactory, OrganisationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+@pytest.fixture
+def later(monkeypatch):
+    """What the seat services hand to the worker after their commit (the publish itself is tested elsewhere)."""
+    handed = []
+    monkeypatch.setattr(services, "registration_billing_later", lambda ids: handed.extend(ids))
+    return handed
+
+
+def guest(event, n=1, **extra):
+    return services.registration_create(
+        event=event, full_name=f"Gæst Nummer {n}", email=f"guest{n}@example.com", language="en", **extra
+    )
+
+
+def test_a_guest_is_invoiced_after_the_commit_never_under_the_lock(later):
+    event = EventFactory(title_en="Clinical trials day", price_dkk=450, member_price_dkk=200)
+    registration = guest(event)
+    assert (later, Invoice.objects.count()) == ([registration.pk], 0)
+    invoice = event_billing.registration_billing_settle(registration_id=registration.pk)
+    line = invoice.lines.get()
+    assert (invoice.number, invoice.category, invoice.hub_id, invoice.customer_key) == (
+        f"F{timezone.localdate().year}-00001",
+        "event",
+        event.hub_id,
+        f"registration:{registration.pk}",
+    )
+    assert (invoice.buyer_name, invoice.buyer_email, invoice.language) == (
+        "Gæst Nummer 1",
+        "guest1@example.com",
+        "en",
+    )
+    when = timezone.localtime(event.starts_at).strftime("%d/%m/%Y")
+    assert line.description == f"Clinical trials day, {when}: participation of Gæst Nummer 1"
+    assert (line.unit_price, invoice.net_total, invoice.vat_total, invoice.gross_total) == (
+        Decimal("450.00"),
+        Decimal("450.00"),
+        Decimal("112.50"),
+        Decimal("562.50"),
+    )
+    assert invoice.pdf.name.endswith(f"{invoice.number}.pdf")
+    mail = OutboxMessage.objects.get(dedupe_key=f"billing:invoice:{invoice.pk}:issued")
+    assert (mail.to, mail.attachments[0]["filename"]) == ("guest1@example.com", f"{invoice.number}.pdf")
+    # Settling again issues nothing new.
+    assert event_billing.registration_billing_settle(registration_id=registration.pk).pk == invoice.pk
+    assert Invoice.objects.count() == 1
+
+
+def test_a_member_pays_the_member_price_and_is_invoiced_as_the_organisation(later):
+    event = EventFactory(price_dkk=450, member_price_dkk=200)
+    organisation = OrganisationFactory(legal_name="Medico Nord ApS", billing_email="bogholderi@medico.example")
+    registration = guest(event, organisation=organisation, is_member=True)
+    invoice = event_billing.registration_billing_settle(registration_id=registration.pk)
+    assert (invoice.buyer_name, invoice.buyer_email, invoice.buyer_cvr, invoice.gross_total) == (
+        "Medico Nord ApS",
+        "bogholderi@medico.example",
+        organisation.cvr,
+        Decimal("250.00"),
+    )
+    assert invoice.customer_key == f"organisation:{organisation.pk}"
+
+
+def test_a_non_member_company_pays_the_full_price(later):
+    event = EventFactory(price_dkk=450, member_price_dkk=200)
+    organisation = OrganisationFactory(legal_name="Not Yet A Member A/S")
+    registration = guest(event, organisation=organisation, is_member=False)
+    invoice = event_billing.registration_billing_settle(registration_id=registration.pk)
+    assert (invoice.buyer_name, invoice.gross_total) == ("Not Yet A Member A/S", Decimal("562.50"))
+
+
+def test_free_seats_are_never_invoiced(later):
+    free = EventFactory(price_dkk=0)
+    members_free = EventFactory(price_dkk=450, member_price_dkk=0)
+    assert event_billing.registration_billing_settle(registration_id=guest(free, 1).pk) is None
+    member = guest(members_free, 2, organisation=OrganisationFactory(), is_member=True)
+    assert event_billing.registration_billing_settle(registration_id=member.pk) is None
+    assert later == [member.pk]  # asked, and found nothing owed
+    assert Invoice.objects.count() == 0
+
+
+def test_the_waitlist_is_invoiced_only_when_promoted(later):
+    event = EventFactory(price_dkk=300, capacity=1)
+    first = guest(event, 1)
+    waiting = guest(event, 2)
+    assert (waiting.status, later) == ("waitlisted", [first.pk])
+    assert event_billing.registration_billing_settle(registration_id=waiting.pk) is None
+    services.registration_cancel(registration=first)
+    assert later == [first.pk, first.pk, waiting.pk]
+    invoice = event_billing.registration_billing_settle(registration_id=waiting.pk)
+    assert (invoice.buyer_name, invoice.gross_total) == ("Gæst Nummer 2", Decimal("375.00"))
+
+
+def test_a_cancellation_before_the_deadline_is_credited_in_full(later):
+    event = EventFactory(price_dkk=450, cancellation_deadline=timezone.now() + timedelta(days=7))
+    registration = guest(event)
+    invoice = event_billing.registration_billing_settle(registration_id=registration.pk)
+    services.registration_cancel(registration=registration)
+    note = event_billing.registration_billing_settle(registration_id=registration.pk)
+    invoice.refresh_from_db()
+    assert (note.kind, note.number, note.gross_total, note.credited_invoice_id, invoice.status) == (
+        "credit_note",
+        f"K{timezone.localdate().year}-00001",
+        Decimal("562.50"),
+        invoice.pk,
+        "credited",
+    )
+    assert note.credit_reason == "Registration cancelled before the deadline."
+    assert OutboxMessage.objects.filter(dedupe_key=f"billing:invoice:{note.pk}:issued").count() == 1
+    assert event_billing.registration_billing_settle(registration_id=registration.pk) is None  # credited once
+
+
+def test_a_cancellation_after_the_deadline_leaves_the_invoice_standing(later, client):
+    event = EventFactory(price_dkk=450, cancellation_deadline=timezone.now() - timedelta(hours=1))
+    registration = guest(event)
+    invoice = event_billing.registration_billing_settle(registration_id=registration.pk)
+    token = services.registration_token(registration)
+    page = client.get(f"/en/events/registration/{token}/cancel/").content.decode()
+    assert "Free cancellation ended on" in page and "your invoice for this event stands." in page
+    services.registration_cancel(registration=registration)
+    assert event_billing.registration_billing_settle(registration_id=registration.pk) is None
+    invoice.refresh_from_db()
+    assert (invoice.status, Invoice.objects.filter(kind="credit_note").count()) == ("issued", 0)
+
+
+def test_a_cancelled_event_credits_every_invoiced_seat(later):
+    event = EventFactory(price_dkk=450, cancellation_deadline=timezone.now() - timedelta(days=1))
+    registrations = [guest(event, n) for n in range(3)]
+    for registration in registrations:
+        event_billing.registration_billing_settle(registration_id=registration.pk)
+    services.event_cancel(event=event, actor=None, reason="Venue closed")
+    assert later[-3:] == [r.pk for r in registrations]
+    notes = [event_billing.registration_billing_settle(registration_id=r.pk) for r in registrations]
+    assert [note.credit_reason for note in notes] == ["The event was cancelled."] * 3
+    assert set(Invoice.objects.filter(kind="invoice").values_list("status", flat=True)) == {"credited"}
+
+
+def test_the_sweep_settles_what_a_lost_publish_left_undone(later):
+    event = EventFactory(price_dkk=100)
+    registrations = [guest(event, n) for n in range(2)]
+    assert Invoice.objects.count() == 0
+    assert event_billing.paid_registrations_sweep() == 2
+    assert sorted(Invoice.objects.values_list("origin", flat=True)) == sorted(
+        f"registration:{r.pk}" for r in registrations
+    )
+    assert event_billing.paid_registrations_sweep() == 0
+
+
+def test_the_event_page_states_both_prices_and_the_deadline(client):
+    event = EventFactory(price_dkk=1450, member_price_dkk=200)
+    with translation.override("en"):
+        page = client.get(f"/en/events/{event.slug}/").content.decode()
+    assert "DKK 1,450 plus VAT for non-members;" in page
+    assert "DKK 200 plus VAT for members." in page
+    assert "An invoice follows your confirmation." in page
+    assert Registration.objects.count() == 0
