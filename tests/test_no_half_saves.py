@@ -410,3 +410,39 @@ def test_account_topics_with_an_unknown_topic_saves_nothing(client):
     topic = TopicFactory()
     client.force_login(UserFactory())
     assert_refused_without_saving(client, da("newsletters:account_topics"), {"topics": [topic.pk, topic.pk + 1000]})
+
+
+@covers("members:billing")
+def test_billing_details_with_a_bad_ean_save_nothing(client, company):
+    client.force_login(company["admin"])
+    data = {
+        "cvr": company["own"].cvr,
+        "billing_contact_name": "Bogholderiet",
+        "billing_email": "faktura@example.com",
+        "ean": "5798000000002",  # a wrong check digit
+        "po_number": "PO-1",
+        "buyer_reference": "Ref 1",
+        "vat_number": "",
+    }
+    assert_refused_without_saving(client, da("members:billing", company["own"].pk), data)
+
+
+@covers("members:membership_next")
+def test_a_next_period_with_an_unknown_size_saves_nothing(client, company):
+    client.force_login(company["admin"])
+    membership = company["own"].memberships.get()
+    data = {"membership_type": membership.membership_type_id, "size_band": "1000000+"}
+    assert_refused_without_saving(client, da("members:membership_next", company["own"].pk), data)
+
+
+@covers("members:membership_cancel")
+def test_a_cancellation_after_the_notice_saves_nothing(client, company):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    membership = company["own"].memberships.get()
+    # The period ends in ten days: the notice (60 days for the company type) has passed.
+    type(membership).objects.filter(pk=membership.pk).update(period_end=timezone.localdate() + timedelta(days=10))
+    client.force_login(company["admin"])
+    assert_refused_without_saving(client, da("members:membership_cancel", company["own"].pk), {}, status=409)
