@@ -130,6 +130,19 @@ def _lines_write(invoice: Invoice, lines: list[Line]) -> None:
     invoice.net_total, invoice.vat_total, invoice.gross_total = totals.net, totals.vat, totals.gross
 
 
+def invoice_draft_check(*, buyer: Buyer, lines: list[Line]) -> None:
+    """Raise the `BillingError` that a draft with this buyer and these lines would raise, writing nothing: a form
+    shows it beside its fields before anything is saved."""
+    _buyer_check(buyer)
+    if not lines:
+        raise BillingError(_("An invoice needs at least one line."))
+    for line in lines:
+        if line.vat_category not in VAT_RATES:
+            raise BillingError(_("Unknown VAT category."))
+        _amount(line.quantity, field=_("The quantity"))
+        _amount(line.unit_price, field=_("The price"))
+
+
 def invoice_draft_create(
     *,
     buyer: Buyer,
