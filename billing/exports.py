@@ -32,6 +32,10 @@ def accounting_header() -> list[str]:
     ]
 
 
+def _signed(amount, *, credit: bool):
+    return -amount if credit and amount else amount  # never "-0.00"
+
+
 def accounting_rows(*, start: date, end: date) -> Iterator[list]:
     """Documents issued from `start` to `end` (both included), then payments received in those days."""
     documents = (
@@ -40,7 +44,7 @@ def accounting_rows(*, start: date, end: date) -> Iterator[list]:
         .order_by("issue_date", "series", "sequence")
     )
     for document in documents:
-        sign = -1 if document.is_credit_note else 1
+        credit = document.is_credit_note
         yield [
             _("Document"),
             document.number,
@@ -50,11 +54,11 @@ def accounting_rows(*, start: date, end: date) -> Iterator[list]:
             document.buyer_name,
             document.buyer_cvr,
             document.buyer_ean,
-            sign * document.net_total,
-            sign * document.vat_total,
-            sign * document.gross_total,
+            _signed(document.net_total, credit=credit),
+            _signed(document.vat_total, credit=credit),
+            _signed(document.gross_total, credit=credit),
             document.get_status_display(),
-            sign * document.paid_total,
+            _signed(document.paid_total, credit=credit),
             "",
             document.payment_reference,
         ]
