@@ -51,9 +51,8 @@ def test_monthly_revenue_is_net_invoices_less_credit_notes_for_twelve_months():
     invoice_issued(on=date(2026, 7, 1), net="100.00")
     january = invoice_issued(on=date(2027, 1, 15), net="1000.00")
     invoice_issued(on=date(2027, 1, 31), net="250.50")
-    credit_note_issue(
-        invoice=january, reason="Discount", lines=[Line(description="x", unit_price=Decimal("300"))], on=date(2027, 2, 1)
-    )
+    discount = [Line(description="x", unit_price=Decimal("300"))]
+    credit_note_issue(invoice=january, reason="Discount", lines=discount, on=date(2027, 2, 1))
     invoice_issued(on=date(2027, 6, 30), net="40.00")
     invoice_issued(on=date(2027, 7, 1), net="77.00")  # after today
     revenue = monthly_revenue(today=TODAY)
