@@ -36,6 +36,7 @@ from tests.factories import (
     member_organisation_create,
     staff_totp_activate,
 )
+from tests.support.billing import invoice_issued
 
 HUGE = "99999999999999999999"
 TEXT_VALUES = ["does-not-exist", "x" * 300, "%00", "../../etc/passwd", "<script>alert(1)</script>", "ø", "ü-ø-æ"]
@@ -108,6 +109,8 @@ PARAMETERS = {
     ("admin:members_membershipapplication_approve", "object_id"): lambda w: w["application"].pk,
     ("admin:members_membershipapplication_reject", "object_id"): lambda w: w["application"].pk,
     ("admin:outbox_outboxmessage_html", "pk"): lambda w: w["mail"].pk,
+    ("admin:billing_invoice_payment", "object_id"): lambda w: w["invoice"].pk,
+    ("admin:billing_invoice_pdf", "object_id"): lambda w: w["invoice"].pk,
     ("media", "path"): lambda w: w["media_file"],
 }
 
@@ -172,6 +175,7 @@ def world(django_db_setup, django_db_blocker):
     from django.core.files.base import ContentFile
     from django.core.files.storage import default_storage
 
+    from billing.payments import payment_register
     from events.matchmaking import services as matchmaking_services
     from events.models import MatchmakingConfig
     from events.services import registration_token
@@ -244,6 +248,9 @@ def world(django_db_setup, django_db_blocker):
                 request=RequestFactory().get("/"),
             )
             Tag.objects.create(slug="imaging", name="Imaging")
+            # An issued invoice with a part paid, so its admin pages (payment, PDF) and the payments list render.
+            invoice = invoice_issued(hub=event_hub("copenhagen"))
+            payment_register(invoice=invoice, amount="100", paid_on=timezone.localdate(), by=staff)
             media_file = default_storage.save("sweep/logo.png", ContentFile(b"\x89PNG\r\n\x1a\n"))
             consent_record(subscriber=subscriber, action="opt_in", source="form", consent_text_version="1")
             unverified = EmailAddress.objects.create(user=colleague, email="second@example.com", verified=False)
@@ -279,6 +286,7 @@ def world(django_db_setup, django_db_blocker):
                 "subscriber": subscriber,
                 "config": MatchmakingConfig.objects.get(event=mm_event),
                 "application": application,
+                "invoice": invoice,
                 "mail": OutboxMessage.objects.exclude(body_html="").order_by("pk").first(),
                 "media_file": media_file,
                 "tokens": real,
