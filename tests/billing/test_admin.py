@@ -286,3 +286,27 @@ def test_hub_staff_see_and_open_only_their_hubs_invoices(hub_staff_client):
     response = hub_staff_client.post(url("payment", odense.pk), {"amount": "1", "paid_on": "2027-02-01"})
     assert response.status_code == 404
     assert Payment.objects.count() == 0
+
+
+def test_the_invoice_list_reads_the_same_number_of_queries_for_one_row_and_three(staff_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert staff_client.get(CHANGELIST).status_code == 200
+        return len(captured)
+
+    invoice_issued()
+    one = queries()
+    invoice_issued(name="Region Midtjylland")
+    draft()
+    assert queries() == one
+
+
+def test_the_dunning_beat_task_runs_the_service():
+    from billing.tasks import dunning_run_task
+
+    invoice_issued(on=timezone.localdate() - timedelta(days=60))
+    assert dunning_run_task.apply().get() == 1
+    assert Invoice.objects.get().flagged_at is not None

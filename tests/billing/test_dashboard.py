@@ -89,3 +89,15 @@ def test_the_admin_index_shows_the_billing_panel(staff_client):
     assert "Over 90 days past due" in body
     assert 'id="chart-revenue"' in body
     assert f'<a href="/en/admin/billing/invoice/{invoice.pk}/change/">{invoice.number}</a>' in body
+
+
+def test_the_to_act_on_figures_count_flagged_invoices_and_link_to_them(staff_client):
+    from django.utils import timezone
+
+    invoice_issued(on=timezone.localdate() - timedelta(days=60))
+    invoice_issued(on=timezone.localdate() - timedelta(days=31))  # overdue, reminded once, not flagged
+    dunning_run()
+    figures = {figure["key"]: figure for figure in staff_client.get("/en/admin/").context["staff_figures"]}
+    flagged = figures["flagged_invoices"]
+    assert (flagged["count"], str(flagged["label"])) == (1, "invoice unpaid after the last reminder")
+    assert staff_client.get(flagged["url"]).context["cl"].result_count == 1
