@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.audit import audit_record
 from billing.models import Invoice
 from billing.selectors import invoice_owed
-from common.locks import lock_one
+from common.locks import LockBusy, lock_one
 from outbox.api import mail_enqueue_rendered, mail_render
 
 REMINDER_TEMPLATE = "billing/email/reminder"
@@ -52,6 +52,8 @@ def invoice_remind(*, invoice: Invoice, level: int, today: date | None = None) -
     with transaction.atomic():
         invoice = lock_one(invoice)
         if invoice.status != Invoice.Status.ISSUED or invoice.dunning_level >= level or invoice.flagged_at:
+            return False
+        if invoice_owed(invoice=invoice) <= 0:
             return False
         if rendered is not None:
             subject, body_text, body_html = rendered
@@ -104,7 +106,11 @@ def dunning_run(*, today: date | None = None) -> DunningResult:
         level = reminder_level_due(invoice=invoice, today=today)
         if level <= invoice.dunning_level:
             continue
-        if invoice_remind(invoice=invoice, level=level, today=today):
+        try:
+            reminded = invoice_remind(invoice=invoice, level=level, today=today)
+        except LockBusy:
+            continue  # a payment or a credit note is being written right now; tomorrow's run looks again
+        if reminded:
             result.reminded.append(invoice.pk)
             invoice.refresh_from_db(fields=["flagged_at"])
             if invoice.flagged_at:

@@ -276,11 +276,18 @@ def _credited_total(invoice_id: int) -> Decimal:
 
 
 def _credited_update(invoice_id: int) -> None:
-    """An invoice credited in full is closed: it is no longer owed and no longer dunned."""
+    """An invoice credited in full is closed: it is no longer owed and no longer dunned. One that a credit note and
+    the payments registered before it cover together is paid."""
     invoice = lock_one(Invoice.objects.all(), pk=invoice_id)
-    if invoice.status == Invoice.Status.ISSUED and _credited_total(invoice_id) >= invoice.gross_total:
+    if invoice.status != Invoice.Status.ISSUED:
+        return
+    credited = _credited_total(invoice_id)
+    if credited >= invoice.gross_total:
         invoice.mark_credited()
         invoice.save(update_fields=["status"])
+    elif invoice.paid_total and credited + invoice.paid_total >= invoice.gross_total:
+        invoice.mark_paid()
+        invoice.save(update_fields=["status", "paid_at"])
 
 
 def credit_note_issue(

@@ -100,3 +100,16 @@ def test_the_days_follow_the_setting(settings):
     invoice = invoice_issued(on=ISSUED_ON)
     result = dunning_run(today=DUE + timedelta(days=3))
     assert (result.reminded, result.flagged) == ([invoice.pk], [invoice.pk])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_invoice_locked_by_a_payment_being_written_is_left_for_the_next_run(settings):
+    from tests.support.locks import RowHolder
+    from tests.support.services import require_postgres
+
+    require_postgres()
+    settings.DB_LOCK_TIMEOUT_MS = 100
+    locked, free = invoice_issued(on=ISSUED_ON), invoice_issued(on=ISSUED_ON)
+    with RowHolder(Invoice, locked.pk):
+        assert dunning_run(today=DUE + timedelta(days=7)).reminded == [free.pk]
+    assert dunning_run(today=DUE + timedelta(days=8)).reminded == [locked.pk]

@@ -201,3 +201,13 @@ def test_a_file_in_another_format_registers_nothing(content, message):
         statement_import(content=content.encode(), by=None)
     assert str(refused.value) == message
     assert Payment.objects.count() == 0
+
+
+def test_a_credit_note_for_the_rest_of_a_part_paid_invoice_marks_it_paid():
+    from billing.services import Line
+
+    invoice = invoice_issued()
+    payment_register(invoice=invoice, amount="1000.00", paid_on=PAID_ON, by=None)
+    credit_note_issue(invoice=invoice, reason="Discount", lines=[Line(description="x", unit_price=Decimal("200"))])
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.paid_total) == ("paid", Decimal("1000.00"))
