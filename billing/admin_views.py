@@ -14,7 +14,7 @@ from django.utils.translation import ngettext
 from billing.exports import accounting_export
 from billing.forms import CreditForm, PaymentForm, PeriodForm, StatementForm
 from billing.models import Invoice
-from billing.payments import payment_register, statement_import
+from billing.payments import money, payment_register, statement_import
 from billing.selectors import invoice_owed
 from billing.services import credit_note_issue, invoice_pdf_store
 from common.admin import run_on_selected
@@ -57,7 +57,7 @@ def payment_add(model_admin, request, object_id):
                 request,
                 _("A payment of %(amount)s DKK on %(number)s is registered (%(status)s).")
                 % {
-                    "amount": form.cleaned_data["amount"],
+                    "amount": money(form.cleaned_data["amount"]),
                     "number": invoice.number,
                     "status": invoice.get_status_display(),
                 },

@@ -1,5 +1,7 @@
 """The billing admin's forms: a payment, a bank statement upload, the accounting export's period, a credit reason."""
 
+from decimal import Decimal
+
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -14,8 +16,30 @@ def _date_input():
     return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
+class AmountField(forms.DecimalField):
+    """An amount as staff copy it from a bank or type it: "1.000,50", "1000,50", "1,000.50" or "1000.50". With both
+    separators the last one is the decimal mark; a lone comma is one too; several dots group thousands."""
+
+    def to_python(self, value):
+        text = str(value or "").strip().replace(" ", "").replace("\N{NO-BREAK SPACE}", "")
+        if "," in text and "." in text:
+            decimal_mark = "," if text.rfind(",") > text.rfind(".") else "."
+            text = text.replace("." if decimal_mark == "," else ",", "").replace(",", ".")
+        elif "," in text:
+            text = text.replace(",", ".") if text.count(",") == 1 else text.replace(",", "")
+        elif text.count(".") > 1:
+            text = text.replace(".", "")
+        return super().to_python(text)
+
+
 class PaymentForm(forms.Form):
-    amount = forms.DecimalField(label=_("Amount (DKK)"), max_digits=12, decimal_places=2, min_value=0.01, localize=True)
+    amount = AmountField(
+        label=_("Amount (DKK)"),
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
     paid_on = forms.DateField(label=_("Paid on"), initial=timezone.localdate, widget=_date_input())
     method = forms.ChoiceField(label=_("Method"), choices=Payment.Method.choices, initial=Payment.Method.BANK)
     reference = forms.CharField(label=_("Reference"), max_length=120, required=False)

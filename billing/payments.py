@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from accounts.audit import audit_record
@@ -26,6 +27,11 @@ from billing.services import BillingError
 from common.locks import lock_one
 
 MAX_AMOUNT = Decimal("1e10")
+
+
+def money(amount: Decimal) -> str:
+    """An amount as the active language writes it: 1.250,00 in Danish, 1,250.00 in English."""
+    return number_format(amount, decimal_pos=2, force_grouping=True)
 
 
 def _payment_amount(value) -> Decimal:
@@ -76,7 +82,7 @@ def payment_register(
         if amount > owed:
             raise BillingError(
                 _("%(amount)s DKK is more than the %(owed)s DKK still owed on %(number)s.")
-                % {"amount": amount, "owed": owed, "number": invoice.number}
+                % {"amount": money(amount), "owed": money(owed), "number": invoice.number}
             )
         payment = Payment.objects.create(
             invoice=invoice,
@@ -260,7 +266,7 @@ def statement_import(*, content: bytes, by) -> ImportResult:
                     _("amount too large: %(owed)s DKK is owed on %(number)s")
                     if owed > 0
                     else _("invoice %(number)s is already paid")
-                ) % {"owed": owed, "number": invoice.number}
+                ) % {"owed": money(owed), "number": invoice.number}
                 result.unmatched.append((line, reason))
                 continue
             result.registered.append((line, payment))

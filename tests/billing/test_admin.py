@@ -212,7 +212,7 @@ def test_a_payment_above_the_balance_is_a_form_error_and_saves_nothing(staff_cli
     response = staff_client.post(url("payment", invoice.pk), data)
     assert response.status_code == 400
     assert response.context["form"].non_field_errors() == [
-        "1250.01 DKK is more than the 1250.00 DKK still owed on F2027-00001."
+        "1,250.01 DKK is more than the 1,250.00 DKK still owed on F2027-00001."
     ]
     bad = staff_client.post(url("payment", invoice.pk), {**data, "amount": "abc", "paid_on": "32-01-2027"})
     assert bad.status_code == 400
@@ -310,3 +310,14 @@ def test_the_dunning_beat_task_runs_the_service():
     invoice_issued(on=timezone.localdate() - timedelta(days=60))
     assert dunning_run_task.apply().get() == 1
     assert Invoice.objects.get().flagged_at is not None
+
+
+@pytest.mark.parametrize(
+    ("typed", "amount"),
+    [("1.000,50", "1000.50"), ("1000,50", "1000.50"), ("1,000.50", "1000.50"), ("1000.5", "1000.50")],
+)
+def test_the_payment_amount_is_read_as_staff_copy_it_from_the_bank(staff_client, typed, amount):
+    invoice = invoice_issued()
+    response = staff_client.post(url("payment", invoice.pk), {"amount": typed, "paid_on": "2027-02-01", "method": "bank"})
+    assert response.status_code == 302
+    assert str(Payment.objects.get().amount) == amount

@@ -47,7 +47,7 @@ def test_payments_that_cover_the_invoice_mark_it_paid():
         ("0", "The amount must be more than zero."),
         ("-5", "The amount must be more than zero."),
         ("1.234", "The amount must be in kroner with at most two decimals."),
-        ("1250.01", "1250.01 DKK is more than the 1250.00 DKK still owed on F2027-00001."),
+        ("1250.01", "1,250.01 DKK is more than the 1,250.00 DKK still owed on F2027-00001."),
     ],
 )
 def test_a_bad_amount_is_refused_and_nothing_is_written(amount, message):
@@ -160,7 +160,7 @@ def test_lines_that_do_not_match_are_listed_with_the_reason():
     result = statement_import(content=content, by=None)
     assert [(line.row, str(why)) for line, why in result.unmatched] == [
         (2, "no payment reference or invoice number in the text"),
-        (3, "amount too large: 1250.00 DKK is owed on F2027-00002"),
+        (3, "amount too large: 1,250.00 DKK is owed on F2027-00002"),
         (4, "invoice F2027-00001 is already paid"),
         (5, "unknown reference"),
     ]
