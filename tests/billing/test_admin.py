@@ -318,6 +318,7 @@ def test_the_dunning_beat_task_runs_the_service():
 )
 def test_the_payment_amount_is_read_as_staff_copy_it_from_the_bank(staff_client, typed, amount):
     invoice = invoice_issued()
-    response = staff_client.post(url("payment", invoice.pk), {"amount": typed, "paid_on": "2027-02-01", "method": "bank"})
+    data = {"amount": typed, "paid_on": "2027-02-01", "method": "bank"}
+    response = staff_client.post(url("payment", invoice.pk), data)
     assert response.status_code == 302
     assert str(Payment.objects.get().amount) == amount
