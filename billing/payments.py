@@ -155,7 +155,12 @@ def _statement_amount(text: str) -> Decimal | None:
 def statement_parse(content: bytes) -> list[StatementLine]:
     """The lines of a statement in the documented format, or `StatementError` naming the first line that is not."""
     text = _decode(content)
-    rows = [row for row in csv.reader(io.StringIO(text), delimiter=";") if any(cell.strip() for cell in row)]
+    if "\x00" in text:
+        raise StatementError(_("This is not a text file; export the statement from your net bank as CSV."))
+    try:
+        rows = [row for row in csv.reader(io.StringIO(text), delimiter=";") if any(cell.strip() for cell in row)]
+    except csv.Error:
+        raise StatementError(_("This is not a text file; export the statement from your net bank as CSV.")) from None
     if not rows:
         raise StatementError(_("The file is empty."))
     header_rows = 1 if rows[0] and rows[0][0].strip().lower() in HEADER_DATE_WORDS else 0

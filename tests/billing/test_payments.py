@@ -193,6 +193,7 @@ GOOD = "05-02-2027;Ref 120270000017;1.250,00;1\n"
         ),
         (f"{GOOD}05-02-2027;Ref;1O0,00\n", "Line 2: “1O0,00” is not an amount such as 1.234,50."),
         (f"{GOOD}05-02-2027;Ref;1250.00\n", "Line 2: “1250.00” is not an amount such as 1.234,50."),
+        ("%PDF-1.7\n\x00\x01\x02", "This is not a text file; export the statement from your net bank as CSV."),
     ],
 )
 def test_a_file_in_another_format_registers_nothing(content, message):
