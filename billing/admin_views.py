@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from billing.exports import accounting_export
-from billing.forms import CreditForm, PaymentForm, PeriodForm, StatementForm
+from billing.forms import CreditForm, PaymentForm, PeriodForm, StatementForm, previous_month
 from billing.models import Invoice
 from billing.payments import money, payment_register, statement_import
 from billing.selectors import invoice_owed
@@ -116,7 +116,8 @@ def statement_upload(model_admin, request):
 def export_period(model_admin, request):
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
-    form = PeriodForm(request.GET if "start" in request.GET or "end" in request.GET else None)
+    bound = "start" in request.GET or "end" in request.GET
+    form = PeriodForm(request.GET) if bound else PeriodForm(initial=previous_month())
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         return accounting_export(start=data["start"], end=data["end"], fmt=data["fmt"])

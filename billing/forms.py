@@ -1,5 +1,6 @@
 """The billing admin's forms: a payment, a bank statement upload, the accounting export's period, a credit reason."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 from django import forms
@@ -53,6 +54,13 @@ class StatementForm(forms.Form):
         if upload.size > STATEMENT_MAX_BYTES:
             raise forms.ValidationError(_("The file is larger than 2 MB; a bank statement is much smaller."))
         return upload.read()
+
+
+def previous_month(today=None) -> dict:
+    """The month before this one, the period accounts are most often closed for."""
+    today = today or timezone.localdate()
+    end = today.replace(day=1) - timedelta(days=1)
+    return {"start": end.replace(day=1), "end": end}
 
 
 class PeriodForm(forms.Form):

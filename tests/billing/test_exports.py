@@ -150,6 +150,13 @@ def test_a_bad_period_is_a_form_error(staff_client, params, error):
     assert error in response.content.decode()
 
 
+def test_the_export_page_offers_last_month():
+    from billing.forms import previous_month
+
+    assert previous_month(date(2027, 3, 15)) == {"start": date(2027, 2, 1), "end": date(2027, 2, 28)}
+    assert previous_month(date(2027, 1, 1)) == {"start": date(2026, 12, 1), "end": date(2026, 12, 31)}
+
+
 def test_the_export_page_shows_the_form(staff_client):
     url, _ = export_url()
     response = staff_client.get(url)
