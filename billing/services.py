@@ -130,6 +130,19 @@ def _lines_write(invoice: Invoice, lines: list[Line]) -> None:
     invoice.net_total, invoice.vat_total, invoice.gross_total = totals.net, totals.vat, totals.gross
 
 
+def invoice_draft_check(*, buyer: Buyer, lines: list[Line]) -> None:
+    """Raise the `BillingError` that a draft with this buyer and these lines would raise, writing nothing: a form
+    shows it beside its fields before anything is saved."""
+    _buyer_check(buyer)
+    if not lines:
+        raise BillingError(_("An invoice needs at least one line."))
+    for line in lines:
+        if line.vat_category not in VAT_RATES:
+            raise BillingError(_("Unknown VAT category."))
+        _amount(line.quantity, field=_("The quantity"))
+        _amount(line.unit_price, field=_("The price"))
+
+
 def invoice_draft_create(
     *,
     buyer: Buyer,
@@ -263,11 +276,18 @@ def _credited_total(invoice_id: int) -> Decimal:
 
 
 def _credited_update(invoice_id: int) -> None:
-    """An invoice credited in full is closed: it is no longer owed and no longer dunned."""
+    """An invoice credited in full is closed: it is no longer owed and no longer dunned. One that a credit note and
+    the payments registered before it cover together is paid."""
     invoice = lock_one(Invoice.objects.all(), pk=invoice_id)
-    if invoice.status == Invoice.Status.ISSUED and _credited_total(invoice_id) >= invoice.gross_total:
+    if invoice.status != Invoice.Status.ISSUED:
+        return
+    credited = _credited_total(invoice_id)
+    if credited >= invoice.gross_total:
         invoice.mark_credited()
         invoice.save(update_fields=["status"])
+    elif invoice.paid_total and credited + invoice.paid_total >= invoice.gross_total:
+        invoice.mark_paid()
+        invoice.save(update_fields=["status", "paid_at"])
 
 
 def credit_note_issue(

@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 from django.urls import reverse
 from django.utils.translation import ngettext
 
+from billing.selectors import invoices_flagged
 from events.selectors import events_with_seats_left
 from hubs.scoping import user_hub_scope
 from members.selectors import applications_pending, memberships_expiring, memberships_expiring_filter
@@ -57,6 +58,14 @@ def staff_figures(*, user) -> list[dict]:
             n,
             ngettext("newsletter being sent", "newsletters being sent", n),
             _link("admin:newsletters_campaign_changelist", {"status__exact": "sending"}),
+        )
+    if user.has_perm("billing.view_invoice"):
+        n = invoices_flagged(hubs=hubs).count()
+        add(
+            "flagged_invoices",
+            n,
+            ngettext("invoice unpaid after the last reminder", "invoices unpaid after the last reminder", n),
+            _link("admin:billing_invoice_changelist", {"flagged": "yes"}),
         )
     if user.has_perm("outbox.view_outboxmessage"):
         n = outbox_backlog()["failed"]

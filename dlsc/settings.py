@@ -219,6 +219,8 @@ BILLING_SELLER = {
     "bic": env("BILLING_BIC", default="DABADKKK"),
 }
 BILLING_PAYMENT_TERMS_DAYS = env.int("BILLING_PAYMENT_TERMS_DAYS", default=30)
+# Days after the due date on which reminders go out; after the last one the invoice is flagged for staff.
+BILLING_DUNNING_DAYS = tuple(int(days) for days in env.list("BILLING_DUNNING_DAYS", default=["7", "21"]))
 
 
 # Short schemes for the backends without a server; django-environ spells them consolemail:// and so on.
@@ -360,6 +362,10 @@ CELERY_BEAT_SCHEDULE = {
     "members-renewal-reminders": {
         "task": "members.tasks.membership_renewal_reminders_task",
         "schedule": crontab(hour=7, minute=5),
+    },
+    "billing-dunning": {
+        "task": "billing.tasks.dunning_run_task",
+        "schedule": crontab(hour=8, minute=15),
     },
     "members-expire": {
         "task": "members.tasks.memberships_expire_task",

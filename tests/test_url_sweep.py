@@ -37,6 +37,7 @@ from tests.factories import (
     member_organisation_create,
     staff_totp_activate,
 )
+from tests.support.billing import invoice_issued
 
 HUGE = "99999999999999999999"
 TEXT_VALUES = ["does-not-exist", "x" * 300, "%00", "../../etc/passwd", "<script>alert(1)</script>", "ø", "ü-ø-æ"]
@@ -114,6 +115,8 @@ PARAMETERS = {
     ("admin:members_membershipapplication_approve", "object_id"): lambda w: w["application"].pk,
     ("admin:members_membershipapplication_reject", "object_id"): lambda w: w["application"].pk,
     ("admin:outbox_outboxmessage_html", "pk"): lambda w: w["mail"].pk,
+    ("admin:billing_invoice_payment", "object_id"): lambda w: w["paid_invoice"].pk,
+    ("admin:billing_invoice_pdf", "object_id"): lambda w: w["paid_invoice"].pk,
     ("media", "path"): lambda w: w["media_file"],
 }
 
@@ -178,6 +181,7 @@ def world(django_db_setup, django_db_blocker):
     from django.core.files.base import ContentFile
     from django.core.files.storage import default_storage
 
+    from billing.payments import payment_register
     from billing.services import Buyer, Line, invoice_create_issued
     from events.matchmaking import services as matchmaking_services
     from events.models import MatchmakingConfig
@@ -251,6 +255,9 @@ def world(django_db_setup, django_db_blocker):
                 request=RequestFactory().get("/"),
             )
             Tag.objects.create(slug="imaging", name="Imaging")
+            # An issued invoice with a part paid, so its admin pages (payment, PDF) and the payments list render.
+            paid_invoice = invoice_issued(hub=event_hub("copenhagen"))
+            payment_register(invoice=paid_invoice, amount="100", paid_on=timezone.localdate(), by=staff)
             media_file = default_storage.save("sweep/logo.png", ContentFile(b"\x89PNG\r\n\x1a\n"))
             invoice, _ = invoice_create_issued(
                 buyer=Buyer(
@@ -293,6 +300,7 @@ def world(django_db_setup, django_db_blocker):
                 "subscriber": subscriber,
                 "config": MatchmakingConfig.objects.get(event=mm_event),
                 "application": application,
+                "paid_invoice": paid_invoice,
                 "mail": OutboxMessage.objects.exclude(body_html="").order_by("pk").first(),
                 "media_file": media_file,
                 "invoice": invoice,
@@ -303,7 +311,7 @@ def world(django_db_setup, django_db_blocker):
             folder = f"invoices/{invoice.year}"
             if default_storage.exists(folder):
                 for name in default_storage.listdir(folder)[1]:
-                    if name.startswith(invoice.number):
+                    if name.startswith((invoice.number, paid_invoice.number)):
                         default_storage.delete(f"{folder}/{name}")
         transaction.set_rollback(True)
 
