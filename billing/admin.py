@@ -18,7 +18,15 @@ from django.utils.translation import ngettext
 from billing import admin_views
 from billing.models import Invoice, InvoiceLine, Payment
 from billing.selectors import invoice_owed
-from billing.services import Buyer, Line, invoice_draft_check, invoice_draft_create, invoice_draft_update, invoice_issue
+from billing.services import (
+    Buyer,
+    Line,
+    invoice_deliver_later,
+    invoice_draft_check,
+    invoice_draft_create,
+    invoice_draft_update,
+    invoice_issue,
+)
 from billing.validators import validate_cvr, validate_ean
 from common.admin import run_on_selected
 from common.errors import DomainError
@@ -354,7 +362,7 @@ class InvoiceAdmin(HubScopedAdminMixin, admin.ModelAdmin):
             self,
             request,
             queryset.order_by("pk"),
-            lambda invoice: invoice_issue(invoice=invoice, by=request.user),
+            lambda invoice: invoice_deliver_later(invoice=invoice_issue(invoice=invoice, by=request.user)),
             done=lambda n: ngettext("%(count)s draft issued.", "%(count)s drafts issued.", n) % {"count": n},
         )
 

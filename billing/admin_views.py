@@ -16,7 +16,7 @@ from billing.forms import CreditForm, PaymentForm, PeriodForm, StatementForm, pr
 from billing.models import Invoice
 from billing.payments import money, payment_register, statement_import
 from billing.selectors import invoice_owed
-from billing.services import credit_note_issue, invoice_pdf_store
+from billing.services import credit_note_issue, invoice_deliver_later, invoice_pdf_store
 from common.admin import run_on_selected
 from common.errors import DomainError
 
@@ -139,7 +139,9 @@ def credit_full(model_admin, request, queryset):
             model_admin,
             request,
             queryset,
-            lambda invoice: credit_note_issue(invoice=invoice, reason=reason, by=request.user),
+            lambda invoice: invoice_deliver_later(
+                invoice=credit_note_issue(invoice=invoice, reason=reason, by=request.user)
+            ),
             done=lambda n: (
                 ngettext("%(count)s invoice credited in full.", "%(count)s invoices credited in full.", n)
                 % {"count": n}

@@ -3,6 +3,7 @@ bills, members or events, never hands billing its own models); issuing numbers i
 fixes it; delivering renders the PDF and writes the mail, outside any lock."""
 
 import base64
+import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
@@ -22,7 +23,9 @@ from billing.totals import line_net, totals_compute
 from billing.validators import validate_cvr, validate_ean
 from common.errors import DomainError, InvalidTransition
 from common.locks import lock_one
-from outbox.api import mail_enqueue
+from outbox.api import mail_enqueue, publish_in_background
+
+logger = logging.getLogger(__name__)
 
 
 class BillingError(DomainError):
@@ -392,3 +395,27 @@ def invoice_deliver(*, invoice: Invoice) -> bool:
         dedupe_key=f"billing:invoice:{invoice.pk}:issued",
     )
     return message is not None
+
+
+def invoice_deliver_later(*, invoice: Invoice) -> None:
+    """From inside the transaction that issued the document (a staff action): a worker renders the PDF and writes
+    the mail once it commits; a lost publish is caught by `invoices_undelivered_deliver`."""
+    from billing.tasks import invoice_deliver_task
+
+    pk = invoice.pk
+    transaction.on_commit(lambda: publish_in_background(lambda: invoice_deliver_task.delay(invoice_id=pk)))
+
+
+def invoices_undelivered_deliver(*, older_than: timedelta = timedelta(minutes=10)) -> int:
+    """Beat: deliver every document issued more than `older_than` ago that still has no PDF (its delivery was
+    lost or failed). Returns how many were delivered."""
+    cutoff = timezone.now() - older_than
+    delivered = 0
+    pending = Invoice.objects.filter(pdf="", issued_at__lt=cutoff).exclude(status=Invoice.Status.DRAFT)
+    for invoice in pending.order_by("pk"):
+        try:
+            invoice_deliver(invoice=invoice)
+            delivered += 1
+        except Exception:  # one document's failure must not stop the others; the next run retries it
+            logger.exception("invoice %s: delivery failed, retried by the next run", invoice.pk)
+    return delivered

@@ -351,6 +351,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "events.tasks.event_reminders_task",
         "schedule": timedelta(minutes=5),
     },
+    "billing-undelivered": {
+        "task": "billing.tasks.invoices_undelivered_task",
+        "schedule": timedelta(minutes=15),
+    },
     "events-paid-registrations": {
         "task": "events.tasks.paid_registrations_sweep_task",
         "schedule": timedelta(minutes=10),

@@ -322,3 +322,36 @@ def test_the_payment_amount_is_read_as_staff_copy_it_from_the_bank(staff_client,
     response = staff_client.post(url("payment", invoice.pk), data)
     assert response.status_code == 302
     assert str(Payment.objects.get().amount) == amount
+
+
+def test_issuing_in_the_admin_hands_the_pdf_and_mail_to_a_worker_after_the_commit(
+    staff_client, monkeypatch, django_capture_on_commit_callbacks, settings, tmp_path
+):
+    from billing import services, tasks
+
+    settings.MEDIA_ROOT = tmp_path
+    handed = []
+    monkeypatch.setattr(tasks.invoice_deliver_task, "delay", lambda **kwargs: handed.append(kwargs))
+    monkeypatch.setattr(services, "publish_in_background", lambda publish: publish())
+    first = draft()
+    with django_capture_on_commit_callbacks(execute=True):
+        staff_client.post(CHANGELIST, {"action": "issue_selected", "_selected_action": [first.pk]})
+    first.refresh_from_db()
+    assert (first.status, handed, first.pdf.name) == ("issued", [{"invoice_id": first.pk}], "")
+    assert tasks.invoice_deliver_task(invoice_id=first.pk) is True
+    first.refresh_from_db()
+    assert first.pdf.name == f"invoices/{first.year}/{first.number}.pdf"
+
+
+def test_documents_left_undelivered_are_delivered_by_the_beat_run(settings, tmp_path):
+    from billing.services import invoices_undelivered_deliver
+    from outbox.models import OutboxMessage
+
+    settings.MEDIA_ROOT = tmp_path
+    recent, old = invoice_issued(), invoice_issued()
+    Invoice.objects.filter(pk=old.pk).update(issued_at=timezone.now() - timedelta(minutes=30))
+    assert invoices_undelivered_deliver() == 1  # the recent one is still in its worker's hands
+    assert list(Invoice.objects.exclude(pdf="").values_list("pk", flat=True)) == [old.pk]
+    assert OutboxMessage.objects.filter(dedupe_key=f"billing:invoice:{old.pk}:issued").count() == 1
+    assert invoices_undelivered_deliver() == 0
+    assert recent.pk != old.pk
