@@ -276,6 +276,21 @@ class OrganisationRoleAdmin(CheckedAutocompleteMixin, HubScopedAdminMixin, admin
 # --- Memberships and fees -------------------------------------------------------------------------
 
 
+class MembershipDunningFilter(admin.SimpleListFilter):
+    """Memberships whose invoice went through every reminder unpaid (billing flags the invoice)."""
+
+    title = _("payment")
+    parameter_name = "dunning"
+
+    def lookups(self, request, model_admin):
+        return [("flagged", _("Reminded, still unpaid"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "flagged":
+            return queryset.filter(invoice__flagged_at__isnull=False, invoice__status="issued")
+        return queryset
+
+
 @admin.register(Membership)
 class MembershipAdmin(CheckedAutocompleteMixin, HubScopedAdminMixin, admin.ModelAdmin):
     hub_lookup = "organisation__hub"
@@ -288,8 +303,9 @@ class MembershipAdmin(CheckedAutocompleteMixin, HubScopedAdminMixin, admin.Model
         "fee_dkk",
         "invoice",
         "paid_on",
+        "dunning_flag",
     ]
-    list_filter = ["status", "membership_type", "period_end", "organisation__hub"]
+    list_filter = ["status", MembershipDunningFilter, "membership_type", "period_end", "organisation__hub"]
     search_fields = ["organisation__name", "organisation__cvr", "invoice__number"]
     autocomplete_fields = ["organisation"]
     list_select_related = ["organisation", "membership_type", "invoice"]
@@ -306,6 +322,12 @@ class MembershipAdmin(CheckedAutocompleteMixin, HubScopedAdminMixin, admin.Model
         return format_html(
             '<span class="status-badge status-{}">{}</span>', membership.status, membership.get_status_display()
         )
+
+    @admin.display(description=_("reminded, still unpaid"), boolean=True)
+    def dunning_flag(self, membership):
+        """The period's invoice went through every reminder unpaid: staff follow it up."""
+        invoice = membership.invoice
+        return invoice is not None and invoice.flagged_at is not None and invoice.status == "issued"
 
     def save_model(self, request, obj, form, change):
         if change:

@@ -267,3 +267,20 @@ def test_a_membership_edit_waits_for_the_membership_lock_and_answers_busy_when_i
     response = staff_client.post(url("membership", "change", membership.pk), data)
     membership.refresh_from_db()
     assert (response.status_code, membership.fee_dkk) == (302, 8000)
+
+
+def test_memberships_whose_invoice_went_through_every_reminder_are_flagged_for_staff(staff_client):
+    from django.utils import timezone
+
+    from billing.models import Invoice
+    from tests.support.billing import invoice_issued
+
+    flagged, reminded_paid, quiet = (MembershipFactory() for _ in range(3))
+    for membership in (flagged, reminded_paid, quiet):
+        membership.invoice = invoice_issued()
+        membership.save(update_fields=["invoice"])
+    Invoice.objects.filter(pk__in=[flagged.invoice_id, reminded_paid.invoice_id]).update(flagged_at=timezone.now())
+    Invoice.objects.filter(pk=reminded_paid.invoice_id).update(status="paid")
+    response = staff_client.get("/en/admin/members/membership/?dunning=flagged")
+    assert [row.pk for row in response.context["cl"].result_list] == [flagged.pk]
+    assert response.content.decode().count('alt="True"') == 1
