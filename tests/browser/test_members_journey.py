@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 
-from members.models import MembershipApplication, Organisation, OrganisationRole
+from members.models import MembershipApplication, MembershipType, Organisation, OrganisationRole
 from members.services import one_year_from
 from outbox.models import OutboxMessage
 from tests.factories import PASSWORD, StaffFactory, cvr_valid, staff_totp_activate, totp_code
@@ -48,6 +48,7 @@ def test_member_journey(page, live_server, assert_accessible, language):
     page.fill("input[name=legal_name]", "Solsikke Health ApS")
     page.fill("input[name=cvr]", cvr_valid(4242))
     page.select_option("select[name=size_band]", "10-49")
+    page.check(f"input[name=membership_type][value='{MembershipType.objects.get(slug='company').pk}']")
     page.check(f"input[name=segments][value='{Segment.objects.get(code='medtech').pk}']")
     page.fill("input[name=city]", "Aarhus")
     page.select_option("select[name=region]", str(Region.objects.get(code="midtjylland").pk))

@@ -82,12 +82,20 @@ def test_partner_cards_link_to_the_partner_and_show_its_logo(page, live_server):
 
 
 @pytest.mark.parametrize(
-    ("language", "small", "large"), [("da", "7.500 kr.", "45.000 kr."), ("en", "DKK 7,500", "DKK 45,000")]
+    ("language", "small", "large"),
+    [
+        ("da", "7.500 kr. om året plus moms", "45.000 kr. om året plus moms"),
+        ("en", "DKK 7,500 a year plus VAT", "DKK 45,000 a year plus VAT"),
+    ],
 )
 def test_the_application_form_shows_the_fee_of_the_chosen_size_band(page, live_server, language, small, large):
     page.goto(f"/{language}/members/apply/")
+    from members.models import MembershipType
+
     fee = page.locator("#membership-fee strong")
     assert fee.count() == 0
+    page.check(f"input[name=membership_type][value='{MembershipType.objects.get(slug='company').pk}']")
+    assert fee.count() == 0  # a type alone has no fee yet: the size band decides it
     page.select_option("select[name=size_band]", "10-49")
     assert fee.inner_text() == small
     page.select_option("select[name=size_band]", "250+")

@@ -50,7 +50,7 @@ def footer(language: str) -> str:
 
 
 def test_every_mail_template_is_found():
-    assert len(MAIL_TEMPLATES) == 26
+    assert len(MAIL_TEMPLATES) == 27
     assert "newsletters/email/campaign" in MAIL_TEMPLATES
 
 
