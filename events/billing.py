@@ -4,7 +4,8 @@ or the event's cancellation, is credited in full.
 
 Nothing here runs under the event lock: the seat services only ask for the work after their commit
 (`registration_billing_later`), a worker issues and delivers the document, and a sweep (beat) catches what a
-lost publish or a dead worker left undone. Each document is issued once: its origin names the registration."""
+lost publish or a dead worker left undone; a document issued but not delivered is billing's own beat run's
+(`invoices_undelivered_deliver`). Each document is issued once: its origin names the registration."""
 
 import logging
 from datetime import timedelta
@@ -169,12 +170,4 @@ def paid_registrations_sweep() -> int:
                 settled += 1
             except Exception:  # one registration's failure must not stop the others; the next sweep retries
                 logger.exception("registration %s: billing failed, retried by the next sweep", registration.pk)
-    # Documents issued whose PDF and mail a failure left undone.
-    for document in Invoice.objects.filter(category=Invoice.Category.EVENT, pdf="").exclude(
-        status=Invoice.Status.DRAFT
-    ):
-        try:
-            invoice_deliver(invoice=document)
-        except Exception:
-            logger.exception("event invoice %s: delivery failed, retried by the next sweep", document.pk)
     return settled

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from billing.models import VatCategory
-from billing.validators import validate_ean
+from billing.validators import validate_cvr, validate_ean
 from common.errors import InvalidTransition  # re-exported: callers catch it from here
 
 LOGO_MAX_BYTES = 1024 * 1024
@@ -23,19 +23,6 @@ LOGO_MAX_BYTES = 1024 * 1024
 def validate_logo_size(file) -> None:
     if file.size > LOGO_MAX_BYTES:
         raise ValidationError(_("The logo may be at most 1 MB."), code="logo_too_large")
-
-
-def validate_cvr(value: str) -> None:
-    """Eight digits with the modulus-11 check, as python-stdnum defines a Danish CVR number."""
-    from stdnum.dk import cvr
-    from stdnum.exceptions import ValidationError as StdnumError
-
-    try:
-        cvr.validate(value)
-    except StdnumError:
-        raise ValidationError(
-            _("Enter a valid CVR number: eight digits with a correct check digit."), code="cvr_invalid"
-        ) from None
 
 
 class Segment(models.Model):
