@@ -165,38 +165,39 @@ def act_as(context, live_server, user) -> None:
     context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
 
 
+# One test per role and language, so that parallel test processes share the longest of them.
+@pytest.mark.parametrize("language", ["da", "en"])
 @pytest.mark.parametrize("role", ["visitor", "company_admin", "participant", "staff"])
-def test_every_page_of_the_role_fits_a_phone_and_passes_axe(browser, live_server, role):
+def test_every_page_of_the_role_fits_a_phone_and_passes_axe(browser, live_server, role, language):
     w = world()
     problems = []
-    for language in ("da", "en"):
-        for width in WIDTHS:
-            context = browser.new_context(
-                base_url=live_server.url,
-                locale="da-DK" if language == "da" else "en-GB",
-                viewport={"width": width, "height": 900},
-            )
-            act_as(context, live_server, user_for(role, w))
-            page = context.new_page()
-            page.set_default_timeout(15000)
-            errors = []
-            page.on("console", lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None)
-            for path in pages_for(role, w):
-                url = f"/{language}{path}"
-                errors.clear()
-                response = page.goto(url)
-                page.wait_for_load_state("load")
-                if response.status >= 400:
-                    problems.append(f"{url} @{width}: HTTP {response.status}")
-                scroll = page.evaluate("document.documentElement.scrollWidth")
-                if scroll > width:
-                    problems.append(f"{url} @{width}: scrolls sideways ({scroll} px)")
-                if errors:
-                    problems.append(f"{url} @{width}: console {errors}")
-                # axe once per page and language: Danish at the desktop width, English on the phone.
-                if (language, width) in (("da", 1280), ("en", 320)):
-                    violations = axe_violations(page)
-                    if violations:
-                        problems.append(f"{url} @{width}: axe {violations}")
-            context.close()
+    for width in WIDTHS:
+        context = browser.new_context(
+            base_url=live_server.url,
+            locale="da-DK" if language == "da" else "en-GB",
+            viewport={"width": width, "height": 900},
+        )
+        act_as(context, live_server, user_for(role, w))
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        errors = []
+        page.on("console", lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None)
+        for path in pages_for(role, w):
+            url = f"/{language}{path}"
+            errors.clear()
+            response = page.goto(url)
+            page.wait_for_load_state("load")
+            if response.status >= 400:
+                problems.append(f"{url} @{width}: HTTP {response.status}")
+            scroll = page.evaluate("document.documentElement.scrollWidth")
+            if scroll > width:
+                problems.append(f"{url} @{width}: scrolls sideways ({scroll} px)")
+            if errors:
+                problems.append(f"{url} @{width}: console {errors}")
+            # axe once per page and language: Danish at the desktop width, English on the phone.
+            if (language, width) in (("da", 1280), ("en", 320)):
+                violations = axe_violations(page)
+                if violations:
+                    problems.append(f"{url} @{width}: axe {violations}")
+        context.close()
     assert problems == []

@@ -60,18 +60,18 @@ def test_a_worker_killed_mid_batch_loses_no_mail_and_duplicates_at_most_what_was
 ):
     settings.OUTBOX_STUCK_AFTER_SECONDS = 1
     settings.OUTBOX_REQUEUE_AFTER_SECONDS = 1
-    recipients = [f"member{n:03d}@example.com" for n in range(200)]
+    recipients = [f"member{n:03d}@example.com" for n in range(100)]
     with transaction.atomic():
         for address in recipients:
             _plain(address)
     first = celery_worker(concurrency=2)
-    smtp_sink.wait_for(40, timeout=60)
+    smtp_sink.wait_for(20, timeout=60)
     first.kill()
     in_flight = OutboxMessage.objects.filter(status=Status.SENDING).count()
     sent_before_kill = OutboxMessage.objects.filter(status=Status.SENT).count()
-    assert sent_before_kill < 200, "the worker finished before it was killed: the test proves nothing"
+    assert sent_before_kill < 100, "the worker finished before it was killed: the test proves nothing"
     celery_worker(concurrency=2)
-    rows_wait_sent(200, timeout=120, sweep_every=1.5)
+    rows_wait_sent(100, timeout=120, sweep_every=1.5)
     copies = Counter(m["To"] for m in smtp_sink.messages)
     extra = sum(copies.values()) - len(copies)
     print(f"SIGKILL: sent before kill {sent_before_kill}, in flight {in_flight}, duplicates {extra}")
@@ -131,6 +131,9 @@ def test_with_the_broker_down_a_request_that_sends_mail_answers_fast_and_the_mai
     print(f"password reset with Redis down answered in {elapsed:.3f}s")
     assert elapsed < 2
     assert OutboxMessage.objects.get(to=during.email).status == Status.QUEUED
+    # The publish that followed the response has failed before Redis comes back (on a loaded machine it could still
+    # be connecting, reach the restarted Redis and leave the sweeper one row fewer to find).
+    outbox_api.background_publishes_wait()
     private_broker.start()
     private_broker.start_worker()
     settings.OUTBOX_REQUEUE_AFTER_SECONDS = 0
