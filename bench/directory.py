@@ -57,7 +57,7 @@ def seed() -> list[dict]:
     from django.utils import timezone
 
     from hubs.models import Hub, Region
-    from members.models import Membership, Organisation, Segment
+    from members.models import Membership, MembershipType, Organisation, Segment
     from members.services import organisation_search_refresh
 
     rng = random.Random(2020)
@@ -91,10 +91,12 @@ def seed() -> list[dict]:
     Organisation.objects.bulk_create(organisations, batch_size=500)
     organisations = list(Organisation.objects.order_by("pk"))
     today = timezone.localdate()
+    company = MembershipType.objects.get(slug="company")  # seeded by the members app's data migration
     Membership.objects.bulk_create(
         [
             Membership(
                 organisation=organisation,
+                membership_type=company,
                 status="active",
                 period_start=today - timedelta(days=10),
                 period_end=today + timedelta(days=355),
