@@ -8,7 +8,8 @@ lost publish or a dead worker left undone; a document issued but not delivered i
 (`invoices_undelivered_deliver`). Each document is issued once: its origin names the registration."""
 
 import logging
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -16,7 +17,7 @@ from django.db.models import Q
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
-from billing.models import Invoice, VatCategory
+from billing.models import VAT_RATES, Invoice, VatCategory
 from billing.services import Buyer, Line, credit_note_issue, invoice_create_issued, invoice_deliver
 from events.models import Event, Registration
 from members.billing import organisation_buyer
@@ -36,8 +37,29 @@ def credit_origin(registration_pk: int) -> str:
 
 def registration_price(registration: Registration) -> Decimal:
     """What the seat costs without VAT: the member price for a member's registration, else the event's price."""
-    event = registration.event
-    return Decimal(event.member_price_dkk if registration.is_member else event.price_dkk)
+    return seat_net(event=registration.event, is_member=registration.is_member)
+
+
+def seat_net(*, event: Event, is_member: bool) -> Decimal:
+    return Decimal(event.member_price_dkk if is_member else event.price_dkk)
+
+
+@dataclass(frozen=True)
+class SeatPrice:
+    """What a person is told a seat costs before they sign up and in their confirmation."""
+
+    net: Decimal
+    gross: Decimal
+    free_cancellation_until: datetime
+
+
+def seat_price(*, event: Event, is_member: bool) -> SeatPrice | None:
+    """The seat's price without and with VAT (the invoice line's standard rate), or None when it is free."""
+    net = seat_net(event=event, is_member=is_member)
+    if net <= 0:
+        return None
+    gross = (net * (1 + VAT_RATES[VatCategory.STANDARD] / 100)).quantize(Decimal("0.01"))
+    return SeatPrice(net=net, gross=gross, free_cancellation_until=event.free_cancellation_until())
 
 
 def _buyer(registration: Registration) -> Buyer:

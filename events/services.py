@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.audit import audit_record
 from common.errors import DomainError
 from common.locks import lock_one, locked
-from events.billing import registration_billing_later
+from events.billing import registration_billing_later, seat_price
 from events.calendars import ics_attachment
 from events.matchmaking.services import participant_withdraw
 from events.models import ANONYMISED_EMAIL_DOMAIN, Answer, Event, InvalidTransition, Profile, Question, Registration
@@ -122,6 +122,8 @@ def _mail_prepare(
             "manage_url": registration_manage_url(registration),
             "event_url": settings.SITE_URL + _localized_path(event, registration.language),
             "show_online_link": confirmed and bool(event.online_url),
+            # A paid seat's confirmation says what the invoice will ask and until when a cancellation is free.
+            "price": seat_price(event=event, is_member=registration.is_member) if confirmed else None,
             **extra,
         },
     )

@@ -9,6 +9,7 @@ from django.core import signing
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -16,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.middleware import staff_mfa_required
 from accounts.ratelimit import ratelimit_consume
 from events import selectors, services
+from events.billing import seat_price
 from events.calendars import event_ics, feed_ics
 from events.forms import EventFilterForm, RegistrationForm
 from events.models import Event, InvalidTransition, Registration
@@ -96,6 +98,10 @@ def _detail_context(request, event: Event, form=None, error: str = "") -> dict:
         "my_position": selectors.waitlist_position(registration=registration) if registration else None,
         "show_online_link": registration is not None and registration.status == Registration.Status.CONFIRMED,
         "held_for_members": event.member_seats_held() and not viewer["is_member"],
+        # What this person's seat costs (the member price for a member), said again next to the button.
+        "signup_price": seat_price(event=event, is_member=viewer["is_member"]),
+        "member_price_lower": not viewer["is_member"] and event.member_price_dkk < event.price_dkk,
+        "login_next_url": f"{reverse('account_login')}?{urlencode({'next': request.path})}",
     }
 
 

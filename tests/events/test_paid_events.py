@@ -2,7 +2,7 @@
 the guest, by a worker after the seat's commit; a cancellation before the deadline, or the event's cancellation,
 is credited in full; a sweep settles what a lost publish left undone."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -176,4 +176,64 @@ def test_the_event_page_states_both_prices_and_the_deadline(client):
     assert "DKK 1,450 plus VAT for non-members;" in page
     assert "DKK 200 plus VAT for members." in page
     assert "An invoice follows your confirmation." in page
+    assert Registration.objects.count() == 0
+
+
+def paid_event(**extra):
+    starts_at = timezone.make_aware(datetime(2027, 3, 10, 9, 0))
+    deadline = timezone.make_aware(datetime(2027, 3, 1, 12, 0))
+    defaults = {"price_dkk": 1450, "member_price_dkk": 200, "cancellation_deadline": deadline}
+    return EventFactory(starts_at=starts_at, ends_at=starts_at + timedelta(hours=6), **(defaults | extra))
+
+
+def confirmation(registration) -> str:
+    return OutboxMessage.objects.get(to=registration.email, template="events/email/registration_confirmed").body_text
+
+
+def test_the_confirmation_states_the_price_with_and_without_vat_and_the_free_cancellation_deadline(later):
+    event = paid_event()
+    body = confirmation(guest(event))
+    assert (
+        "Event page: http://127.0.0.1:8000/en/events/" + event.slug + "/\n\n"
+        "Price: DKK 1,450 plus VAT (DKK 1,812.50 including VAT). The invoice follows in a separate mail.\n"
+        "Cancel by 1 March, 12:00 and the invoice is credited in full; after that it stands.\n\n"
+        "See or cancel your registration:"
+    ) in body
+    organisation = OrganisationFactory()
+    member = services.registration_create(
+        event=event, full_name="Mia", email="mia@example.com", language="da", organisation=organisation, is_member=True
+    )
+    assert (
+        "Pris: 200 kr. plus moms (250 kr. inklusive moms). Fakturaen følger i en separat mail.\n"
+        "Afmelder du senest 1. marts, 12:00, krediteres fakturaen fuldt ud; derefter står den ved magt.\n"
+    ) in confirmation(member)
+
+
+def test_a_free_seat_and_a_waitlisted_one_are_told_no_price(later):
+    free = EventFactory(price_dkk=0)
+    assert "Price:" not in confirmation(guest(free))
+    members_free = paid_event(capacity=1, member_price_dkk=0)
+    member = services.registration_create(
+        event=members_free, full_name="Mia", email="mia@example.com", language="en", is_member=True
+    )
+    assert "Price:" not in confirmation(member)
+    waiting = guest(members_free, 2)
+    assert waiting.status == "waitlisted"
+    assert "Price:" not in OutboxMessage.objects.get(to=waiting.email).body_text
+    services.registration_cancel(registration=member)
+    promoted = OutboxMessage.objects.get(to=waiting.email, template="events/email/registration_promoted")
+    assert "Price: DKK 1,450 plus VAT (DKK 1,812.50 including VAT)." in promoted.body_text
+
+
+def test_the_sign_up_form_says_what_the_seat_costs_and_that_members_pay_less(client):
+    event = paid_event()
+    with translation.override("en"):
+        page = client.get(f"/en/events/{event.slug}/").content.decode()
+    assert (
+        "Your seat costs DKK 1,450 plus VAT (DKK 1,812.50 including VAT), invoiced when your seat is confirmed."
+    ) in page
+    assert f'Members pay less: <a href="/en/accounts/login/?next=%2Fen%2Fevents%2F{event.slug}%2F">log in</a> first.' in page
+    with translation.override("da"):
+        page = client.get(f"/da/events/{event.slug}/").content.decode()
+    assert "Din plads koster 1.450 kr. plus moms (1.812,50 kr. inklusive moms)" in page
     assert Registration.objects.count() == 0
