@@ -232,7 +232,8 @@ def test_the_sign_up_form_says_what_the_seat_costs_and_that_members_pay_less(cli
     assert (
         "Your seat costs DKK 1,450 plus VAT (DKK 1,812.50 including VAT), invoiced when your seat is confirmed."
     ) in page
-    assert f'Members pay less: <a href="/en/accounts/login/?next=%2Fen%2Fevents%2F{event.slug}%2F">log in</a> first.' in page
+    login = f"/en/accounts/login/?next=%2Fen%2Fevents%2F{event.slug}%2F"
+    assert f'Members pay less: <a href="{login}">log in</a> first.' in page
     with translation.override("da"):
         page = client.get(f"/da/events/{event.slug}/").content.decode()
     assert "Din plads koster 1.450 kr. plus moms (1.812,50 kr. inklusive moms)" in page
