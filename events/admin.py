@@ -16,7 +16,7 @@ from django.utils.translation import ngettext
 from modeltranslation.admin import TranslationAdmin, TranslationStackedInline, TranslationTabularInline
 
 from common import exports
-from common.admin import run_on_selected
+from common.admin import ACCESSIBLE_FORMFIELDS, run_on_selected
 from events import admin_views, selectors, services
 from events.forms import CancelEventForm, ParticipantsEmailForm, ReasonForm
 from events.models import Answer, Event, InvalidTransition, Question, QuestionOption, Registration
@@ -138,7 +138,7 @@ class EventAdmin(HubScopedAdminMixin, TranslationAdmin):
     search_fields = ["title", "slug", "venue_name"]
     date_hierarchy = "starts_at"
     prepopulated_fields = {"slug": ("title_da",)}
-    filter_horizontal = ["partners"]
+    formfield_overrides = ACCESSIBLE_FORMFIELDS
     list_select_related = ["hub"]
     inlines = [QuestionInline, RegistrationInline]
     actions = ["export_participants", "email_participants", "cancel_events", "mark_no_shows"]

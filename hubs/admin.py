@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from modeltranslation.admin import TranslationAdmin, TranslationStackedInline
 
+from common.admin import ACCESSIBLE_FORMFIELDS
 from hubs.models import Hub, HubContact, Region
 
 
@@ -18,6 +19,7 @@ class HubContactInline(TranslationStackedInline):
     model = HubContact
     extra = 0
     fields = [("name", "ordering"), "role", ("email", "phone"), "photo"]
+    formfield_overrides = ACCESSIBLE_FORMFIELDS
 
 
 @admin.register(Hub)

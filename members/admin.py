@@ -18,7 +18,7 @@ from modeltranslation.admin import TranslationAdmin
 
 from accounts.admin_autocomplete import CheckedAutocompleteMixin
 from common import exports
-from common.admin import run_on_selected
+from common.admin import ACCESSIBLE_FORMFIELDS, run_on_selected
 from hubs.scoping import HubScopedAdminMixin
 from members import admin_views, services
 from members.models import (
@@ -144,7 +144,7 @@ class OrganisationAdmin(CheckedAutocompleteMixin, HubScopedAdminMixin, Translati
     list_filter = [MembershipStatusFilter, "kind", "size_band", "hub", "segments"]
     search_fields = ["name", "legal_name", "cvr", "city", "roles__user__email"]
     autocomplete_fields = ["offer_tags", "seek_tags"]
-    filter_horizontal = ["segments"]
+    formfield_overrides = ACCESSIBLE_FORMFIELDS
     prepopulated_fields = {"slug": ("name",)}
     inlines = [OrganisationRoleInline, MembershipInline]
     list_select_related = ["hub"]
@@ -566,3 +566,4 @@ class PartnerAdmin(CheckedAutocompleteMixin, TranslationAdmin):
     list_filter = ["kind", "role"]
     search_fields = ["name", "short_name"]
     autocomplete_fields = ["organisation"]
+    formfield_overrides = ACCESSIBLE_FORMFIELDS

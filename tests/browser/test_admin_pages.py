@@ -5,6 +5,7 @@ import pytest
 
 from outbox.api import mail_enqueue_rendered
 from tests.browser.journeys import staff_log_in
+from tests.conftest import axe_violations
 from tests.factories import EventFactory, EventRegistrationFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -73,3 +74,49 @@ def test_outbox_message_page_shows_the_rendered_mail_in_a_sandboxed_frame_and_it
     assert "<strong>" not in page.locator("#content-main").inner_text()
     assert_accessible(page)
     assert page.console_errors == []
+
+
+# The event image's label, by language.
+IMAGE_LABEL = {"da": "Billede", "en": "Image"}
+
+
+@pytest.mark.parametrize("language", ["da", "en"])
+def test_change_forms_with_files_choices_and_inlines_fit_a_phone_and_pass_axe(browser, live_server, language):
+    """At 320 px the event form (partners, image, a registrations table wider than the phone), an organisation
+    (segments, logo), a partner (logo) and a hub (contact photos) never push the page sideways and pass axe: the
+    table scrolls in a region a keyboard reaches, every file input has a label, choices are checkboxes."""
+    from hubs.models import Hub
+    from members.models import Partner
+    from tests.factories import OrganisationFactory
+
+    event = EventFactory()
+    EventRegistrationFactory(event=event, full_name="Maria Christina Frederiksen-Østergaard")
+    organisation = OrganisationFactory()
+    partner = Partner.objects.order_by("pk").first()
+    hub = Hub.objects.get(slug="copenhagen")
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 320, "height": 800})
+    page = context.new_page()
+    staff_log_in(page, language=language)
+    problems = []
+    for path in (
+        "admin/events/event/add/",
+        f"admin/events/event/{event.pk}/change/",
+        f"admin/members/organisation/{organisation.pk}/change/",
+        f"admin/members/partner/{partner.pk}/change/",
+        f"admin/hubs/hub/{hub.pk}/change/",
+    ):
+        page.goto(f"/{language}/{path}")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width != 320:
+            problems.append(f"{path}: {width} px wide")
+        if violations := axe_violations(page):
+            problems.append(f"{path}: {violations}")
+    assert problems == []
+    page.goto(f"/{language}/admin/events/event/{event.pk}/change/")
+    assert page.locator("input[type=file]#id_image").evaluate("(input) => input.labels[0].textContent") == (
+        IMAGE_LABEL[language] + ":"
+    )
+    assert page.locator("input[type=checkbox][name=partners]").count() == Partner.objects.count()
+    registrations = page.locator(".inline-group .wrapper[role=region][tabindex='0']")
+    assert registrations.evaluate("(region) => region.scrollWidth > region.clientWidth") is True
+    context.close()
