@@ -411,6 +411,10 @@ IMPORT_EXPORT_ESCAPE_ILLEGAL_CHARS_ON_EXPORT = True
 # Days an unpaid membership stays active after its period starts before it expires.
 MEMBERSHIP_GRACE_DAYS = env.int("MEMBERSHIP_GRACE_DAYS", default=30)
 
+# A signed-in member's every request reads their session: from the cache (Redis), written through to the database,
+# so a restarted Redis (or the fail-open cache's local memory) signs nobody out.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
 # --- Security -------------------------------------------------------------------------------------
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS

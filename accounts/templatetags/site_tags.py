@@ -1,11 +1,50 @@
 """Template helpers for the site shell."""
 
 from django import template
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 from django.utils import timezone, translation
 from django.utils.encoding import iri_to_uri
 
 register = template.Library()
+
+# Parts of the shell rendered once per process: (name, language, signed in) -> HTML.
+_shell_fragments: dict[tuple[str, str, bool], str] = {}
+
+
+class ShellFragmentNode(template.Node):
+    def __init__(self, name: str, nodelist):
+        self.name = name
+        self.nodelist = nodelist
+
+    def render(self, context):
+        user = context.get("user")
+        key = (self.name, translation.get_language(), bool(user is not None and user.is_authenticated))
+        fragment = _shell_fragments.get(key)
+        if fragment is None:
+            fragment = _shell_fragments[key] = self.nodelist.render(context)
+        return fragment
+
+
+@register.tag
+def shell_fragment(parser, token):
+    """`{% shell_fragment "footer" %}...{% endshell_fragment %}`: a part of every page that depends on nothing but
+    the language and whether the visitor is signed in (the main navigation, the footer). It is rendered once per
+    process for each pair and then reused: its dozen URL reversals and translations were a fifth of the time a
+    signed-in member's page took. Nothing inside may depend on the request, who the user is, or a CSRF token."""
+    bits = token.split_contents()
+    if len(bits) != 2 or bits[1][0] not in "'\"" or bits[1][0] != bits[1][-1]:
+        raise template.TemplateSyntaxError("shell_fragment takes one quoted name")
+    nodelist = parser.parse(("endshell_fragment",))
+    parser.delete_first_token()
+    return ShellFragmentNode(bits[1][1:-1], nodelist)
+
+
+@receiver(setting_changed)
+def _shell_fragments_forget(**kwargs):
+    """A test that changes the URLs, the languages or anything else renders the shell afresh."""
+    _shell_fragments.clear()
 
 
 @register.simple_tag(takes_context=True)
