@@ -302,6 +302,10 @@ class InvoiceAdmin(HubScopedAdminMixin, admin.ModelAdmin):
             # The admin's change message reads these; the service wrote the lines, not the formset.
             formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "books_access": admin_views.books_access(request.user)}
+        return super().changelist_view(request, extra_context)
+
     def get_urls(self):
         def view(function):
             return self.admin_site.admin_view(partial(function, self))

@@ -19,6 +19,7 @@ from billing.selectors import invoice_owed
 from billing.services import credit_note_issue, invoice_deliver_later, invoice_pdf_store
 from common.admin import run_on_selected
 from common.errors import DomainError
+from hubs.scoping import user_hub_scope
 
 
 def _page(model_admin, request, template: str, context: dict, *, status: int = 200) -> TemplateResponse:
@@ -82,8 +83,14 @@ def pdf_download(model_admin, request, object_id):
     return FileResponse(invoice.pdf.open("rb"), filename=f"{invoice.number}.pdf", content_type="application/pdf")
 
 
+def books_access(user) -> bool:
+    """The bank statement and the accounting export cover every hub's invoices: they are for staff who see every
+    hub (the cluster's finance), never for hub staff, whose admin shows their own hub's invoices only."""
+    return user_hub_scope(user) is None
+
+
 def statement_upload(model_admin, request):
-    if not request.user.has_perm("billing.add_payment"):
+    if not (request.user.has_perm("billing.add_payment") and books_access(request.user)):
         raise PermissionDenied
     form = StatementForm(request.POST or None, request.FILES or None)
     result = None
@@ -114,7 +121,7 @@ def statement_upload(model_admin, request):
 
 
 def export_period(model_admin, request):
-    if not model_admin.has_view_permission(request):
+    if not (model_admin.has_view_permission(request) and books_access(request.user)):
         raise PermissionDenied
     bound = "start" in request.GET or "end" in request.GET
     form = PeriodForm(request.GET) if bound else PeriodForm(initial=previous_month())

@@ -286,6 +286,47 @@ def test_hub_staff_see_and_open_only_their_hubs_invoices(hub_staff_client):
     response = hub_staff_client.post(url("payment", odense.pk), {"amount": "1", "paid_on": "2027-02-01"})
     assert response.status_code == 404
     assert Payment.objects.count() == 0
+    # Even with every billing permission, the books (all hubs' invoices) are not a hub's: no export, no statement.
+    assert hub_staff_client.get(url("export")).status_code == 403
+    assert hub_staff_client.get(url("export"), {"start": "2027-01-01", "end": "2027-12-31"}).status_code == 403
+    assert hub_staff_client.get(url("statement")).status_code == 403
+    page = hub_staff_client.get(CHANGELIST).content.decode()
+    assert (url("export") in page, url("statement") in page) == (False, False)
+
+
+@pytest.fixture
+def hub_staff_group_client(client):
+    """A hub staff member with the permissions the "Hub staff" group gives, and nothing of their own."""
+    from django.contrib.auth.models import Group
+
+    user = UserFactory(is_staff=True)
+    staff_totp_activate(user)
+    user.groups.add(Group.objects.get(name="Hub staff"))
+    Hub.objects.get(slug="aarhus").staff.add(user)
+    client.force_login(user)
+    return client
+
+
+def test_the_hub_staff_group_reads_its_hubs_invoices_and_payments_and_changes_nothing(hub_staff_group_client):
+    from billing.payments import payment_register
+
+    client = hub_staff_group_client
+    aarhus = invoice_issued(hub=Hub.objects.get(slug="aarhus"))
+    odense = invoice_issued(hub=Hub.objects.get(slug="odense"), name="Odense Kommune")
+    payment_register(invoice=aarhus, amount=Decimal("100.00"), paid_on=timezone.localdate(), by=None)
+    payment_register(invoice=odense, amount=Decimal("100.00"), paid_on=timezone.localdate(), by=None)
+    assert listed(client.get(CHANGELIST)) == [str(aarhus)]
+    page = client.get(url("change", aarhus.pk))
+    assert (page.status_code, 'name="_save"' in page.content.decode()) == (200, False)
+    assert client.get(url("pdf", aarhus.pk)).status_code == 200
+    assert client.get(url("pdf", odense.pk)).status_code == 404
+    payments = client.get("/en/admin/billing/payment/")
+    assert (payments.status_code, payments.context["cl"].result_count) == (200, 1)
+    assert [client.get(url(name)).status_code for name in ("export", "statement")] == [403, 403]
+    assert client.get(url("payment", aarhus.pk)).status_code == 403
+    response = client.post(url("payment", aarhus.pk), {"amount": "1", "paid_on": "2027-02-01"})
+    assert (response.status_code, Payment.objects.count()) == (403, 2)
+    assert client.get(CHANGELIST).context["action_form"] is None  # neither "issue" nor "credit"
 
 
 def test_the_invoice_list_reads_the_same_number_of_queries_for_one_row_and_three(staff_client):

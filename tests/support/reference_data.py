@@ -32,6 +32,12 @@ def reference_data_load() -> None:
     group.permissions.add(
         *Permission.objects.filter(content_type__app_label="events").exclude(codename__startswith="delete_")
     )
+    billing_migration = importlib.import_module("billing.migrations.0002_hub_staff_view_invoices")
+    group.permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="billing", codename__in=billing_migration.HUB_STAFF_BILLING_PERMISSIONS
+        )
+    )
 
 
 SNAPSHOT_SCHEMA = "test_reference_snapshot"
