@@ -65,10 +65,16 @@ def seat_price(*, event: Event, is_member: bool) -> SeatPrice | None:
 def _buyer(registration: Registration) -> Buyer:
     if registration.organisation_id is not None:
         return organisation_buyer(organisation=registration.organisation, language=registration.language)
+    # With a CVR number the guest's organisation is the buyer, for the attention of the person who signed up.
+    company = bool(registration.invoice_cvr)
     return Buyer(
-        name=registration.full_name,
+        name=(registration.organisation_name or registration.full_name) if company else registration.full_name,
         email=registration.email,
         language=registration.language,
+        address=registration.invoice_address,
+        postcode=registration.invoice_postcode,
+        city=registration.invoice_city,
+        cvr=registration.invoice_cvr,
         contact_name=registration.full_name,
         reference=registration.full_name,
         customer_key=f"registration:{registration.pk}",

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from billing.validators import validate_cvr
 from events.models import Question, Registration
 
 
@@ -25,16 +26,52 @@ class RegistrationForm(forms.Form):
     # A field people never see; software that fills in every field gives itself away.
     website = forms.CharField(label=_("Leave this field empty"), required=False, max_length=200)
 
-    def __init__(self, *args, event, user, **kwargs):
+    def __init__(self, *args, event, user, invoice_address_needed: bool = False, **kwargs):
+        """`invoice_address_needed`: the seat has a price for this person and no member organisation pays it, so
+        the invoice needs an address of its own (a CVR number makes it the organisation's)."""
         super().__init__(*args, **kwargs)
         self.event = event
         self.user = user
         if user.is_authenticated:
             for name in ("full_name", "email", "organisation_name", "job_title", "consent"):
                 del self.fields[name]
+        if invoice_address_needed:
+            invoice_fields = self._invoice_fields()
+            self.fields.update(invoice_fields)
+            # Asked right after the person's own details, before consent and the newsletter.
+            personal = ("full_name", "email", "organisation_name", "job_title")
+            self.order_fields([*(name for name in personal if name in self.fields), *invoice_fields])
         self.questions = list(event.questions.prefetch_related("options"))
         for question in self.questions:
             self.fields[self.question_field_name(question)] = self._question_field(question)
+
+    @staticmethod
+    def _invoice_fields() -> dict[str, forms.Field]:
+        return {
+            "invoice_address": forms.CharField(
+                label=_("Invoice address"),
+                max_length=200,
+                help_text=_("Street and number, where the invoice goes."),
+                widget=forms.TextInput(attrs={"autocomplete": "street-address"}),
+            ),
+            "invoice_postcode": forms.CharField(
+                label=_("Postcode"), max_length=10, widget=forms.TextInput(attrs={"autocomplete": "postal-code"})
+            ),
+            "invoice_city": forms.CharField(
+                label=_("City"), max_length=100, widget=forms.TextInput(attrs={"autocomplete": "address-level2"})
+            ),
+            "invoice_cvr": forms.CharField(
+                label=_("CVR number"),
+                max_length=8,
+                required=False,
+                validators=[validate_cvr],
+                help_text=_("Give your company's CVR number and the invoice is made out to the organisation."),
+            ),
+        }
+
+    def invoice_address(self) -> dict:
+        """The invoice address as the sign-up service takes it (empty when the form asked for none)."""
+        return {name: self.cleaned_data[name] for name in self.fields if name.startswith("invoice_")}
 
     @staticmethod
     def question_field_name(question: Question) -> str:

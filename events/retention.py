@@ -34,6 +34,10 @@ def registrations_anonymise(*, pks: list[int], now) -> int:
         full_name="",
         email=Concat(Value("anonymised-"), Cast("pk", CharField()), Value(ANONYMISED_EMAIL_DOMAIN)),
         job_title="",
+        invoice_address="",
+        invoice_postcode="",
+        invoice_city="",
+        invoice_cvr="",
         anonymised_at=now,
     )
 

@@ -34,6 +34,8 @@ TIME_AND_PLACE_FIELDS = ("starts_at", "ends_at", "venue_name_da", "venue_name_en
 REMINDER_KEY_PREFIX = "event-reminder:"
 # A sign-up this close to the last seat, by a count read without the lock, renders both possible mails beforehand.
 SEAT_DECISION_MARGIN = 20
+# A paid seat's invoice address, given at sign-up when no member organisation pays (events/billing.py).
+INVOICE_ADDRESS_FIELDS = ("invoice_address", "invoice_postcode", "invoice_city", "invoice_cvr")
 # How long each event lock was held, from granted to commit, in ms at DEBUG: bench/signup_race.py reads it.
 lock_hold_log = logging.getLogger("events.lock_hold")
 
@@ -317,6 +319,7 @@ def registration_create(
     language: str,
     organisation_name: str = "",
     job_title: str = "",
+    invoice_address: dict | None = None,
     user=None,
     organisation=None,
     is_member: bool = False,
@@ -334,7 +337,8 @@ def registration_create(
 
     `is_member`: the registration counts against the seats held for members (the membership type's "seats held
     for members"); `members_only_allowed`: the person may attend members-only events (the type's "members-only
-    events"; the same as `is_member` when not given)."""
+    events"; the same as `is_member` when not given); `invoice_address`: a paid seat's invoice address by
+    INVOICE_ADDRESS_FIELDS name, for a seat no member organisation pays."""
     now = now or timezone.now()
     if members_only_allowed is None:
         members_only_allowed = is_member
@@ -352,6 +356,7 @@ def registration_create(
         email=email,
         organisation_name=organisation_name.strip(),
         job_title=job_title.strip(),
+        **{field: str((invoice_address or {}).get(field) or "").strip() for field in INVOICE_ADDRESS_FIELDS},
         language=language,
         is_member=is_member,
         consent_at=now,
@@ -512,9 +517,13 @@ def registration_anonymise(*, registration: Registration) -> Registration:
         # Unique per event among live rows, so each anonymised row gets an address of its own that reaches no one.
         registration.email = f"anonymised-{registration.pk}{ANONYMISED_EMAIL_DOMAIN}"
         registration.job_title = ""
+        for field in INVOICE_ADDRESS_FIELDS:
+            setattr(registration, field, "")
         # Marked as retention marks it, so the scheduled run neither counts nor repeats it.
         registration.anonymised_at = timezone.now()
-        registration.save(update_fields=["user", "full_name", "email", "job_title", "anonymised_at"])
+        registration.save(
+            update_fields=["user", "full_name", "email", "job_title", *INVOICE_ADDRESS_FIELDS, "anonymised_at"]
+        )
         Answer.objects.filter(registration=registration).delete()
     return registration
 

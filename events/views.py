@@ -70,6 +70,16 @@ def _viewer(request) -> dict:
     }
 
 
+def _invoice_address_needed(request, event: Event, viewer: dict | None = None) -> bool:
+    """A seat with a price for this person that no member organisation pays: the invoice needs their address."""
+    if not event.is_paid:
+        return False
+    viewer = viewer or _viewer(request)
+    if seat_price(event=event, is_member=viewer["is_member"]) is None:
+        return False
+    return not (request.user.is_authenticated and user_member_organisations(user=request.user).exists())
+
+
 def _detail_context(request, event: Event, form=None, error: str = "") -> dict:
     viewer = _viewer(request)
     left = selectors.seats_left(
@@ -85,7 +95,9 @@ def _detail_context(request, event: Event, form=None, error: str = "") -> dict:
         and (not event.is_members_only or viewer["members_only_allowed"])
     )
     if form is None and can_register:
-        form = RegistrationForm(event=event, user=request.user)
+        form = RegistrationForm(
+            event=event, user=request.user, invoice_address_needed=_invoice_address_needed(request, event, viewer)
+        )
     return {
         "event": event,
         "form": form if can_register else None,
@@ -137,7 +149,9 @@ def event_register(request, slug):
     ):
         error = _("Too many sign-ups from your network. Please try again in a minute.")
         return _event_page_again(request, event, status=429, error=error)
-    form = RegistrationForm(request.POST, event=event, user=request.user)
+    form = RegistrationForm(
+        request.POST, event=event, user=request.user, invoice_address_needed=_invoice_address_needed(request, event)
+    )
     if not form.is_valid():
         return _event_page_again(request, event, status=400, form=form)
     user = request.user
@@ -167,6 +181,7 @@ def event_register(request, slug):
         registration = services.registration_create(
             event=event,
             answers=form.answers(),
+            invoice_address=form.invoice_address(),
             newsletter_opt_in=form.cleaned_data["newsletter_opt_in"],
             ip_address=request.META.get("REMOTE_ADDR") or None,
             **person,

@@ -289,6 +289,12 @@ class Registration(models.Model):
     email = models.EmailField(_("email"), max_length=254)
     organisation_name = models.CharField(_("organisation"), max_length=200, blank=True)
     job_title = models.CharField(_("role"), max_length=120, blank=True)
+    # Where a paid seat's invoice goes when no member organisation pays it (Danish invoices name the buyer's
+    # address); a CVR number makes it a company's invoice, addressed to the organisation.
+    invoice_address = models.CharField(_("invoice address"), max_length=200, blank=True)
+    invoice_postcode = models.CharField(_("postcode"), max_length=10, blank=True)
+    invoice_city = models.CharField(_("city"), max_length=100, blank=True)
+    invoice_cvr = models.CharField(_("CVR number"), max_length=8, blank=True)
     language = models.CharField(_("language"), max_length=5, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE)
     # A snapshot at sign-up: it decides whether the person may take a seat held for members.
     is_member = models.BooleanField(_("member"), default=False)

@@ -238,3 +238,116 @@ def test_the_sign_up_form_says_what_the_seat_costs_and_that_members_pay_less(cli
         page = client.get(f"/da/events/{event.slug}/").content.decode()
     assert "Din plads koster 1.450 kr. plus moms (1.812,50 kr. inklusive moms)" in page
     assert Registration.objects.count() == 0
+
+
+def signup(client, event, **fields):
+    data = {
+        "full_name": "Gry Gæst",
+        "email": "gry@example.com",
+        "organisation_name": "Gry Consult ApS",
+        "consent": "on",
+        **fields,
+    }
+    return client.post(f"/en/events/{event.slug}/register/", data)
+
+
+ADDRESS = {"invoice_address": "Nørregade 7", "invoice_postcode": "8000", "invoice_city": "Aarhus C"}
+
+
+def test_a_guest_on_a_paid_seat_gives_an_invoice_address_that_the_invoice_carries(client, later):
+    event = paid_event()
+    with translation.override("en"):
+        page = client.get(f"/en/events/{event.slug}/").content.decode()
+    labels = {"invoice_address": "Invoice address", "invoice_postcode": "Postcode", "invoice_city": "City"}
+    labels["invoice_cvr"] = "CVR number"
+    assert [name for name, label in labels.items() if f'for="id_{name}">{label}' not in page] == []
+    assert 'autocomplete="street-address"' in page and 'autocomplete="postal-code"' in page
+    assert "we also keep your invoice address, and the invoice itself for the five years" in page
+    free = EventFactory(price_dkk=0)
+    assert "id_invoice_address" not in client.get(f"/en/events/{free.slug}/").content.decode()
+    response = signup(client, event, **ADDRESS, invoice_cvr="")
+    assert response.status_code == 302
+    registration = Registration.objects.get(email="gry@example.com")
+    assert (registration.invoice_address, registration.invoice_postcode, registration.invoice_city) == (
+        "Nørregade 7",
+        "8000",
+        "Aarhus C",
+    )
+    invoice = event_billing.registration_billing_settle(registration_id=registration.pk)
+    assert (invoice.buyer_name, invoice.buyer_address, invoice.buyer_postcode, invoice.buyer_city) == (
+        "Gry Gæst",
+        "Nørregade 7",
+        "8000",
+        "Aarhus C",
+    )
+    assert invoice.buyer_cvr == ""
+
+
+def test_a_cvr_number_makes_it_the_organisations_invoice(client, later):
+    event = paid_event()
+    cvr = "13585628"
+    response = signup(client, event, **ADDRESS, invoice_cvr=cvr)
+    assert response.status_code == 302
+    registration = Registration.objects.get(email="gry@example.com")
+    invoice = event_billing.registration_billing_settle(registration_id=registration.pk)
+    assert (invoice.buyer_name, invoice.buyer_cvr, invoice.buyer_contact_name) == ("Gry Consult ApS", cvr, "Gry Gæst")
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message_da"),
+    [
+        ({**ADDRESS, "invoice_address": ""}, "invoice_address", "Dette felt er påkrævet."),
+        ({**ADDRESS, "invoice_city": "   "}, "invoice_city", "Dette felt er påkrævet."),
+        ({**ADDRESS, "invoice_cvr": "12345678"}, "invoice_cvr", "Indtast et gyldigt CVR-nummer: otte cifre"),
+        (
+            {**ADDRESS, "invoice_postcode": "8" * 11},
+            "invoice_postcode",
+            "Denne værdi må højst have 10 tegn (den har 11).",
+        ),
+    ],
+    ids=["no address", "blank city", "bad cvr", "long postcode"],
+)
+def test_a_paid_seat_without_a_valid_invoice_address_is_refused_in_danish_and_nothing_is_saved(
+    client, later, fields, field, message_da
+):
+    event = paid_event()
+    data = {"full_name": "Gry", "email": "gry@example.com", "organisation_name": "Gry", "consent": "on", **fields}
+    response = client.post(f"/da/events/{event.slug}/register/", data)
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert list(errors) == [field]
+    assert message_da in errors[field][0]
+    assert "Din tilmelding blev ikke gemt" in response.content.decode()
+    assert (Registration.objects.count(), later) == (0, [])
+
+
+def test_a_member_paid_for_by_their_organisation_is_asked_for_no_address(client):
+    from tests.factories import OrganisationRoleFactory, member_organisation_create
+
+    event = paid_event()
+    organisation = member_organisation_create(name="Medlem ApS")
+    user = OrganisationRoleFactory(organisation=organisation, role="member").user
+    client.force_login(user)
+    page = client.get(f"/en/events/{event.slug}/").content.decode()
+    assert "id_invoice_address" not in page
+    assert "Your seat costs DKK 200 plus VAT (DKK 250 including VAT)" in page
+
+
+def test_the_invoice_address_is_in_the_persons_export_and_goes_with_anonymisation(later):
+    from events.personal_data import events_collect
+    from tests.factories import UserFactory
+
+    user = UserFactory(email="gry@example.com")
+    registration = services.registration_create(
+        event=paid_event(),
+        full_name="Gry",
+        email=user.email,
+        language="da",
+        user=user,
+        invoice_address={**ADDRESS, "invoice_cvr": "13585628"},
+    )
+    exported = events_collect(user)["registrations"][0]
+    assert {name: exported[name] for name in (*ADDRESS, "invoice_cvr")} == {**ADDRESS, "invoice_cvr": "13585628"}
+    services.registration_anonymise(registration=registration)
+    registration.refresh_from_db()
+    assert [getattr(registration, name) for name in (*ADDRESS, "invoice_cvr")] == ["", "", "", ""]
