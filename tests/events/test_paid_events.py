@@ -351,3 +351,14 @@ def test_the_invoice_address_is_in_the_persons_export_and_goes_with_anonymisatio
     services.registration_anonymise(registration=registration)
     registration.refresh_from_db()
     assert [getattr(registration, name) for name in (*ADDRESS, "invoice_cvr")] == ["", "", "", ""]
+
+
+def test_retention_anonymises_a_guests_invoice_address_with_the_rest(later):
+    from events.retention import registrations_anonymise
+
+    registration = services.registration_create(
+        event=paid_event(), full_name="Gry", email="gry@example.com", language="da", invoice_address=ADDRESS
+    )
+    assert registrations_anonymise(pks=[registration.pk], now=timezone.now()) == 1
+    registration.refresh_from_db()
+    assert [getattr(registration, name) for name in (*ADDRESS, "full_name")] == ["", "", "", ""]
