@@ -266,14 +266,20 @@ def test_the_pdf_is_downloaded_from_the_admin(staff_client):
     assert staff_client.get(url("pdf", draft().pk)).status_code == 404
 
 
-@pytest.fixture
-def hub_staff_client(client):
+def aarhus_staff_log_in(client, *, permissions=(), groups=()):
+    """A staff member of the Aarhus hub with an authenticator app, signed in."""
     user = UserFactory(is_staff=True)
     staff_totp_activate(user)
-    user.user_permissions.set(Permission.objects.filter(content_type__app_label="billing"))
+    user.user_permissions.set(permissions)
+    user.groups.set(groups)
     Hub.objects.get(slug="aarhus").staff.add(user)
     client.force_login(user)
     return client
+
+
+@pytest.fixture
+def hub_staff_client(client):
+    return aarhus_staff_log_in(client, permissions=Permission.objects.filter(content_type__app_label="billing"))
 
 
 def test_hub_staff_see_and_open_only_their_hubs_invoices(hub_staff_client):
@@ -299,12 +305,7 @@ def hub_staff_group_client(client):
     """A hub staff member with the permissions the "Hub staff" group gives, and nothing of their own."""
     from django.contrib.auth.models import Group
 
-    user = UserFactory(is_staff=True)
-    staff_totp_activate(user)
-    user.groups.add(Group.objects.get(name="Hub staff"))
-    Hub.objects.get(slug="aarhus").staff.add(user)
-    client.force_login(user)
-    return client
+    return aarhus_staff_log_in(client, groups=[Group.objects.get(name="Hub staff")])
 
 
 def test_the_hub_staff_group_reads_its_hubs_invoices_and_payments_and_changes_nothing(hub_staff_group_client):
