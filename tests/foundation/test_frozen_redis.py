@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 import redis
+from django.conf import settings
 from django.core.cache import cache
 
 from newsletters.consent import CONSENT_TEXT_VERSION
@@ -77,45 +78,60 @@ def _timed_post(client, prepare) -> tuple[int, float]:
     return response.status_code, time.monotonic() - started
 
 
+@pytest.fixture
+def redis_calls(monkeypatch):
+    """Every call the cache makes to Redis, by name (the fail-open cache calls RedisCache's methods)."""
+    from django.core.cache.backends.redis import RedisCache
+
+    calls = []
+    for name in ("add", "get", "set", "touch", "delete", "get_many", "has_key", "incr", "set_many", "delete_many"):
+        original = getattr(RedisCache, name)
+
+        def counted(self, *args, _original=original, _name=name, **kwargs):
+            calls.append(_name)
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(RedisCache, name, counted)
+    return calls
+
+
 @pytest.mark.parametrize(
     ("prepare", "status", "mails"),
     [(_event_signup, 302, 1), (_newsletter_signup, 200, 1), (_login, 302, 0)],
     ids=["event-signup", "newsletter-signup", "login"],
 )
-def test_a_request_waits_at_most_half_a_second_on_a_frozen_redis(client, redis_freezer, prepare, status, mails):
-    """The wait on Redis is the time the request takes against a frozen Redis beyond what it takes against a
-    healthy one."""
+def test_a_request_waits_at_most_half_a_second_on_a_frozen_redis(
+    client, redis_freezer, redis_calls, prepare, status, mails
+):
+    """The wait is bounded by construction, and that is what is asserted: against a frozen Redis the request makes
+    one call to it (then the cache leaves Redis alone), and one call waits at most the connect timeout plus the read
+    timeout, which together stay under half a second. The request's time beyond a healthy one's is printed and
+    checked only against a loose safety net: a loaded CI machine stretched 0.2 s of socket timeout to 0.62 s."""
     healthy_status, healthy = _timed_post(client, prepare)
     client.logout()
     OutboxMessage.objects.all().delete()
     redis_freezer()
+    redis_calls.clear()
     frozen_status, frozen = _timed_post(client, prepare)
-    print(f"{prepare.__name__}: {frozen:.3f} s frozen, {healthy:.3f} s healthy")
+    print(f"{prepare.__name__}: {frozen:.3f} s frozen, {healthy:.3f} s healthy, Redis calls {redis_calls}")
     assert (healthy_status, frozen_status) == (status, status)
     assert OutboxMessage.objects.filter(status=OutboxMessage.Status.QUEUED).count() == mails
-    assert frozen - healthy < BUDGET_SECONDS
+    assert len(redis_calls) == 1
+    options = settings.CACHES["default"]["OPTIONS"]
+    assert options["socket_connect_timeout"] + options["socket_timeout"] < BUDGET_SECONDS
+    assert frozen - healthy < 4 * BUDGET_SECONDS
 
 
-def test_the_cache_gives_up_on_a_frozen_redis_once_and_then_leaves_it_alone(redis_freezer, monkeypatch):
+def test_the_cache_gives_up_on_a_frozen_redis_once_and_then_leaves_it_alone(redis_freezer, redis_calls):
     """Counted, not timed: of three calls only the first goes to the frozen server (and pays its socket timeout);
     the other two are served from local memory at once."""
-    from django.core.cache.backends.redis import RedisCache
-
-    reached_redis = []
-    for name in ("add", "get"):
-        original = getattr(RedisCache, name)
-
-        def counted(self, *args, _original=original, _name=name, **kwargs):
-            reached_redis.append(_name)
-            return _original(self, *args, **kwargs)
-
-        monkeypatch.setattr(RedisCache, name, counted)
     redis_freezer()
+    redis_calls.clear()
     started = time.monotonic()
     results = [cache.add("a", 1), cache.get("a"), cache.get("b", "missing")]
     elapsed = time.monotonic() - started
     assert results == [True, 1, "missing"]
-    assert reached_redis == ["add"]
+    assert redis_calls == ["add"]
     assert cache.redis_skipped is True
     # A safety net only: one socket timeout, however slow the machine, is far below Redis's skip window.
     assert elapsed < cache.retry_after
