@@ -9,6 +9,7 @@ from datetime import UTC, timedelta
 
 from django.conf import settings
 from django.core import signing
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
 from django.urls import reverse
@@ -152,6 +153,30 @@ def _mail_registration(*, registration: Registration, name: str, dedupe_key: str
     return _mail_write(_mail_prepare(registration=registration, name=name, dedupe_key=dedupe_key, **extra))
 
 
+def _registrants_mails_prepare(*, event: Event, name: str) -> dict[int, dict]:
+    """Before the lock: the `name` mail to everyone confirmed or waiting, about `event` as the change under way will
+    leave it (an unsaved copy), by registration pk. Rendering hundreds of mails under the event's lock would hold
+    every sign-up and cancellation for that event until the last one is written."""
+    prepared = {}
+    for registration in event.registrations.filter(status__in=[Status.CONFIRMED, Status.WAITLISTED]):
+        registration.event = event
+        prepared[registration.pk] = _mail_prepare(registration=registration, name=name)
+    return prepared
+
+
+def _registrants_mail(*, registrations: list[Registration], event: Event, name: str, prepared: dict) -> None:
+    """Under the lock: write each registrant's mail, as prepared when nothing it shows changed meanwhile, else
+    rendered now (someone who signed up since, or an event that moved on)."""
+    for registration in registrations:
+        registration.event = event
+        mail = prepared.get(registration.pk)
+        _mail_write(
+            mail
+            if _mail_ready(mail, registration=registration)
+            else _mail_prepare(registration=registration, name=name)
+        )
+
+
 def _waitlisted_mail_prepare(*, registration: Registration) -> dict:
     """The waitlist mail before the position is known: rendered with a marker that `_position_fill` replaces with
     the number the seat decision gives, formatted as the template would have formatted it."""
@@ -193,11 +218,15 @@ def _event_lock(event: Event, *, action: str = "event") -> Event:
     return locked_event
 
 
+# Every stored value of an event but the moment it was last saved, which no mail shows.
+_MAIL_STATE_FIELDS = [field.attname for field in Event._meta.concrete_fields if field.name != "updated_at"]
+
+
 def _mail_state(registration: Registration) -> tuple:
     """What a mail about a registration is rendered from: its person and every stored value of its event."""
     event = registration.event
     person = (registration.full_name, registration.email, registration.language)
-    return (*person, *(getattr(event, field.attname) for field in Event._meta.concrete_fields))
+    return (*person, *(getattr(event, attname) for attname in _MAIL_STATE_FIELDS))
 
 
 def _mail_ready(mail: dict | None, *, registration: Registration) -> bool:
@@ -661,6 +690,7 @@ def event_update(*, event: Event, actor, changes: dict, partners=None, cancellat
     were `promoted` from the waitlist, and how many were `told` of a cancellation."""
     now = now or timezone.now()
     changes = dict(changes)
+    prepared = _changed_mails_prepare(event=event, changes=changes)
     with transaction.atomic():
         stored = _event_lock(event)
         before = event_time_and_place(stored)
@@ -681,17 +711,38 @@ def event_update(*, event: Event, actor, changes: dict, partners=None, cancellat
         elif status == Event.Status.CANCELLED and stored.status != status:
             told = event_cancel(event=stored, actor=actor, reason=cancellation_reason, now=now)
             stored.refresh_from_db()
-        result = event_updated(event=stored, before=before, actor=actor, now=now)
+        result = event_updated(event=stored, before=before, actor=actor, now=now, prepared=prepared)
     return {**result, "told": told}
+
+
+def _changed_mails_prepare(*, event: Event, changes: dict) -> dict[int, dict]:
+    """Before the lock: the "time or place changed" mails that an update of a published event will owe, about the
+    event as it will be saved. Nothing when its time and place stay, when the status changes too (rare: those are
+    rendered under the lock), or when the changes would not validate."""
+    current = Event.objects.get(pk=event.pk)
+    if current.status != Event.Status.PUBLISHED or changes.get("status", current.status) != current.status:
+        return {}
+    future = copy.copy(current)
+    for field, value in changes.items():
+        setattr(future, field, value)
+    if event_time_and_place(future) == event_time_and_place(current):
+        return {}
+    try:
+        future.full_clean()
+    except ValidationError:
+        return {}
+    future.ics_sequence += 1
+    return _registrants_mails_prepare(event=future, name="event_changed")
 
 
 def event_time_and_place(event: Event) -> dict:
     return {field: getattr(event, field) for field in TIME_AND_PLACE_FIELDS}
 
 
-def event_updated(*, event: Event, before: dict, actor, now=None) -> dict:
+def event_updated(*, event: Event, before: dict, actor, now=None, prepared: dict | None = None) -> dict:
     """After staff saved an event: tell every registrant when its time or place changed (with a new calendar
-    revision), and give seats to the waitlist when the capacity grew."""
+    revision), and give seats to the waitlist when the capacity grew. `prepared`: those mails, rendered before the
+    lock (_registrants_mails_prepare)."""
     now = now or timezone.now()
     with transaction.atomic():
         event = _event_lock(event)
@@ -705,10 +756,9 @@ def event_updated(*, event: Event, before: dict, actor, now=None) -> dict:
             audit_record(
                 actor=actor, action="events.event.time_or_place_changed", target=event, data={"fields": changed}
             )
-            for registration in event.registrations.filter(status__in=[Status.CONFIRMED, Status.WAITLISTED]):
-                registration.event = event
-                _mail_registration(registration=registration, name="event_changed")
-                notified += 1
+            registrations = list(event.registrations.filter(status__in=[Status.CONFIRMED, Status.WAITLISTED]))
+            _registrants_mail(registrations=registrations, event=event, name="event_changed", prepared=prepared or {})
+            notified = len(registrations)
         promoted = _waitlist_fill(event=event, now=now)
     return {"changed": changed, "notified": notified, "promoted": len(promoted)}
 
@@ -725,6 +775,12 @@ def _reminders_withdraw(*, event: Event, starts_at) -> int:
 def event_cancel(*, event: Event, actor, reason: str = "", now=None) -> int:
     """Cancel the event and tell everyone still registered; returns how many were told."""
     now = now or timezone.now()
+    prepared = {}
+    cancelled = Event.objects.get(pk=event.pk)
+    if cancelled.status != Event.Status.CANCELLED:
+        cancelled.cancel(reason=reason, now=now)
+        cancelled.ics_sequence += 1
+        prepared = _registrants_mails_prepare(event=cancelled, name="event_cancelled")
     with transaction.atomic():
         event = _event_lock(event)
         if event.status == Event.Status.CANCELLED:
@@ -735,9 +791,7 @@ def event_cancel(*, event: Event, actor, reason: str = "", now=None) -> int:
         audit_record(actor=actor, action="events.event.cancel", target=event, data={"reason": reason})
         _reminders_withdraw(event=event, starts_at=event.starts_at)
         registrations = list(event.registrations.filter(status__in=[Status.CONFIRMED, Status.WAITLISTED]))
-        for registration in registrations:
-            registration.event = event
-            _mail_registration(registration=registration, name="event_cancelled")
+        _registrants_mail(registrations=registrations, event=event, name="event_cancelled", prepared=prepared)
         if event.is_paid:
             registration_billing_later([r.pk for r in registrations if r.status == Status.CONFIRMED])
     return len(registrations)

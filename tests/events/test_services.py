@@ -323,3 +323,68 @@ def test_token_round_trip_and_tampering():
 
     with pytest.raises(signing.BadSignature):
         services.registration_from_token(token[:-2] + ("aa" if not token.endswith("aa") else "bb"))
+
+
+@pytest.fixture
+def lock_log(monkeypatch):
+    """In order: each mail rendered (its template) and each time the event's lock is granted ("lock")."""
+    log = []
+    render, lock = services.mail_render, services._event_lock
+
+    def rendering(*, template, **kwargs):
+        log.append(template.rsplit("/", 1)[-1])
+        return render(template=template, **kwargs)
+
+    def locking(*args, **kwargs):
+        log.append("lock")
+        return lock(*args, **kwargs)
+
+    monkeypatch.setattr(services, "mail_render", rendering)
+    monkeypatch.setattr(services, "_event_lock", locking)
+    return log
+
+
+def test_cancelling_an_event_renders_everyones_mail_before_taking_its_lock(lock_log):
+    event = EventFactory(capacity=2, title_en="Health day")
+    for n in range(1, 4):
+        register(event, n)
+    lock_log.clear()
+    assert services.event_cancel(event=event, actor=StaffFactory(), reason="The venue flooded.") == 3
+    assert lock_log == ["event_cancelled"] * 3 + ["lock"]
+    messages = OutboxMessage.objects.filter(template="events/email/event_cancelled").order_by("to")
+    assert [m.to for m in messages] == ["p1@example.com", "p2@example.com", "p3@example.com"]
+    assert all("The venue flooded." in m.body_text for m in messages)
+    assert all("STATUS:CANCELLED" in m.attachments[0]["content"] for m in messages)
+
+
+def test_someone_who_signs_up_between_the_rendering_and_the_lock_is_told_too(monkeypatch, lock_log):
+    event = EventFactory(capacity=5)
+    register(event, 1)
+    lock = services._event_lock
+
+    def sign_up_first(*args, **kwargs):
+        monkeypatch.setattr(services, "_event_lock", lock)
+        register(event, 2)  # takes the lock itself, in this same transaction
+        return lock(*args, **kwargs)
+
+    monkeypatch.setattr(services, "_event_lock", sign_up_first)
+    assert services.event_cancel(event=event, actor=StaffFactory()) == 2
+    told = OutboxMessage.objects.filter(template="events/email/event_cancelled").values_list("to", flat=True)
+    assert sorted(told) == ["p1@example.com", "p2@example.com"]
+
+
+def test_a_new_time_is_rendered_for_every_registrant_before_the_lock_with_the_new_calendar(lock_log):
+    event = EventFactory(capacity=1)
+    register(event, 1)
+    register(event, 2)
+    sequence = event.ics_sequence
+    lock_log.clear()
+    later = event.starts_at + timedelta(days=1)
+    result = services.event_update(
+        event=event, actor=StaffFactory(), changes={"starts_at": later, "ends_at": event.ends_at + timedelta(days=1)}
+    )
+    assert (result["changed"], result["notified"]) == (["ends_at", "starts_at"], 2)
+    assert lock_log[:3] == ["event_changed", "event_changed", "lock"]
+    assert "event_changed" not in lock_log[3:]
+    for message in OutboxMessage.objects.filter(template="events/email/event_changed"):
+        assert f"SEQUENCE:{sequence + 1}" in message.attachments[0]["content"]
