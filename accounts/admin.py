@@ -6,6 +6,7 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AuditEntry, User
+from common.admin import ReadOnlyAdminMixin
 
 
 class UserCreationAdminForm(AdminUserCreationForm):
@@ -40,18 +41,9 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "actor", "action", "target_repr"]
     list_filter = ["action", "target_type"]
     search_fields = ["action", "target_repr", "actor__email"]
     date_hierarchy = "created_at"
     list_select_related = ["actor", "target_type"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

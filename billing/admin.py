@@ -28,29 +28,9 @@ from billing.services import (
     invoice_issue,
 )
 from billing.validators import validate_cvr, validate_ean
-from common.admin import run_on_selected
+from common.admin import ReadOnlyAdminMixin, run_on_selected
 from common.errors import DomainError
 from hubs.scoping import HubScopedAdminMixin
-
-
-def buyer_from(invoice: Invoice) -> Buyer:
-    """The buyer as the invoice form holds it."""
-    return Buyer(
-        name=invoice.buyer_name,
-        email=invoice.buyer_email,
-        language=invoice.language,
-        address=invoice.buyer_address,
-        postcode=invoice.buyer_postcode,
-        city=invoice.buyer_city,
-        country=invoice.buyer_country,
-        cvr=invoice.buyer_cvr,
-        vat_number=invoice.buyer_vat_number,
-        ean=invoice.buyer_ean,
-        contact_name=invoice.buyer_contact_name,
-        reference=invoice.buyer_reference,
-        order_reference=invoice.order_reference,
-        customer_key=invoice.customer_key,
-    )
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -134,7 +114,7 @@ class DraftLinesFormSet(BaseInlineFormSet):
         if any(self.errors):
             return
         try:
-            invoice_draft_check(buyer=buyer_from(self.instance), lines=self.lines())
+            invoice_draft_check(buyer=Buyer.of(self.instance), lines=self.lines())
         except DomainError as error:
             raise ValidationError(str(error)) from None
 
@@ -286,7 +266,7 @@ class InvoiceAdmin(HubScopedAdminMixin, admin.ModelAdmin):
     def save_related(self, request, form, formsets, change):
         lines_formset = next(formset for formset in formsets if isinstance(formset, DraftLinesFormSet))
         invoice, data = form.instance, form.cleaned_data
-        buyer, lines = buyer_from(invoice), lines_formset.lines()
+        buyer, lines = Buyer.of(invoice), lines_formset.lines()
         if change:
             invoice_draft_update(
                 invoice=invoice, by=request.user, buyer=buyer, lines=lines, terms_days=data["payment_terms_days"]
@@ -376,7 +356,7 @@ class InvoiceAdmin(HubScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Payment)
-class PaymentAdmin(HubScopedAdminMixin, admin.ModelAdmin):
+class PaymentAdmin(ReadOnlyAdminMixin, HubScopedAdminMixin, admin.ModelAdmin):
     """Every payment received, for looking up; payments are registered on their invoice's page or by a bank
     statement import, and never changed here."""
 
@@ -385,12 +365,3 @@ class PaymentAdmin(HubScopedAdminMixin, admin.ModelAdmin):
     list_filter = ["method", "paid_on"]
     search_fields = ["invoice__number", "invoice__buyer_name", "reference"]
     list_select_related = ["invoice", "registered_by"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

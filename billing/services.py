@@ -32,6 +32,25 @@ class BillingError(DomainError):
     """A rule of billing was broken; the message is translated and shown as it is."""
 
 
+# Each Buyer attribute and the invoice column that keeps a copy of it.
+BUYER_COLUMNS = (
+    ("name", "buyer_name"),
+    ("email", "buyer_email"),
+    ("language", "language"),
+    ("address", "buyer_address"),
+    ("postcode", "buyer_postcode"),
+    ("city", "buyer_city"),
+    ("country", "buyer_country"),
+    ("cvr", "buyer_cvr"),
+    ("vat_number", "buyer_vat_number"),
+    ("ean", "buyer_ean"),
+    ("contact_name", "buyer_contact_name"),
+    ("reference", "buyer_reference"),
+    ("order_reference", "order_reference"),
+    ("customer_key", "customer_key"),
+)
+
+
 @dataclass(frozen=True)
 class Buyer:
     """Who an invoice is addressed to, as the billing code knows them when the draft is made."""
@@ -51,23 +70,17 @@ class Buyer:
     order_reference: str = ""
     customer_key: str = ""
 
+    @classmethod
+    def of(cls, invoice: Invoice) -> "Buyer":
+        """The buyer an invoice (or draft) was made out to, from its copy."""
+        return cls(**{attribute: getattr(invoice, column) for attribute, column in BUYER_COLUMNS})
+
     def fields(self) -> dict:
-        return {
-            "buyer_name": self.name,
-            "buyer_email": self.email,
-            "language": self.language if self.language in dict(settings.LANGUAGES) else "da",
-            "buyer_address": self.address,
-            "buyer_postcode": self.postcode,
-            "buyer_city": self.city,
-            "buyer_country": self.country or "DK",
-            "buyer_cvr": self.cvr,
-            "buyer_vat_number": self.vat_number,
-            "buyer_ean": self.ean,
-            "buyer_contact_name": self.contact_name,
-            "buyer_reference": self.reference,
-            "order_reference": self.order_reference,
-            "customer_key": self.customer_key,
-        }
+        """The invoice columns that keep a copy of this buyer."""
+        columns = {column: getattr(self, attribute) for attribute, column in BUYER_COLUMNS}
+        columns["language"] = self.language if self.language in dict(settings.LANGUAGES) else "da"
+        columns["buyer_country"] = self.country or "DK"
+        return columns
 
 
 @dataclass(frozen=True)
@@ -321,22 +334,7 @@ def credit_note_issue(
             )
             for row in invoice.lines.all()
         ]
-    buyer = Buyer(
-        name=invoice.buyer_name,
-        email=invoice.buyer_email,
-        language=invoice.language,
-        address=invoice.buyer_address,
-        postcode=invoice.buyer_postcode,
-        city=invoice.buyer_city,
-        country=invoice.buyer_country,
-        cvr=invoice.buyer_cvr,
-        vat_number=invoice.buyer_vat_number,
-        ean=invoice.buyer_ean,
-        contact_name=invoice.buyer_contact_name,
-        reference=invoice.buyer_reference,
-        order_reference=invoice.order_reference,
-        customer_key=invoice.customer_key,
-    )
+    buyer = Buyer.of(invoice)
     with transaction.atomic():
         invoice = lock_one(invoice)
         if invoice.status == Invoice.Status.CREDITED:

@@ -24,6 +24,20 @@ ACCESSIBLE_FORMFIELDS = {
 }
 
 
+class ReadOnlyAdminMixin:
+    """A record kept for looking up (an audit trail, a ledger, a payment, a solver run): the admin lists and shows
+    it, and never adds, changes or deletes one; the services write them."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 def run_on_selected(
     modeladmin,
     request,

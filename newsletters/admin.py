@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from modeltranslation.admin import TranslationAdmin
 
-from common.admin import run_on_selected
+from common.admin import ReadOnlyAdminMixin, run_on_selected
 from hubs.scoping import HubScopedAdminMixin
 from newsletters import admin_views, campaigns, selectors, subscriptions
 from newsletters.models import Campaign, ConsentRecord, InvalidTransition, Subscriber, Topic
@@ -113,21 +113,12 @@ class SubscriberAdmin(admin.ModelAdmin):
 
 
 @admin.register(ConsentRecord)
-class ConsentRecordAdmin(admin.ModelAdmin):
+class ConsentRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["occurred_at", "subscriber", "action", "source", "ip_address", "consent_text_version"]
     list_filter = ["action", "source", "consent_text_version"]
     search_fields = ["subscriber__email"]
     date_hierarchy = "occurred_at"
     list_select_related = ["subscriber"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def progress_html(*, sent: int, failed: int, total: int) -> str:

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from modeltranslation.admin import TranslationAdmin
 
-from common.admin import run_on_selected
+from common.admin import ReadOnlyAdminMixin, run_on_selected
 from events.matchmaking import admin_views, services
 from events.models import (
     MatchmakingConfig,
@@ -143,22 +143,13 @@ class MatchmakingConfigAdmin(HubScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(ScheduleRun)
-class ScheduleRunAdmin(HubScopedAdminMixin, admin.ModelAdmin):
+class ScheduleRunAdmin(ReadOnlyAdminMixin, HubScopedAdminMixin, admin.ModelAdmin):
     """Runs are started by the settings' actions and followed on their own page; this list finds them again."""
 
     hub_lookup = "event__hub"
     list_display = ["event", "kind", "status_column", "queued_at", "placed", "upper_bound", "gaps", "started_by"]
     list_filter = ["status", "kind"]
     list_select_related = ["event", "started_by"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("status"), ordering="status")
     def status_column(self, obj):
