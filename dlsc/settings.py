@@ -315,11 +315,13 @@ else:
         "data_folder_in": str(CELERY_FS_BROKER_DIR / "out"),
         "data_folder_out": str(CELERY_FS_BROKER_DIR / "out"),
         "processed_folder": str(CELERY_FS_BROKER_DIR / "processed"),
+        # Where the broadcast exchanges are kept; left to kombu, a `control/` folder appears wherever Celery runs.
+        "control_folder": str(CELERY_FS_BROKER_DIR / "control"),
         "store_processed": False,
     }
     # kombu's filesystem transport does not create its folders, and a fresh clone has none.
     if CELERY_BROKER_URL.startswith("filesystem://"):
-        for folder in ("out", "processed"):
+        for folder in ("out", "processed", "control"):
             (CELERY_FS_BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
