@@ -1,6 +1,8 @@
 """A mail read on a 320 px phone never scrolls sideways, even with a signed link longer than the screen is wide
 (a registration's link carries a signature with no place to break)."""
 
+import re
+
 import pytest
 
 from events import services
@@ -17,7 +19,11 @@ def test_a_confirmation_with_its_signed_link_fits_a_320_px_phone(browser, langua
         event=event, full_name="Gry Gæst", email="gry@example.com", language=language
     )
     mail = OutboxMessage.objects.get(to=registration.email)
-    assert services.registration_manage_url(registration) in mail.body_html
+    # The signature carries the second it was made, so the link is found in the mail and read back, not rebuilt.
+    prefix = services.registration_manage_url(registration).rsplit("/", 2)[0] + "/"
+    links = set(re.findall(re.escape(prefix) + r"([^/\"]+)/", mail.body_html))
+    assert len(links) == 1
+    assert services.registration_from_token(links.pop()).pk == registration.pk
     context = browser.new_context(viewport={"width": 320, "height": 640})
     page = context.new_page()
     page.set_content(mail.body_html)
