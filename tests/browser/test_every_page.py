@@ -9,6 +9,7 @@ from django.test import Client
 from django.utils import timezone
 
 from members.models import MembershipApplication
+from tests.browser.journeys import sideways_scroll
 from tests.conftest import axe_violations
 from tests.factories import (
     CampaignFactory,
@@ -189,9 +190,8 @@ def test_every_page_of_the_role_fits_a_phone_and_passes_axe(browser, live_server
             page.wait_for_load_state("load")
             if response.status >= 400:
                 problems.append(f"{url} @{width}: HTTP {response.status}")
-            scroll = page.evaluate("document.documentElement.scrollWidth")
-            if scroll > width:
-                problems.append(f"{url} @{width}: scrolls sideways ({scroll} px)")
+            if overflow := sideways_scroll(page):
+                problems.append(f"{url} @{width}: {overflow}")
             if errors:
                 problems.append(f"{url} @{width}: console {errors}")
             # axe once per page and language: Danish at the desktop width, English on the phone.
