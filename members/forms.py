@@ -14,6 +14,7 @@ from stdnum.dk import cvr as stdnum_cvr
 
 from billing.models import VatCategory
 from billing.validators import validate_ean
+from common.widgets import LongSelect
 from members.models import (
     Membership,
     MembershipApplication,
@@ -55,7 +56,7 @@ class ApplicationForm(forms.ModelForm):
         (_("Terms"), ["accept_terms", "nickname"]),
     ]
 
-    country = forms.ChoiceField(label=_("Country"), initial="DK")
+    country = forms.ChoiceField(label=_("Country"), initial="DK", widget=LongSelect)
     password1 = forms.CharField(label=_("Password"), widget=forms.PasswordInput, required=False, strip=False)
     password2 = forms.CharField(label=_("Password again"), widget=forms.PasswordInput, required=False, strip=False)
     accept_terms = forms.BooleanField(
