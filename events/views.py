@@ -149,8 +149,12 @@ def event_register(request, slug):
     ):
         error = _("Too many sign-ups from your network. Please try again in a minute.")
         return _event_page_again(request, event, status=429, error=error)
+    viewer = _viewer(request)  # once: the invoice address and the seat both depend on it
     form = RegistrationForm(
-        request.POST, event=event, user=request.user, invoice_address_needed=_invoice_address_needed(request, event)
+        request.POST,
+        event=event,
+        user=request.user,
+        invoice_address_needed=_invoice_address_needed(request, event, viewer),
     )
     if not form.is_valid():
         return _event_page_again(request, event, status=400, form=form)
@@ -158,15 +162,13 @@ def event_register(request, slug):
     if user.is_authenticated:
         member_organisation = user_member_organisations(user=user).first()
         organisation = member_organisation or user_organisations(user=user).first()
-        benefits = user_benefits(user=user)
         person = {
             "full_name": user.full_name or user.email,
             "email": user.email,
             "organisation_name": organisation.name if organisation else "",
             "user": user,
             "organisation": member_organisation,
-            "is_member": Benefit.MEMBER_SEATS in benefits,
-            "members_only_allowed": Benefit.MEMBERS_ONLY_EVENTS in benefits,
+            **viewer,
             "language": user.preferred_language,
         }
     else:

@@ -362,3 +362,26 @@ def test_retention_anonymises_a_guests_invoice_address_with_the_rest(later):
     assert registrations_anonymise(pks=[registration.pk], now=timezone.now()) == 1
     registration.refresh_from_db()
     assert [getattr(registration, name) for name in (*ADDRESS, "full_name")] == ["", "", "", ""]
+
+
+def test_a_members_paid_sign_up_reads_their_membership_benefits_once(client, later, monkeypatch):
+    from events import views
+    from members.selectors import user_benefits
+    from tests.factories import OrganisationRoleFactory, member_organisation_create
+
+    event = paid_event()
+    organisation = member_organisation_create(name="Medlem ApS")
+    user = OrganisationRoleFactory(organisation=organisation, role="member").user
+    client.force_login(user)
+    calls = []
+    monkeypatch.setattr(views, "user_benefits", lambda **kwargs: calls.append(kwargs) or user_benefits(**kwargs))
+    response = client.post(f"/en/events/{event.slug}/register/", {"consent": "on"})
+    assert response.status_code == 302
+    registration = Registration.objects.get(user=user)
+    assert (registration.status, registration.is_member, registration.organisation) == (
+        Registration.Status.CONFIRMED,
+        True,
+        organisation,
+    )
+    assert calls == [{"user": user}]
+    assert later == [registration.pk]
