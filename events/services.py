@@ -691,6 +691,7 @@ def event_update(*, event: Event, actor, changes: dict, partners=None, cancellat
     now = now or timezone.now()
     changes = dict(changes)
     prepared = _changed_mails_prepare(event=event, changes=changes)
+    cancelled_mails = _cancelled_mails_prepare(event=event, changes=changes, reason=cancellation_reason, now=now)
     with transaction.atomic():
         stored = _event_lock(event)
         before = event_time_and_place(stored)
@@ -709,30 +710,55 @@ def event_update(*, event: Event, actor, changes: dict, partners=None, cancellat
         if status == Event.Status.PUBLISHED and stored.status != status:
             stored = event_publish(event=stored, actor=actor)
         elif status == Event.Status.CANCELLED and stored.status != status:
-            told = event_cancel(event=stored, actor=actor, reason=cancellation_reason, now=now)
+            told = event_cancel(
+                event=stored, actor=actor, reason=cancellation_reason, now=now, prepared=cancelled_mails
+            )
             stored.refresh_from_db()
         result = event_updated(event=stored, before=before, actor=actor, now=now, prepared=prepared)
     return {**result, "told": told}
 
 
-def _changed_mails_prepare(*, event: Event, changes: dict) -> dict[int, dict]:
-    """Before the lock: the "time or place changed" mails that an update of a published event will owe, about the
-    event as it will be saved. Nothing when its time and place stay, when the status changes too (rare: those are
-    rendered under the lock), or when the changes would not validate."""
-    current = Event.objects.get(pk=event.pk)
-    if current.status != Event.Status.PUBLISHED or changes.get("status", current.status) != current.status:
-        return {}
+def _event_as_changed(current: Event, changes: dict) -> Event | None:
+    """An unsaved copy of `current` with `changes` (but its status) applied, or None when they would not validate
+    (the update then fails under the lock, and nothing prepared is needed)."""
     future = copy.copy(current)
     for field, value in changes.items():
-        setattr(future, field, value)
-    if event_time_and_place(future) == event_time_and_place(current):
-        return {}
+        if field != "status":
+            setattr(future, field, value)
     try:
         future.full_clean()
     except ValidationError:
+        return None
+    return future
+
+
+def _changed_mails_prepare(*, event: Event, changes: dict) -> dict[int, dict]:
+    """Before the lock: the "time or place changed" mails that an update of a published event will owe, about the
+    event as it will be saved. Nothing when its time and place stay, when the status changes too (a cancellation
+    has mails of its own, below; a draft being published has nobody to tell), or when the changes would not
+    validate."""
+    current = Event.objects.get(pk=event.pk)
+    if current.status != Event.Status.PUBLISHED or changes.get("status", current.status) != current.status:
+        return {}
+    future = _event_as_changed(current, changes)
+    if future is None or event_time_and_place(future) == event_time_and_place(current):
         return {}
     future.ics_sequence += 1
     return _registrants_mails_prepare(event=future, name="event_changed")
+
+
+def _cancelled_mails_prepare(*, event: Event, changes: dict, reason: str, now) -> dict[int, dict]:
+    """Before the lock: when an update cancels the event, the cancellation mails about the event as the other
+    changes of the same save leave it (event_cancel would otherwise render them under the lock it inherits)."""
+    current = Event.objects.get(pk=event.pk)
+    if changes.get("status") != Event.Status.CANCELLED or current.status == Event.Status.CANCELLED:
+        return {}
+    future = _event_as_changed(current, changes)
+    if future is None:
+        return {}
+    future.cancel(reason=reason, now=now)
+    future.ics_sequence += 1
+    return _registrants_mails_prepare(event=future, name="event_cancelled")
 
 
 def event_time_and_place(event: Event) -> dict:
@@ -772,15 +798,17 @@ def _reminders_withdraw(*, event: Event, starts_at) -> int:
     )
 
 
-def event_cancel(*, event: Event, actor, reason: str = "", now=None) -> int:
-    """Cancel the event and tell everyone still registered; returns how many were told."""
+def event_cancel(*, event: Event, actor, reason: str = "", now=None, prepared: dict | None = None) -> int:
+    """Cancel the event and tell everyone still registered; returns how many were told. `prepared`: their mails,
+    rendered before the lock by a caller that holds it already (event_update); else they are rendered here first."""
     now = now or timezone.now()
-    prepared = {}
-    cancelled = Event.objects.get(pk=event.pk)
-    if cancelled.status != Event.Status.CANCELLED:
-        cancelled.cancel(reason=reason, now=now)
-        cancelled.ics_sequence += 1
-        prepared = _registrants_mails_prepare(event=cancelled, name="event_cancelled")
+    if prepared is None:
+        prepared = {}
+        cancelled = Event.objects.get(pk=event.pk)
+        if cancelled.status != Event.Status.CANCELLED:
+            cancelled.cancel(reason=reason, now=now)
+            cancelled.ics_sequence += 1
+            prepared = _registrants_mails_prepare(event=cancelled, name="event_cancelled")
     with transaction.atomic():
         event = _event_lock(event)
         if event.status == Event.Status.CANCELLED:

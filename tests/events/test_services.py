@@ -1,6 +1,7 @@
 """Sign-up, cancellation, waitlist, staff moves and event changes, through the services."""
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -388,3 +389,30 @@ def test_a_new_time_is_rendered_for_every_registrant_before_the_lock_with_the_ne
     assert "event_changed" not in lock_log[3:]
     for message in OutboxMessage.objects.filter(template="events/email/event_changed"):
         assert f"SEQUENCE:{sequence + 1}" in message.attachments[0]["content"]
+
+
+def test_moving_and_cancelling_in_one_save_renders_the_cancellations_before_the_lock(lock_log):
+    event = EventFactory(capacity=1, title_en="Health day")
+    register(event, 1)
+    register(event, 2)
+    sequence = event.ics_sequence
+    lock_log.clear()
+    later = event.starts_at + timedelta(days=7)
+    result = services.event_update(
+        event=event,
+        actor=StaffFactory(),
+        changes={"status": "cancelled", "starts_at": later, "ends_at": later + timedelta(hours=3)},
+        cancellation_reason="The speaker fell ill.",
+    )
+    assert result["told"] == 2
+    assert lock_log[:3] == ["event_cancelled", "event_cancelled", "lock"]
+    assert "event_cancelled" not in lock_log[3:] and "event_changed" not in lock_log
+    messages = OutboxMessage.objects.filter(template="events/email/event_cancelled").order_by("to")
+    assert [m.to for m in messages] == ["p1@example.com", "p2@example.com"]
+    for message in messages:
+        assert "The speaker fell ill." in message.body_text
+        calendar = message.attachments[0]["content"]
+        assert ("STATUS:CANCELLED" in calendar, f"SEQUENCE:{sequence + 1}" in calendar) == (True, True)
+        local_start = timezone.localtime(later, ZoneInfo("Europe/Copenhagen"))
+        assert f"DTSTART;TZID=Europe/Copenhagen:{local_start:%Y%m%dT%H%M%S}" in calendar
+    assert OutboxMessage.objects.filter(template="events/email/event_changed").count() == 0
