@@ -53,37 +53,38 @@ def _calendar(events, *, name: str, include_online_link: bool) -> icalendar.Cale
     )
     for event in events:
         calendar.add_component(_vevent(event, include_online_link=include_online_link))
-    _timezones_add(calendar)
     return calendar
 
 
 @functools.cache
-def _timezone(tzid: str) -> icalendar.Timezone | None:
+def _timezone_ical(tzid: str) -> str:
+    """The VTIMEZONE of `tzid` as text, or "" when the timezone database does not know it (left out, as
+    add_missing_timezones does). Built and written once per process: writing it out took as long as the rest of a
+    mailed calendar entry, and nothing in it changes."""
     try:
-        return icalendar.Timezone.from_tzid(tzid)
-    except ValueError:  # unknown to the timezone database: left out, as add_missing_timezones does
-        return None
+        return icalendar.Timezone.from_tzid(tzid).to_ical().decode()
+    except ValueError:
+        return ""
 
 
-def _timezones_add(calendar: icalendar.Calendar) -> None:
-    """What `calendar.add_missing_timezones()` adds, with each VTIMEZONE built once per process: building one walks
-    every offset change from 1970 to 2038, half the time of a mailed calendar entry. Nothing changes the shared
-    component after it is built."""
-    position = len(calendar.timezones)
-    for tzid in sorted(calendar.get_missing_tzids()):
-        timezone_component = _timezone(tzid)
-        if timezone_component is not None:
-            calendar.subcomponents.insert(position, timezone_component)
-            position += 1
+def _ical(calendar: icalendar.Calendar) -> str:
+    """`calendar` as text with the VTIMEZONE of every timezone its events use, where
+    `calendar.add_missing_timezones()` puts them: after the calendar's own properties, before the first event."""
+    text = calendar.to_ical().decode()
+    zones = "".join(_timezone_ical(tzid) for tzid in sorted(calendar.get_missing_tzids()))
+    if not zones:
+        return text
+    first_component = text.find("\r\nBEGIN:") + 2  # the calendar's own BEGIN is at 0, with no line break before it
+    return text[:first_component] + zones + text[first_component:]
 
 
 def event_ics(event: Event, *, include_online_link: bool = False) -> str:
     """One event; the online link only goes into the copy mailed to a confirmed participant."""
-    return _calendar([event], name=event.title, include_online_link=include_online_link).to_ical().decode()
+    return _ical(_calendar([event], name=event.title, include_online_link=include_online_link))
 
 
 def feed_ics(events, *, name: str) -> str:
-    return _calendar(events, name=name, include_online_link=False).to_ical().decode()
+    return _ical(_calendar(events, name=name, include_online_link=False))
 
 
 def ics_attachment(event: Event, *, include_online_link: bool) -> dict:
@@ -182,5 +183,4 @@ def agenda_ics(*, profile, items) -> str:
                 location=_("%(event)s, table %(table)s") % {"event": profile.event.title, "table": item.table},
             )
         )
-    _timezones_add(calendar)
-    return calendar.to_ical().decode()
+    return _ical(calendar)

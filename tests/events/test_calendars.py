@@ -1,5 +1,6 @@
 """Calendar files and feeds, parsed back with the icalendar library."""
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -139,3 +140,33 @@ def test_the_event_list_offers_a_webcal_subscription():
 
     html = Client().get("/da/events/").content.decode()
     assert 'href="webcal://127.0.0.1:8000/da/events/calendar.ics"' in html
+
+
+def calendar_uid_dropped(text: str) -> str:
+    assert len(re.findall(r"\r\nUID:[0-9a-f-]{36}\r\n", text)) == 1
+    return re.sub(r"\r\nUID:[0-9a-f-]{36}\r\n", "\r\n", text)
+
+
+@pytest.mark.parametrize("events", [0, 1, 3])
+def test_the_timezone_written_once_per_process_gives_what_icalendar_writes_itself(events, monkeypatch):
+    from django.utils import timezone
+
+    from events import calendars
+
+    stamp = datetime(2031, 1, 2, 3, 4, 5, tzinfo=CPH)
+    monkeypatch.setattr(timezone, "now", lambda: stamp)
+    rows = [
+        EventFactory(
+            starts_at=datetime(2031, 3 + n * 4, 5, 9, 0, tzinfo=CPH),
+            ends_at=datetime(2031, 3 + n * 4, 5, 12, 0, tzinfo=CPH),
+        )
+        for n in range(events)
+    ]
+    for _ in range(2):  # the second time from the process's copy
+        reference = calendars._calendar(rows, name="Feed", include_online_link=False)
+        reference.add_missing_timezones()
+        # Calendar.new() gives every calendar a random UID of its own.
+        assert calendar_uid_dropped(calendars.feed_ics(rows, name="Feed")) == calendar_uid_dropped(
+            reference.to_ical().decode()
+        )
+    assert calendars.feed_ics(rows, name="Feed").count("BEGIN:VTIMEZONE") == (1 if events else 0)
