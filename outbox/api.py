@@ -152,27 +152,33 @@ def mail_enqueue_rendered(
     """Write a mail already rendered. Returns the row written (callers use its pk), or None when `dedupe_key`
     was already used. A mail written into a held group is held with it."""
     held = bool(group) and group_is_held(group=group)
-    try:
-        with transaction.atomic():
-            message = OutboxMessage.objects.create(
-                template=template,
-                to=to,
-                from_email=settings.DEFAULT_FROM_EMAIL,
-                reply_to=reply_to,
-                language=language,
-                subject=subject[:255],
-                body_text=body_text,
-                body_html=body_html,
-                headers=headers or {},
-                attachments=attachments or [],
-                dedupe_key=dedupe_key,
-                group_key=group,
-                status=Status.HELD if held else Status.QUEUED,
-            )
-    except IntegrityError:
-        if dedupe_key and dedupe_keys_taken(keys=[dedupe_key]):
-            return None
-        raise
+    message = OutboxMessage(
+        template=template,
+        to=to,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        reply_to=reply_to,
+        language=language,
+        subject=subject[:255],
+        body_text=body_text,
+        body_html=body_html,
+        headers=headers or {},
+        attachments=attachments or [],
+        dedupe_key=dedupe_key,
+        group_key=group,
+        status=Status.HELD if held else Status.QUEUED,
+    )
+    if dedupe_key is None:
+        # Nothing unique to collide with: no savepoint, whose two round trips would fall under the caller's lock
+        # (a sign-up writes its mail while it holds the event's).
+        message.save(force_insert=True)
+    else:
+        try:
+            with transaction.atomic():
+                message.save(force_insert=True)
+        except IntegrityError:
+            if dedupe_keys_taken(keys=[dedupe_key]):
+                return None
+            raise
     if not held:
         transaction.on_commit(lambda: publish_in_background(lambda: delivery_publish(ids=[message.pk])))
     return message

@@ -416,3 +416,33 @@ def test_moving_and_cancelling_in_one_save_renders_the_cancellations_before_the_
         local_start = timezone.localtime(later, ZoneInfo("Europe/Copenhagen"))
         assert f"DTSTART;TZID=Europe/Copenhagen:{local_start:%Y%m%dT%H%M%S}" in calendar
     assert OutboxMessage.objects.filter(template="events/email/event_changed").count() == 0
+
+
+@pytest.mark.parametrize("seats", [5, 0])
+def test_under_the_event_lock_a_sign_up_counts_and_inserts_and_nothing_else(seats):
+    """The statements between the lock's grant and the end of the sign-up's transaction: the seat count (compiled
+    before the lock), the registration and its mail, without savepoints. The waitlist's position comes with the
+    count."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.support.services import require_postgres
+
+    require_postgres()  # SQLite has no row locks
+    event = EventFactory(capacity=seats)
+    register(event, 1)  # the second sign-up finds a row to count
+    with CaptureQueriesContext(connection) as queries:
+        registration = register(event, 2)
+    statements = [query["sql"] for query in queries.captured_queries]
+    granted = next(n for n, sql in enumerate(statements) if "FOR UPDATE" in sql)
+    under_lock = [
+        sql.split()[0] if sql.startswith(("SAVEPOINT", "RELEASE")) else " ".join(sql.split()[:3])
+        for sql in statements[granted + 1 :]
+    ]
+    assert under_lock == [
+        'SELECT "events_registration"."event_id" AS',
+        'INSERT INTO "events_registration"',
+        'INSERT INTO "outbox_outboxmessage"',
+        "RELEASE",  # the test's own transaction makes the sign-up's a savepoint, released at its end
+    ]
+    assert registration.status == ("confirmed" if seats else "waitlisted")
