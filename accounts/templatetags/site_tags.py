@@ -1,11 +1,14 @@
 """Template helpers for the site shell."""
 
 from django import template
+from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 from django.utils import timezone, translation
 from django.utils.encoding import iri_to_uri
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
 
 register = template.Library()
 
@@ -54,10 +57,13 @@ def url_in_language(context, language_code):
     it always stays on this site. A path that names no page, and the error pages Django renders without a request
     (400, 500, CSRF failure), link to the home page in that language instead."""
     request = context.get("request")
-    try:
-        match = resolve(request.path_info) if request is not None else None
-    except Resolver404:
-        match = None
+    # The route Django resolved for this request; error pages rendered without one resolve the path here.
+    match = getattr(request, "resolver_match", None)
+    if match is None and request is not None:
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            match = None
     with translation.override(language_code):
         if match is None:
             return reverse("home")
@@ -67,6 +73,34 @@ def url_in_language(context, language_code):
             return reverse("home")
     query = request.META.get("QUERY_STRING", "")
     return f"{url}?{iri_to_uri(query)}" if query else url
+
+
+@register.simple_tag(takes_context=True)
+def language_switcher(context):
+    """The header's switch to the other languages, each a link to this same page (url_in_language). Written in
+    Python: as template tags, loop and lookups it was a tenth of a signed-in member's directory page."""
+    current = translation.get_language()
+    items = []
+    for code, _name in settings.LANGUAGES:
+        if code == current:
+            items.append(
+                format_html(
+                    '<span class="current-language" aria-current="true" lang="{0}">{1}</span>', code, code.upper()
+                )
+            )
+        else:
+            title = translation.get_language_info(code)["name_local"]
+            url = url_in_language(context, code)
+            items.append(
+                format_html(
+                    '<a href="{0}" hreflang="{1}" lang="{1}" title="{2}">{3}</a>', url, code, title, code.upper()
+                )
+            )
+    return format_html(
+        '<nav class="language-switcher" aria-label="{}">{}</nav>',
+        _("Language"),
+        format_html_join("", "{}", ((item,) for item in items)),
+    )
 
 
 @register.filter
