@@ -188,9 +188,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
-            "whitenoise.storage.CompressedManifestStaticFilesStorage"
-            if STATIC_MANIFEST
-            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+            "dlsc.storage.StaticStorage" if STATIC_MANIFEST else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
     },
 }
