@@ -292,15 +292,20 @@ def _signup_refusal_check(*, event: Event, members_only_allowed: bool, now) -> N
         raise MembersOnly()
 
 
-def _signup_mails_prepare(*, registration: Registration, now) -> dict[str, dict]:
-    """The mails a sign-up may owe, rendered before the lock: the outcome that a seat count read without the lock
-    predicts, and the other one as well when that count is close to the last seat."""
+def _signup_mails_prepare(*, registration: Registration, now, seat_counts) -> dict[str, dict]:
+    """The mails a sign-up may owe, rendered before the lock: the outcome that `seat_counts` (the count that the
+    lock will repeat, run here without it) predicts, and the other one as well when that count is close to the
+    last seat."""
     if registration.pk is None:
         return {}
     event = registration.event
-    confirmed, confirmed_members = confirmed_counts(event=event)
+    counts = seat_counts()
     left = seats_left(
-        event=event, is_member=registration.is_member, confirmed=confirmed, confirmed_members=confirmed_members, now=now
+        event=event,
+        is_member=registration.is_member,
+        confirmed=counts["confirmed"],
+        confirmed_members=counts["confirmed_members"],
+        now=now,
     )
     prepared = {}
     if left is None or left > 0:
@@ -406,8 +411,8 @@ def registration_create(
         newsletter_opt_in_at=now if newsletter_opt_in else None,
         created_at=now,
     )
-    prepared = _signup_mails_prepare(registration=registration, now=now)
     seat_counts = _seat_counts_prepare(event=event, registration=registration, now=now)
+    prepared = _signup_mails_prepare(registration=registration, now=now, seat_counts=seat_counts)
     with transaction.atomic():
         if newsletter_opt_in:
             # Double opt-in: the newsletter sends its own confirmation mail; nothing is sent before it is confirmed.
