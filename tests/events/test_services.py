@@ -374,12 +374,18 @@ def test_someone_who_signs_up_between_the_rendering_and_the_lock_is_told_too(mon
     assert sorted(told) == ["p1@example.com", "p2@example.com"]
 
 
-def test_a_new_time_is_rendered_for_every_registrant_before_the_lock_with_the_new_calendar(lock_log):
-    event = EventFactory(capacity=1)
+def one_confirmed_one_waiting(lock_log, **event_fields):
+    """An event with one seat, taken, and one person waiting; the lock log starts after their sign-ups."""
+    event = EventFactory(capacity=1, **event_fields)
     register(event, 1)
     register(event, 2)
-    sequence = event.ics_sequence
     lock_log.clear()
+    return event
+
+
+def test_a_new_time_is_rendered_for_every_registrant_before_the_lock_with_the_new_calendar(lock_log):
+    event = one_confirmed_one_waiting(lock_log)
+    sequence = event.ics_sequence
     later = event.starts_at + timedelta(days=1)
     result = services.event_update(
         event=event, actor=StaffFactory(), changes={"starts_at": later, "ends_at": event.ends_at + timedelta(days=1)}
@@ -392,11 +398,8 @@ def test_a_new_time_is_rendered_for_every_registrant_before_the_lock_with_the_ne
 
 
 def test_moving_and_cancelling_in_one_save_renders_the_cancellations_before_the_lock(lock_log):
-    event = EventFactory(capacity=1, title_en="Health day")
-    register(event, 1)
-    register(event, 2)
+    event = one_confirmed_one_waiting(lock_log, title_en="Health day")
     sequence = event.ics_sequence
-    lock_log.clear()
     later = event.starts_at + timedelta(days=7)
     result = services.event_update(
         event=event,
