@@ -4,7 +4,9 @@ baseline on the same server with the same clients: a trivial CSRF-protected POST
 Run: DATABASE_URL=postgres://... .venv/bin/python bench/signup_race.py [--signups 300 --capacity 100]
 It builds a scratch database next to the one in DATABASE_URL (suffix `_signup_bench`), drops it at the end, and
 prints one JSON line: per_second, baseline_per_second, ratio, lock_hold_ms_p50 and lock_hold_ms_p95 (the event
-lock, from granted to commit, per sign-up) beside the counts (confirmed, waitlisted, errors, duplicates, mails).
+lock, from granted to commit, per sign-up in the rush), lock_hold_ms_p50_alone (the same for ALONE sign-ups made one
+after another before it: the hold's own cost, without waiting for a CPU that the rush keeps busy) beside the counts
+(confirmed, waitlisted, errors, duplicates, mails).
 It exits 1 when a count is wrong: not exactly `capacity` confirmed, a duplicate, an error or a mail missing."""
 
 import argparse
@@ -34,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 from bench.support import BASELINE_TABLE  # noqa: E402
 from bench.support.database import scratch_database, scratch_database_url  # noqa: E402
 
+ALONE = 100  # at most this many sign-ups one at a time, for the lock's hold without contention
 OUTBOX_TABLE = "outbox_outboxmessage"  # counted by name: nothing outside outbox/ imports outbox.models
 
 
@@ -111,7 +114,7 @@ def percentile(values: list[float], share: float) -> float | None:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def event_create(*, capacity: int):
+def event_create(*, capacity: int, slug: str = "bench-signup-race"):
     from django.utils import timezone
 
     from events.models import Event
@@ -120,7 +123,7 @@ def event_create(*, capacity: int):
     hub = Hub.objects.order_by("pk").first() or Hub.objects.create(slug="bench", name="Bench", city="Bench")
     starts_at = timezone.now() + timedelta(days=30)
     return Event.objects.create(
-        slug="bench-signup-race",
+        slug=slug,
         title="Bench",
         hub=hub,
         starts_at=starts_at,
@@ -159,6 +162,13 @@ def counts(event) -> dict:
         "mails_waitlisted": mails.get("events/email/registration_waitlisted", 0),
         "baseline_rows": baseline_rows,
     }
+
+
+def holds_read(hold_log: Path) -> list[float]:
+    """The sign-ups' lock holds (ms) that events.lock_hold logged into `hold_log`."""
+    return [
+        float(line.split()[1]) for line in hold_log.read_text().splitlines() if line.startswith("registration_create ")
+    ]
 
 
 def serve(env: dict, *, port: int, workers: int, threads: int) -> subprocess.Popen:
@@ -222,6 +232,8 @@ def main() -> int:
             with connection.cursor() as cursor:
                 cursor.execute(f"CREATE TABLE {BASELINE_TABLE} (id serial PRIMARY KEY, name text, email text)")
             event = event_create(capacity=args.capacity)
+            alone = min(ALONE, args.signups)
+            alone_event = event_create(capacity=alone, slug="bench-signup-alone")
             connections.close_all()
 
             port = free_port()
@@ -232,6 +244,15 @@ def main() -> int:
                 wait_for(base + "/healthz")
                 with ThreadPoolExecutor(max_workers=args.clients) as pool:
                     clients = list(pool.map(lambda _: prepared_client(base, path), range(args.signups)))
+                # The lock's hold with nobody else about: ALONE sign-ups one after another for an event of their
+                # own, whose mails are then removed so that the rush's are counted alone.
+                hold_log.write_text("")
+                alone_url = f"{base}/en/events/{alone_event.slug}/register/"
+                _seconds, alone_errors = post_all(clients[:alone], alone_url, base + path, concurrency=1)
+                holds_alone = holds_read(hold_log)
+                with connection.cursor() as cursor:
+                    cursor.execute(f"DELETE FROM {OUTBOX_TABLE}")  # noqa: S608
+                connections.close_all()
                 hold_log.write_text("")  # only the timed sign-ups count
                 # The baseline runs before and after the sign-ups, so that a change in the machine's load during
                 # the run weighs on both figures alike.
@@ -245,11 +266,7 @@ def main() -> int:
                 server.wait(timeout=30)
             found = counts(event)
     finally:
-        holds = [
-            float(line.split()[1])
-            for line in hold_log.read_text().splitlines()
-            if line.startswith("registration_create ")
-        ]
+        holds = holds_read(hold_log)
         hold_log.unlink()
 
     per_second = args.signups / seconds
@@ -260,11 +277,11 @@ def main() -> int:
         problems.append("seats")
     if found["duplicates"]:
         problems.append("duplicates")
-    if errors or baseline_errors or found["baseline_rows"] != 2 * args.signups:
+    if errors or baseline_errors or alone_errors or found["baseline_rows"] != 2 * args.signups:
         problems.append("errors")
     if (found["mails_confirmed"], found["mails_waitlisted"]) != (found["confirmed"], found["waitlisted"]):
         problems.append("mails")
-    if len(holds) != args.signups:
+    if len(holds) != args.signups or len(holds_alone) != alone:
         problems.append("lock_hold_samples")
     result = {
         "bench": "signup_race",
@@ -275,9 +292,10 @@ def main() -> int:
         "ratio": round(per_second / baseline_per_second, 3),
         "lock_hold_ms_p50": round(statistics.median(holds), 3) if holds else None,
         "lock_hold_ms_p95": round(percentile(holds, 0.95), 3) if holds else None,
+        "lock_hold_ms_p50_alone": round(statistics.median(holds_alone), 3) if holds_alone else None,
         **{key: value for key, value in found.items() if key != "baseline_rows"},
-        "errors": len(errors) + len(baseline_errors),
-        "error_statuses": sorted({str(status) for status in errors + baseline_errors}),
+        "errors": len(errors) + len(baseline_errors) + len(alone_errors),
+        "error_statuses": sorted({str(status) for status in errors + baseline_errors + alone_errors}),
         "seconds": round(seconds, 2),
         "baseline_seconds": round(baseline_seconds, 2),
         "gunicorn": f"{args.workers} workers x {args.threads} threads, DEBUG=0",
