@@ -4,7 +4,7 @@ mail in the outbox is shown rendered in a sandboxed frame beside its text part."
 import pytest
 
 from outbox.api import mail_enqueue_rendered
-from tests.browser.journeys import staff_log_in
+from tests.browser.journeys import sideways_scroll, staff_log_in
 from tests.conftest import axe_violations
 from tests.factories import EventFactory, EventRegistrationFactory
 
@@ -106,9 +106,8 @@ def test_change_forms_with_files_choices_and_inlines_fit_a_phone_and_pass_axe(br
         f"admin/hubs/hub/{hub.pk}/change/",
     ):
         page.goto(f"/{language}/{path}")
-        width = page.evaluate("document.documentElement.scrollWidth")
-        if width != 320:
-            problems.append(f"{path}: {width} px wide")
+        if overflow := sideways_scroll(page):
+            problems.append(f"{path}: {overflow}")
         if violations := axe_violations(page):
             problems.append(f"{path}: {violations}")
     assert problems == []

@@ -4,14 +4,14 @@ fits the screen, logs no console error and passes axe-core."""
 
 import pytest
 
-from tests.browser.journeys import act_as, png_bytes
+from tests.browser.journeys import act_as, png_bytes, sideways_scroll
 from tests.factories import OrganisationRoleFactory, member_organisation_create
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def check(page, assert_accessible, width):
-    assert page.evaluate("document.documentElement.scrollWidth") == width, page.url
+    assert (page.url, page.viewport_size["width"], sideways_scroll(page)) == (page.url, width, "")
     assert page.console_errors == [], page.url
     assert_accessible(page)
 

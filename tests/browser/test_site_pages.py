@@ -3,7 +3,7 @@ pages themselves."""
 
 import pytest
 
-from tests.browser.journeys import csp_errors
+from tests.browser.journeys import csp_errors, sideways_scroll
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -31,6 +31,6 @@ def test_footer_leads_to_the_legal_pages_on_a_phone(page, assert_accessible, lan
     footer_link.click()
     page.wait_for_load_state()
     assert page.locator("main h1").inner_text() == heading
-    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    assert sideways_scroll(page) == ""
     assert_accessible(page)
     assert csp_errors(page) == []

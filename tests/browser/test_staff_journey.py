@@ -6,7 +6,7 @@ sideways, and the pages staff use in front of others (confirmations, the door) p
 import pytest
 from django.utils import timezone
 
-from tests.browser.journeys import log_in, submit
+from tests.browser.journeys import log_in, sideways_scroll, submit
 from tests.factories import (
     CampaignFactory,
     EventFactory,
@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def check(page, width, assert_accessible=None):
-    assert page.evaluate("document.documentElement.scrollWidth") == width, page.url
+    assert (page.url, page.viewport_size["width"], sideways_scroll(page)) == (page.url, width, "")
     assert page.console_errors == [], page.url
     if assert_accessible is not None:
         assert_accessible(page)

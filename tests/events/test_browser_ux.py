@@ -111,7 +111,7 @@ def test_no_event_page_scrolls_sideways_on_a_320_px_phone(phone):
     phone.goto(f"/da/events/{event.slug}/")
     fill_guest(phone, email="gry@example.com")
     phone.wait_for_url(re.compile(r"#signup-errors$"))
-    assert phone.evaluate("document.documentElement.scrollWidth") == 320
+    assert sideways_scroll(phone) == ""
 
 
 def test_no_matchmaking_page_scrolls_sideways_on_a_320_px_phone(phone, live_server):
