@@ -251,3 +251,23 @@ def test_a_search_without_matches_says_so(client):
         True,
         True,
     )
+
+
+def test_segment_and_hub_filters_find_by_id_what_they_find_by_code(client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from members.directory import DirectoryFilters, directory_queryset
+
+    biotech, medtech = Segment.objects.get(code="biotech"), Segment.objects.get(code="medtech")
+    aarhus, odense = Hub.objects.get(slug="aarhus"), Hub.objects.get(slug="odense")
+    for name, segment, hub in (("Alfa", biotech, aarhus), ("Beta", medtech, aarhus), ("Gamma", biotech, odense)):
+        member_organisation_create(name=name, hub=hub).segments.add(segment)
+    assert names(client, segment="biotech", hub="aarhus") == ["Alfa"]
+    assert names(client, segment="biotech") == ["Alfa", "Gamma"]
+    assert names(client, hub="aarhus") == ["Alfa", "Beta"]
+    facets = {"segment_ids": {"biotech": biotech.pk}, "hub_ids": {"aarhus": aarhus.pk}}
+    filters = DirectoryFilters(segment="biotech", hub="aarhus")
+    with CaptureQueriesContext(connection) as queries:
+        assert [o.name for o in directory_queryset(filters=filters, facets=facets)] == ["Alfa"]
+    assert ('"members_segment"' in queries[0]["sql"], '"hubs_hub"' in queries[0]["sql"]) == (False, False)
