@@ -143,22 +143,13 @@ class InvoiceLineInline(admin.TabularInline):
         return _editable(obj) and super().has_delete_permission(request, obj)
 
 
-class PaymentInline(admin.TabularInline):
+class PaymentInline(ReadOnlyAdminMixin, admin.TabularInline):
     """Payments are registered through "Register a payment" (the service); here they are only listed."""
 
     model = Payment
     fields = ["paid_on", "amount", "method", "reference", "registered_by_name", "created_at"]
     readonly_fields = fields
     extra = 0
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("registered by"))
     def registered_by_name(self, payment):

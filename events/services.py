@@ -709,8 +709,9 @@ def event_update(*, event: Event, actor, changes: dict, partners=None, cancellat
     were `promoted` from the waitlist, and how many were `told` of a cancellation."""
     now = now or timezone.now()
     changes = dict(changes)
-    prepared = _changed_mails_prepare(event=event, changes=changes)
-    cancelled_mails = _cancelled_mails_prepare(event=event, changes=changes, reason=cancellation_reason, now=now)
+    current = Event.objects.get(pk=event.pk)  # as stored, before the lock: what the prepared mails start from
+    prepared = _changed_mails_prepare(current=current, changes=changes)
+    cancelled_mails = _cancelled_mails_prepare(current=current, changes=changes, reason=cancellation_reason, now=now)
     with transaction.atomic():
         stored = _event_lock(event)
         before = event_time_and_place(stored)
@@ -751,12 +752,11 @@ def _event_as_changed(current: Event, changes: dict) -> Event | None:
     return future
 
 
-def _changed_mails_prepare(*, event: Event, changes: dict) -> dict[int, dict]:
+def _changed_mails_prepare(*, current: Event, changes: dict) -> dict[int, dict]:
     """Before the lock: the "time or place changed" mails that an update of a published event will owe, about the
     event as it will be saved. Nothing when its time and place stay, when the status changes too (a cancellation
     has mails of its own, below; a draft being published has nobody to tell), or when the changes would not
     validate."""
-    current = Event.objects.get(pk=event.pk)
     if current.status != Event.Status.PUBLISHED or changes.get("status", current.status) != current.status:
         return {}
     future = _event_as_changed(current, changes)
@@ -766,10 +766,9 @@ def _changed_mails_prepare(*, event: Event, changes: dict) -> dict[int, dict]:
     return _registrants_mails_prepare(event=future, name="event_changed")
 
 
-def _cancelled_mails_prepare(*, event: Event, changes: dict, reason: str, now) -> dict[int, dict]:
+def _cancelled_mails_prepare(*, current: Event, changes: dict, reason: str, now) -> dict[int, dict]:
     """Before the lock: when an update cancels the event, the cancellation mails about the event as the other
     changes of the same save leave it (event_cancel would otherwise render them under the lock it inherits)."""
-    current = Event.objects.get(pk=event.pk)
     if changes.get("status") != Event.Status.CANCELLED or current.status == Event.Status.CANCELLED:
         return {}
     future = _event_as_changed(current, changes)

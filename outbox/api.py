@@ -176,7 +176,7 @@ def mail_enqueue_rendered(
             with transaction.atomic():
                 message.save(force_insert=True)
         except IntegrityError:
-            if dedupe_keys_taken(keys=[dedupe_key]):
+            if dedupe_key and dedupe_keys_taken(keys=[dedupe_key]):
                 return None
             raise
     if not held:
