@@ -128,31 +128,47 @@ def _digest(raw: str) -> str:
 
 
 class DirectoryCache:
-    """What one directory request may take from the cache, read with the generation in one round trip: the whole
-    page (for anonymous visitors: nothing on it is their own), the filter options, and the listing (the page of
-    cards, the number of matches and their rendering). Keys follow the raw query parameters and the language."""
+    """What one directory request may take from the cache, tagged with the generation: the whole page for `visitor`
+    ("anonymous" or "member", see `members.views.directory`; None for a visitor who gets a page of their own), the
+    filter options, and the listing (the page of cards, the number of matches and their rendering). Keys follow the
+    raw query parameters and the language.
 
-    def __init__(self, *, params, language: str, whole_page: bool):
+    The first round trip reads the generation with the whole page (or, for a page of one's own, the listing): a
+    repeat visit needs nothing else and unpickles nothing else. Whatever is asked for next is read in one more."""
+
+    def __init__(self, *, params, language: str, visitor: str | None):
         request_digest = _digest(repr((sorted(params.lists()), language)))
         self.keys = {
             "facets": f"members:directory:facets:{language}",
             "listing": f"members:directory:listing:{request_digest}",
         }
-        if whole_page:
-            self.keys["page"] = f"members:directory:page:{request_digest}"
-        found = cache.get_many([GENERATION_KEY, *self.keys.values()])
+        if visitor is not None:
+            self.keys["page"] = f"members:directory:page:{visitor}:{request_digest}"
+        first = ["page"] if visitor is not None else ["listing"]
+        found = cache.get_many([GENERATION_KEY, *(self.keys[name] for name in first)])
         self.generation = found.pop(GENERATION_KEY, None)
         if self.generation is None:
             cache.add(GENERATION_KEY, generation_new(), timeout=None)
             self.generation = cache.get(GENERATION_KEY)
-        self.found = {
-            name: found[key][1] for name, key in self.keys.items() if key in found and found[key][0] == self.generation
-        }
+        self.found = {}
+        self.read = set()
+        self._take(found, names=first)
+
+    def _take(self, found: dict, *, names: list[str]) -> None:
+        self.read.update(names)
+        for name in names:
+            stored = found.get(self.keys[name])
+            if stored is not None and stored[0] == self.generation:
+                self.found[name] = stored[1]
 
     def get(self, name: str):
+        if name not in self.read:
+            rest = [other for other in self.keys if other not in self.read]
+            self._take(cache.get_many([self.keys[other] for other in rest]), names=rest)
         return self.found.get(name)
 
     def store(self, name: str, value) -> None:
+        self.read.add(name)
         self.found[name] = value
         cache.set(self.keys[name], (self.generation, value), timeout=CACHE_SECONDS)
 

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import User
 from accounts.ratelimit import ratelimit_consume
 from common import exports
+from common.csrf import csrf_token_fill, csrf_token_mark
 from members import selectors, services
 from members.directory import (
     DirectoryCache,
@@ -44,12 +45,14 @@ APPLY_RATE_LIMIT = 10  # applications per IP address per hour
 
 
 def directory(request):
-    # Anonymous visitors all see the same page for the same query, so it is stored whole; signed-in visitors get
-    # their own header around the stored listing (members/directory.py). Only a listing not stored yet needs the form.
-    anonymous = _anonymous_visit(request)
-    cached = DirectoryCache(params=request.GET, language=get_language(), whole_page=anonymous)
+    # Anonymous visitors all see the same page for the same query, so it is stored whole. So do signed-in members
+    # with no message waiting, but for the CSRF token of the header's logout form: their page is stored with a marker
+    # in its place. Anyone else gets the page rendered around the stored listing. Only a listing not stored yet
+    # needs the form.
+    visitor = _directory_visitor(request)
+    cached = DirectoryCache(params=request.GET, language=get_language(), visitor=visitor)
     if cached.get("page") is not None:
-        return HttpResponse(cached.get("page"))
+        return HttpResponse(csrf_token_fill(cached.get("page"), request))
     listing = cached.get("listing")
     if listing is None:
         form = DirectoryFilterForm(request.GET or None, facets=directory_facets(cached=cached))
@@ -58,18 +61,20 @@ def directory(request):
         filters = DirectoryFilters(**(form.cleaned_data if request.GET else {}))
         listing = directory_listing(filters=filters, form=form, params=request.GET, cached=cached)
     response = render(request, "members/directory.html", {"page": listing.page, "body": listing.body})
-    if anonymous:
-        cached.store("page", response.content)
+    if visitor is not None:
+        cached.store("page", csrf_token_mark(response.content))
     return response
 
 
-def _anonymous_visit(request) -> bool:
-    """No account, no session and no pending messages: nothing on the page is the visitor's own."""
-    return (
-        not request.user.is_authenticated
-        and settings.SESSION_COOKIE_NAME not in request.COOKIES
-        and "messages" not in request.COOKIES
-    )
+def _directory_visitor(request) -> str | None:
+    """Whose directory page this is: "anonymous" (no account, no session and no pending messages: nothing on the
+    page is the visitor's own), "member" (signed in, no pending messages: only the CSRF token is the visitor's own),
+    or None (a message is waiting to be shown)."""
+    if request.user.is_authenticated:
+        return None if len(messages.get_messages(request)) else "member"
+    if settings.SESSION_COOKIE_NAME not in request.COOKIES and "messages" not in request.COOKIES:
+        return "anonymous"
+    return None
 
 
 def organisation_detail(request, slug):

@@ -210,20 +210,73 @@ def test_directory_query_count_does_not_grow_with_rows(client, django_assert_num
     assert len(response.context["page"]) == rows
 
 
+CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
 @pytest.mark.parametrize("rows", [1, 30])
-def test_signed_in_directory_from_cached_parts_needs_no_directory_query(client, django_assert_num_queries, rows):
+def test_signed_in_directory_is_served_from_the_stored_page_with_the_user_query_alone(
+    client, django_assert_num_queries, rows
+):
     from members.models import Segment
 
     for n in range(rows):
         organisation = member_organisation_create(name=f"Firma {n:02d}")
         organisation.segments.set(Segment.objects.all()[:2])
     client.force_login(UserFactory())
-    client.get(reverse("members:directory"))
-    # the user alone: the session, options, count and the page's cards come from the cache, the rendered filters and
-    # cards too
+    first = client.get(reverse("members:directory")).content.decode()
+    # the user alone: the session and the whole page (filters, count, cards, header) come from the cache
     with django_assert_num_queries(1):
         response = client.get(reverse("members:directory"))
-    assert len(response.context["page"]) == rows
+    body = response.content.decode()
+    assert response.context is None  # not rendered again
+    assert body.count('<li class="card">') == rows == first.count('<li class="card">')
+    assert "Log ud" in body
+    assert CSRF_FIELD.sub("", body) == CSRF_FIELD.sub("", first)
+
+
+def test_every_signed_in_member_gets_the_stored_page_with_a_csrf_token_of_their_own(client, settings):
+    """Only the logout form's token is a visitor's own: another user (staff, here) is served the page the first one
+    stored, with a token their logout accepts, and the page is what rendering it afresh gives."""
+    from django.core.cache import cache
+    from django.test import Client
+
+    member_organisation_create(name="Firma Et")
+    client.force_login(UserFactory())
+    stored = client.get(reverse("members:directory"), {"q": "firma"}).content.decode()
+    other = Client(enforce_csrf_checks=True)
+    other.force_login(UserFactory(is_staff=True))
+    served = other.get(reverse("members:directory"), {"q": "firma"})
+    assert served.context is None
+    token = CSRF_FIELD.search(served.content.decode())[1]
+    assert token != CSRF_FIELD.search(stored)[1]
+    assert CSRF_FIELD.findall(served.content.decode()) == [token]
+    cache.clear()
+    fresh = other.get(reverse("members:directory"), {"q": "firma"})
+    assert fresh.context is not None
+    assert CSRF_FIELD.sub("", served.content.decode()) == CSRF_FIELD.sub("", fresh.content.decode())
+    logout = other.post(reverse("account_logout"), {"csrfmiddlewaretoken": token})
+    assert logout.status_code == 302
+    assert "_auth_user_id" not in other.session
+
+
+def test_a_signed_in_member_with_a_message_waiting_sees_it_on_a_page_rendered_for_them(client):
+    from django.contrib.messages import constants
+    from django.contrib.messages.storage.cookie import CookieStorage
+    from django.http import HttpRequest, HttpResponse
+
+    member_organisation_create(name="Firma Et")
+    client.force_login(UserFactory())
+    client.get(reverse("members:directory"))  # the member page is stored
+    storage = CookieStorage(HttpRequest())
+    storage.add(constants.SUCCESS, "Din profil er gemt.")
+    response = HttpResponse()
+    storage.update(response)
+    client.cookies["messages"] = response.cookies["messages"].value
+    page = client.get(reverse("members:directory"))
+    assert page.context is not None
+    assert "Din profil er gemt." in page.content.decode()
+    again = client.get(reverse("members:directory"))
+    assert "Din profil er gemt." not in again.content.decode()
 
 
 def test_directory_card_is_rendered_again_after_the_organisation_changes(client, django_capture_on_commit_callbacks):
@@ -644,7 +697,7 @@ def test_directory_card_is_built_from_the_current_profile():
 
     organisation = member_organisation_create(name="Kortfirma", description_da="Gammel beskrivelse")
     with translation.override("da"):
-        cached = directory.DirectoryCache(params=QueryDict(), language="da", whole_page=False)
+        cached = directory.DirectoryCache(params=QueryDict(), language="da", visitor=None)
         facets = directory.directory_facets(cached=cached)
         before = directory.directory_cards(organisations=[Organisation.objects.get()], facets=facets)
         # No commit, so the generation stays: the card is built from the row as it is now.
