@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Window
 from django.http import Http404
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.text import Truncator
 
 from hubs.models import Hub
@@ -211,7 +212,12 @@ class Card:
     segments: tuple[str, ...]
     excerpt: str
 
+    # A template looks `card.name` up as a key before it tries an attribute: answering as a key spares it a failed
+    # lookup (a caught exception) per field, a tenth of the time the listing took to render.
+    __getitem__ = object.__getattribute__
 
+
+SLUG_MARK = "0slug0"
 # What a card is built from: the organisation's own columns (hub and segment names come from the facets).
 CARD_FIELDS = ("slug", "name", "kind", "logo", "city", "hub", "description", "description_da", "description_en")
 
@@ -220,13 +226,15 @@ def directory_cards(*, organisations: list[Organisation], facets: dict) -> list[
     """The cards of `organisations` (loaded with CARD_FIELDS), with their segments in one query for all."""
     links = Organisation.segments.through.objects.filter(organisation__in=[o.pk for o in organisations])
     linked = {(organisation, segment) for organisation, segment in links.values_list("organisation", "segment")}
-    # Once per page: get_kind_display() hashes every (lazy) choice label on each call.
+    # Once per page: get_kind_display() hashes every (lazy) choice label on each call, and a URL reversal per card
+    # was a third of building the cards (a slug needs no quoting: the marker stands where it goes).
     kinds = {value: str(label) for value, label in Organisation.Kind.choices}
+    url = reverse("members:organisation", kwargs={"slug": SLUG_MARK})
     return [
         Card(
             pk=organisation.pk,
             name=organisation.name,
-            url=organisation.get_absolute_url(),
+            url=url.replace(SLUG_MARK, organisation.slug),
             logo_url=organisation.logo.url if organisation.logo else "",
             kind=kinds.get(organisation.kind, organisation.kind),
             city=organisation.city,

@@ -706,3 +706,30 @@ def test_directory_card_is_built_from_the_current_profile():
         )
         after = directory.directory_cards(organisations=[Organisation.objects.get()], facets=facets)
     assert ("Gammel beskrivelse" in before[0].excerpt, "Ny beskrivelse" in after[0].excerpt) == (True, True)
+
+
+@pytest.mark.parametrize("language", ["da", "en"])
+def test_directory_cards_link_each_organisation_where_its_page_is_and_read_as_the_template_reads_them(language):
+    from django.http import QueryDict
+    from django.template import Context, Template
+    from django.utils import translation
+
+    from members import directory
+
+    member_organisation_create(name="Første ApS", slug="forste-aps")
+    member_organisation_create(name="Anden A/S", slug="0slug0-anden")
+    with translation.override(language):
+        cached = directory.DirectoryCache(params=QueryDict(), language=language, visitor=None)
+        organisations = list(Organisation.objects.order_by("name"))
+        cards = directory.directory_cards(organisations=organisations, facets=directory.directory_facets(cached=cached))
+        expected = [organisation.get_absolute_url() for organisation in organisations]
+    assert (
+        [card.url for card in cards]
+        == expected
+        == [f"/{language}/members/0slug0-anden/", f"/{language}/members/forste-aps/"]
+    )
+    # a template takes the fields as keys; a name a card lacks stays empty, as an attribute lookup leaves it
+    rendered = Template("{% for card in cards %}{{ card.name }}|{{ card.url }}|{{ card.missing }};{% endfor %}")
+    assert rendered.render(Context({"cards": cards})) == (
+        f"Anden A/S|/{language}/members/0slug0-anden/|;Første ApS|/{language}/members/forste-aps/|;"
+    )
