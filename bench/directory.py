@@ -180,7 +180,8 @@ def card_names(body: str) -> list[str]:
 
 
 def member_session_cookie() -> str:
-    """A signed-in member's session cookie: such a visitor is never served the shared cached page."""
+    """A signed-in member's session cookie: such a visitor is served the page stored for members, never the one
+    stored for anonymous visitors."""
     from django.conf import settings
     from django.test import Client
 

@@ -11,9 +11,11 @@ MARK = b"\x00csrf-token\x00"
 _TOKEN_FIELD = re.compile(rb'(<input type="hidden" name="csrfmiddlewaretoken" value=")[^"]*(">)')
 
 
-def csrf_token_mark(content: bytes) -> bytes:
-    """`content` with every form's CSRF token replaced by the marker."""
-    return _TOKEN_FIELD.sub(lambda found: found[1] + MARK + found[2], content)
+def csrf_token_mark(content: bytes) -> bytes | None:
+    """`content` with every form's CSRF token replaced by the marker; None when it holds a token written some other
+    way, which would be served to everyone else: such a page must not be stored."""
+    marked, count = _TOKEN_FIELD.subn(lambda found: found[1] + MARK + found[2], content)
+    return marked if content.count(b"csrfmiddlewaretoken") == count else None
 
 
 def csrf_token_fill(content: bytes, request) -> bytes:

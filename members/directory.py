@@ -163,7 +163,7 @@ class DirectoryCache:
                 self.found[name] = stored[1]
 
     def get(self, name: str):
-        if name not in self.read:
+        if name in self.keys and name not in self.read:
             rest = [other for other in self.keys if other not in self.read]
             self._take(cache.get_many([self.keys[other] for other in rest]), names=rest)
         return self.found.get(name)

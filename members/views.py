@@ -61,15 +61,15 @@ def directory(request):
         filters = DirectoryFilters(**(form.cleaned_data if request.GET else {}))
         listing = directory_listing(filters=filters, form=form, params=request.GET, cached=cached)
     response = render(request, "members/directory.html", {"page": listing.page, "body": listing.body})
-    if visitor is not None:
-        cached.store("page", csrf_token_mark(response.content))
+    if visitor is not None and (page := csrf_token_mark(response.content)) is not None:
+        cached.store("page", page)
     return response
 
 
 def _directory_visitor(request) -> str | None:
     """Whose directory page this is: "anonymous" (no account, no session and no pending messages: nothing on the
     page is the visitor's own), "member" (signed in, no pending messages: only the CSRF token is the visitor's own),
-    or None (a message is waiting to be shown)."""
+    or None (a message may be waiting: a signed-in member's, or a visitor's with a session or a messages cookie)."""
     if request.user.is_authenticated:
         return None if len(messages.get_messages(request)) else "member"
     if settings.SESSION_COOKIE_NAME not in request.COOKIES and "messages" not in request.COOKIES:

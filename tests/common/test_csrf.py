@@ -42,3 +42,13 @@ def test_a_page_without_the_marker_is_served_as_stored():
     request = RequestFactory().get("/")
     assert csrf_token_fill(b"<p>Ingen formular</p>", request) == b"<p>Ingen formular</p>"
     assert "CSRF_COOKIE" not in request.META
+
+
+def test_a_page_with_a_token_written_some_other_way_is_not_marked_so_never_stored():
+    """Stored as it is, that token (a masked form of the first visitor's secret) would be served to everyone."""
+    content = (
+        b'<form method="post"><input type="hidden" name="csrfmiddlewaretoken" value="aaa"></form>'
+        b'<script>const token = {"csrfmiddlewaretoken": "bbb"};</script>'
+    )
+    assert csrf_token_mark(content) is None
+    assert csrf_token_mark(b"<p>Ingen formular</p>") == b"<p>Ingen formular</p>"

@@ -1,6 +1,6 @@
 """The member directory's cache follows the models: a write made straight through the ORM, outside any service,
-shows on the next request, for anonymous visitors (whole stored page) and signed-in members (stored parts) alike;
-a cache hit costs a fixed number of queries."""
+shows on the next request, for anonymous visitors and signed-in members (each served a stored page) alike; a
+cache hit costs a fixed number of queries and one cache round trip."""
 
 import pytest
 from django.core.cache import cache
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(params=["anonymous", "member"])
 def visitor(request, client):
-    """Anonymous visitors are served the stored page; signed-in members a page rendered around stored parts."""
+    """Anonymous visitors are served the page stored for them; signed-in members the one stored for members."""
     if request.param == "member":
         client.force_login(UserFactory())
     return client
@@ -271,3 +271,30 @@ def test_segment_and_hub_filters_find_by_id_what_they_find_by_code(client):
     with CaptureQueriesContext(connection) as queries:
         assert [o.name for o in directory_queryset(filters=filters, facets=facets)] == ["Alfa"]
     assert ('"members_segment"' in queries[0]["sql"], '"hubs_hub"' in queries[0]["sql"]) == (False, False)
+
+
+@pytest.mark.parametrize("visitor_kind", ["anonymous", "member", None])
+def test_a_repeat_visit_reads_the_cache_once_and_a_first_one_twice(monkeypatch, visitor_kind):
+    """The generation with the page (or, for a page of one's own, the listing) first; the rest only on a miss."""
+    from django.http import QueryDict
+
+    from members import directory as module
+
+    reads = []
+    get_many = cache.get_many
+    monkeypatch.setattr(cache, "get_many", lambda keys: reads.append(list(keys)) or get_many(keys))
+    params = QueryDict("q=firma")
+    first = module.DirectoryCache(params=params, language="da", visitor=visitor_kind)
+    assert (first.get("page"), first.get("listing"), first.get("facets")) == (None, None, None)
+    first.store("listing", "the listing")
+    if visitor_kind is not None:
+        first.store("page", b"the page")
+    assert len(reads) == 2  # the first part, then the others together
+    reads.clear()
+    again = module.DirectoryCache(params=params, language="da", visitor=visitor_kind)
+    if visitor_kind is None:
+        # no page is stored for such a visitor: asking for one reads nothing
+        assert (again.get("page"), again.get("listing")) == (None, "the listing")
+    else:
+        assert again.get("page") == b"the page"
+    assert len(reads) == 1
