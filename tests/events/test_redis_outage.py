@@ -42,15 +42,6 @@ class RedisProcess:
             self.process.wait(timeout=10)
 
 
-def broker_pools_reset(app):
-    """Drop pooled broker connections so the next publish connects to the broker URL now configured."""
-    from kombu import pools
-
-    pools.reset()
-    app._pool = None
-    app.amqp._producer_pool = None
-
-
 def sweep_until_published(*, timeout: float = 15.0) -> int:
     """What beat does every minute: sweep, and again, until the broker takes the backlog."""
     deadline = time.monotonic() + timeout
@@ -70,16 +61,15 @@ def own_redis(settings):
     if not shutil.which("redis-server"):
         services.missing("this test needs redis-server on the PATH")
     redis = RedisProcess(services.free_port()).start()
-    previous = (app.conf.task_default_queue, app.conf.broker_url)
+    previous = {"url": app.conf.broker_url, "queue": app.conf.task_default_queue}
     queue = f"test-outage-{uuid.uuid4().hex[:8]}"
-    app.conf.broker_url = f"redis://127.0.0.1:{redis.port}/0"
-    app.conf.task_default_queue = queue
-    broker_pools_reset(app)
+    # broker_switch also drops app.amqp, which remembers the default queue: with only the pools reset, a process
+    # whose earlier test had published kept routing to that test's queue, and this test's worker never got the task.
+    workers.broker_switch(url=f"redis://127.0.0.1:{redis.port}/0", queue=queue)
     settings.OUTBOX_DELIVER = True
     settings.OUTBOX_REQUEUE_AFTER_SECONDS = 0
     yield {"redis": redis, "queue": queue, "broker_url": app.conf.broker_url}
-    app.conf.task_default_queue, app.conf.broker_url = previous
-    broker_pools_reset(app)
+    workers.broker_switch(**previous)
     redis.stop()
 
 
