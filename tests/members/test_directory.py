@@ -298,3 +298,49 @@ def test_a_repeat_visit_reads_the_cache_once_and_a_first_one_twice(monkeypatch, 
     else:
         assert again.get("page") == b"the page"
     assert len(reads) == 1
+
+
+def test_the_listed_members_query_is_built_once_a_day_and_names_that_day(monkeypatch):
+    """A membership that ends today lists its organisation today and not tomorrow, though the query is kept."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from members import directory as module
+
+    built = []
+    build = module.organisations_with_benefit
+    monkeypatch.setattr(module, "organisations_with_benefit", lambda *a, **k: built.append(k["on"]) or build(*a, **k))
+    module._listed.clear()
+    today = timezone.localdate()
+    ending = member_organisation_create(name="Slutter I Dag")
+    Membership.objects.filter(organisation=ending).update(period_end=today)
+    member_organisation_create(name="Fortsætter")
+    filters = module.DirectoryFilters()
+    first = [o.name for o in module.directory_queryset(filters=filters)]
+    again = [o.name for o in module.directory_queryset(filters=module.DirectoryFilters(kind="company"))]
+    assert (first, again, built) == (["Fortsætter", "Slutter I Dag"], ["Fortsætter", "Slutter I Dag"], [today])
+    next_day = today + timedelta(days=1)
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: next_day)
+    tomorrow = [o.name for o in module.directory_queryset(filters=filters)]
+    assert (tomorrow, built, list(module._listed)) == (["Fortsætter"], [today, next_day], [next_day])
+
+
+def test_the_filter_fields_mark_what_was_asked_for_and_escape_it(client):
+    body = directory(client, q='a"b<c', segment="medtech")
+    assert '<input type="text" name="q" value="a&quot;b&lt;c" maxlength="200" id="id_q">' in body
+    assert (
+        '<div class="field"><label for="id_segment">Segment:</label>\n<select name="segment" id="id_segment">\n'
+        '  <option value="">Alle</option>\n  <option value="biotech">Biotek</option>' in body
+    )
+    assert '<option value="medtech" selected>Medico</option>' in body
+    assert '<select name="hub" id="id_hub">\n  <option value="" selected>Alle</option>' in body
+    assert body.count(" selected>") == 5  # segment, and "All" for kind, hub, size and tag
+    first_visit = directory(client)
+    assert (
+        '<input type="text" name="q" maxlength="200" id="id_q">' in first_visit,
+        first_visit.count(" selected>"),
+    ) == (
+        True,
+        5,
+    )
