@@ -374,6 +374,7 @@ def registration_create(
     answers: dict | None = None,
     newsletter_opt_in: bool = False,
     ip_address: str | None = None,
+    questions: list[Question] | None = None,
     now=None,
 ) -> Registration:
     """Confirm while seats are left (counting seats held for members), otherwise waitlist; mail the outcome.
@@ -385,12 +386,15 @@ def registration_create(
     `is_member`: the registration counts against the seats held for members (the membership type's "seats held
     for members"); `members_only_allowed`: the person may attend members-only events (the type's "members-only
     events"; the same as `is_member` when not given); `invoice_address`: a paid seat's invoice address by
-    INVOICE_ADDRESS_FIELDS name, for a seat no member organisation pays."""
+    INVOICE_ADDRESS_FIELDS name, for a seat no member organisation pays; `questions`: the event's questions with
+    their options, as the sign-up form read them (read here when not given)."""
     now = now or timezone.now()
     if members_only_allowed is None:
         members_only_allowed = is_member
     email = email.strip().lower()
-    cleaned_answers = _answers_clean(questions=list(event.questions.prefetch_related("options")), answers=answers or {})
+    if questions is None:
+        questions = list(event.questions.prefetch_related("options"))
+    cleaned_answers = _answers_clean(questions=questions, answers=answers or {})
     _signup_refusal_check(event=event, members_only_allowed=members_only_allowed, now=now)
     if Registration.objects.filter(event=event, email=email).exclude(status=Status.CANCELLED).exists():
         raise AlreadyRegistered()

@@ -186,6 +186,7 @@ def event_register(request, slug):
             invoice_address=form.invoice_address(),
             newsletter_opt_in=form.cleaned_data["newsletter_opt_in"],
             ip_address=request.META.get("REMOTE_ADDR") or None,
+            questions=form.questions,
             **person,
         )
     except services.MembersOnly as exc:

@@ -244,6 +244,23 @@ def test_answers_are_saved_from_the_form(client):
     assert Answer.objects.get().yes_no is False
 
 
+def test_a_sign_up_reads_the_questions_once_and_checks_the_answers_against_them(client):
+    """The form's questions (with their options) are the ones the service checks the answers against."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import EventQuestionOptionFactory
+
+    event = EventFactory()
+    question = EventQuestionFactory(event=event, kind="single", required=True)
+    option = EventQuestionOptionFactory(question=question)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(register_url(event), guest(**{f"question_{question.pk}": str(option.pk)}))
+    question_reads = [q["sql"] for q in queries if q["sql"].startswith('SELECT "events_question"."id"')]
+    assert (response.status_code, len(question_reads)) == (302, 1)
+    assert Answer.objects.get().options.get() == option
+
+
 def test_oversized_fields_answer_400(client):
     event = EventFactory()
     response = client.post(register_url(event), guest(full_name="x" * 5000))
