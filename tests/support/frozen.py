@@ -1,5 +1,6 @@
 """A TCP server that accepts connections and never answers: Redis stopped with SIGSTOP, as a client sees it."""
 
+import contextlib
 import socket
 import threading
 
@@ -30,6 +31,10 @@ class FrozenServer:
         return self
 
     def stop(self):
+        # close() alone leaves accept() blocked in the other thread until the join below times out (5 s a test);
+        # shutdown() wakes it with an error.
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)
         self.listener.close()
         for connection in self.accepted:
             connection.close()
