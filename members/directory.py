@@ -47,7 +47,7 @@ _listed: dict = {}  # {day: the query of listed members on that day}
 
 def _listed_on(day) -> QuerySet[Organisation]:
     """The listed members on `day`, as a fresh copy of a query built once a day: building it (the membership in
-    force is an Exists that names the day) took half as long as the rest of a filtered search's query."""
+    force is an Exists that names the day) was half the time it took to build a filtered search's query."""
     listed = _listed.get(day)
     if listed is None:
         listed = organisations_with_benefit(Benefit.DIRECTORY, on=day).filter(listed_in_directory=True)
