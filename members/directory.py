@@ -7,6 +7,7 @@ made, so every stored part goes stale at once and nothing has to be deleted. A p
 costs one cache round trip and no query of its own."""
 
 import hashlib
+import html
 import time
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ from django.http import Http404
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 
 from hubs.models import Hub
@@ -227,9 +229,31 @@ class Card:
     segments: tuple[str, ...]
     excerpt: str
 
-    # A template looks `card.name` up as a key before it tries an attribute: answering as a key spares it a failed
-    # lookup (a caught exception) per field, a tenth of the time the listing took to render.
-    __getitem__ = object.__getattribute__
+
+def cards_html(cards: list[Card]) -> str:
+    """The cards as members/_directory_results.html shows them, written out here: through the template the loop
+    over 30 cards took 1 ms, about a seventh of a cold directory page's CPU. Every value is escaped with
+    html.escape, which is what Django's escape() calls after a check for lazy arguments that cost more."""
+    parts = []
+    for card in cards:
+        logo = (
+            f'<img src="{_escape(card.logo_url)}" alt="" width="48" height="48" class="organisation-logo card-logo"> '
+            if card.logo_url
+            else ""
+        )
+        where = (f" · {_escape(card.city)}" if card.city else "") + (f" · {_escape(card.hub)}" if card.hub else "")
+        badges = "".join(f'<span class="badge">{_escape(segment)}</span> ' for segment in card.segments)
+        excerpt = f"<p>{_escape(card.excerpt)}</p>" if card.excerpt else ""
+        parts.append(
+            f'\n      <li class="card">\n        <h2>{logo}<a href="{_escape(card.url)}">{_escape(card.name)}</a></h2>'
+            f'\n        <p class="muted">{_escape(card.kind)}{where}</p>\n        <p>{badges}</p>\n        {excerpt}'
+            "\n      </li>\n    "
+        )
+    return mark_safe("".join(parts))  # noqa: S308 (every value above is escaped)
+
+
+def _escape(value) -> str:
+    return html.escape(str(value))
 
 
 SLUG_MARK = "0slug0"
@@ -302,7 +326,10 @@ def directory_listing(*, filters: DirectoryFilters, form, params, cached: Direct
     page = Page(cards, number, paginator)
     query = params.copy()
     query.pop("page", None)
-    body = render_to_string("members/_directory_body.html", {"form": form, "page": page, "query": query.urlencode()})
+    body = render_to_string(
+        "members/_directory_body.html",
+        {"form": form, "page": page, "cards_html": cards_html(cards), "query": query.urlencode()},
+    )
     listing = Listing(count=paginator.count, number=number, cards=cards, body=body)
     cached.store("listing", listing)
     return listing

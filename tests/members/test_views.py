@@ -709,27 +709,33 @@ def test_directory_card_is_built_from_the_current_profile():
 
 
 @pytest.mark.parametrize("language", ["da", "en"])
-def test_directory_cards_link_each_organisation_where_its_page_is_and_read_as_the_template_reads_them(language):
+def test_directory_cards_link_each_organisation_where_its_page_is_and_are_written_escaped(language):
     from django.http import QueryDict
-    from django.template import Context, Template
     from django.utils import translation
 
     from members import directory
 
-    member_organisation_create(name="Første ApS", slug="forste-aps")
-    member_organisation_create(name="Anden A/S", slug="0slug0-anden")
+    member_organisation_create(name="Første ApS", slug="forste-aps", city="Århus")
+    member_organisation_create(name='Anden <A/S> & "Co"', slug="0slug0-anden", city="", description="")
     with translation.override(language):
         cached = directory.DirectoryCache(params=QueryDict(), language=language, visitor=None)
         organisations = list(Organisation.objects.order_by("name"))
         cards = directory.directory_cards(organisations=organisations, facets=directory.directory_facets(cached=cached))
         expected = [organisation.get_absolute_url() for organisation in organisations]
+        markup = directory.cards_html(cards)
     assert (
         [card.url for card in cards]
         == expected
         == [f"/{language}/members/0slug0-anden/", f"/{language}/members/forste-aps/"]
     )
-    # a template takes the fields as keys; a name a card lacks stays empty, as an attribute lookup leaves it
-    rendered = Template("{% for card in cards %}{{ card.name }}|{{ card.url }}|{{ card.missing }};{% endfor %}")
-    assert rendered.render(Context({"cards": cards})) == (
-        f"Anden A/S|/{language}/members/0slug0-anden/|;Første ApS|/{language}/members/forste-aps/|;"
+    kind = {"da": "Virksomhed", "en": "Company"}[language]
+    assert markup.startswith(
+        f'\n      <li class="card">\n        <h2><a href="/{language}/members/0slug0-anden/">'
+        f'Anden &lt;A/S&gt; &amp; &quot;Co&quot;</a></h2>\n        <p class="muted">{kind}</p>\n        <p></p>'
+        "\n        \n      </li>\n    "
     )
+    assert (
+        f'<a href="/{language}/members/forste-aps/">Første ApS</a></h2>\n        <p class="muted">{kind} · Århus'
+        in markup
+    )
+    assert directory.cards_html([]) == ""
