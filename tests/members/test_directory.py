@@ -344,3 +344,53 @@ def test_the_filter_fields_mark_what_was_asked_for_and_escape_it(client):
         True,
         5,
     )
+
+
+def test_the_rows_query_compiled_once_per_shape_finds_what_the_orm_finds():
+    """Every shape of search (each filter set or not, a segment and a hub known or not), with its values put where
+    the stand-ins were, gives the rows and the number of matches that the query built for those values gives."""
+    from collections import Counter
+    from itertools import product
+
+    from django.http import QueryDict
+
+    from members import directory as module
+    from members.services import organisation_search_refresh
+
+    biotech, medtech = Segment.objects.get(code="biotech"), Segment.objects.get(code="medtech")
+    aarhus = Hub.objects.get(slug="aarhus")
+    tag = Tag.objects.create(slug="sensorer", name_da="Sensorer", name_en="Sensors")
+    for n in range(34):
+        organisation = member_organisation_create(
+            name=f"Firma {n:02d}",
+            hub=aarhus if n % 2 else None,
+            kind="company" if n % 3 else "university",
+            size_band="10-49" if n % 4 else "1-9",
+            description="Sensorer til hospitaler" if n % 5 else "Software",
+        )
+        organisation.segments.add(biotech if n % 2 else medtech)
+        if n % 3 == 0:
+            organisation.offer_tags.add(tag)
+    organisation_search_refresh(organisation_ids=Organisation.objects.values_list("pk", flat=True))
+    facets = module.directory_facets(cached=module.DirectoryCache(params=QueryDict(), language="da", visitor=None))
+    module._rows_sql.clear()
+    pages_with_rows = Counter()
+    shapes = product(
+        ["", "  sensorer  "],
+        ["", "biotech", "no-such-segment"],
+        ["", "university"],
+        ["", "aarhus", "nowhere"],
+        ["", "10-49"],
+        ["", "sensorer"],
+    )
+    for q, segment, kind, hub, size_band, tag_slug in shapes:
+        filters = module.DirectoryFilters(q=q, segment=segment, kind=kind, hub=hub, size_band=size_band, tag=tag_slug)
+        expected = module._card_rows(module.directory_queryset(filters=filters, facets=facets))
+        rows_on_page = module._card_rows_query(filters=filters, facets=facets)
+        for number in (1, 2):
+            found = [(o.name, o.matches) for o in rows_on_page(number)]
+            wanted = [(o.name, o.matches) for o in expected[(number - 1) * 30 : number * 30]]
+            assert found == wanted, (filters, number)
+            pages_with_rows[number] += bool(found)
+    assert len(module._rows_sql) == 2 * 3 * 2 * 3 * 2 * 2
+    assert (pages_with_rows[1], pages_with_rows[2]) == (64, 1)  # searches that match something; two pages unfiltered
