@@ -186,10 +186,13 @@ class DirectoryCache:
             self._take(cache.get_many([self.keys[other] for other in rest]), names=rest)
         return self.found.get(name)
 
-    def store(self, name: str, value) -> None:
-        self.read.add(name)
-        self.found[name] = value
-        cache.set(self.keys[name], (self.generation, value), timeout=CACHE_SECONDS)
+    def store(self, **values) -> None:
+        """Store these parts (by name) in one round trip."""
+        self.read.update(values)
+        self.found.update(values)
+        cache.set_many(
+            {self.keys[name]: (self.generation, value) for name, value in values.items()}, timeout=CACHE_SECONDS
+        )
 
 
 # --- What the page shows --------------------------------------------------------------------------
@@ -202,8 +205,7 @@ def directory_facets(*, cached: DirectoryCache) -> dict:
         segments = list(Segment.objects.only("code", "name", "name_da", "name_en"))
         hubs = list(Hub.objects.only("slug", "name", "name_da", "name_en"))
         cached.store(
-            "facets",
-            {
+            facets={
                 "segment": [(s.code, s.name) for s in segments],
                 "hub": [(h.slug, h.name) for h in hubs],
                 "tag": [(t.slug, t.name) for t in Tag.objects.only("slug", "name", "name_da", "name_en")],
@@ -308,7 +310,8 @@ class Listing:
 
 
 def directory_listing(*, filters: DirectoryFilters, form, params, cached: DirectoryCache) -> Listing:
-    """One page of cards for valid `filters` (from `form`, which the rendering shows), rendered and stored. The
+    """One page of cards for valid `filters` (from `form`, which the rendering shows), rendered; the caller stores
+    it (with the whole page, where there is one, in the same round trip). The
     number of matches comes with the page's rows (a window count): one pass over the match, the dearest part of a
     search, instead of a COUNT and then the rows. A page past the end shows the last page, as Paginator would."""
     facets = directory_facets(cached=cached)
@@ -335,9 +338,7 @@ def directory_listing(*, filters: DirectoryFilters, form, params, cached: Direct
         "members/_directory_body.html",
         {"form": form, "page": page, "cards_html": cards_html(cards), "query": query.urlencode()},
     )
-    listing = Listing(count=paginator.count, number=number, cards=cards, body=body)
-    cached.store("listing", listing)
-    return listing
+    return Listing(count=paginator.count, number=number, cards=cards, body=body)
 
 
 class _Matches:

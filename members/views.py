@@ -53,16 +53,19 @@ def directory(request):
     cached = DirectoryCache(params=request.GET, language=get_language(), visitor=visitor)
     if cached.get("page") is not None:
         return HttpResponse(csrf_token_fill(cached.get("page"), request))
+    fresh = {}  # what this request renders for the cache: the listing, the whole page, or both in one round trip
     listing = cached.get("listing")
     if listing is None:
         form = DirectoryFilterForm(request.GET or None, facets=directory_facets(cached=cached))
         if request.GET and not form.is_valid():
             return render(request, "members/directory.html", {"form": form, "page": None}, status=400)
         filters = DirectoryFilters(**(form.cleaned_data if request.GET else {}))
-        listing = directory_listing(filters=filters, form=form, params=request.GET, cached=cached)
+        listing = fresh["listing"] = directory_listing(filters=filters, form=form, params=request.GET, cached=cached)
     response = render(request, "members/directory.html", {"page": listing.page, "body": listing.body})
     if visitor is not None and (page := csrf_token_mark(response.content)) is not None:
-        cached.store("page", page)
+        fresh["page"] = page
+    if fresh:
+        cached.store(**fresh)
     return response
 
 

@@ -286,9 +286,9 @@ def test_a_repeat_visit_reads_the_cache_once_and_a_first_one_twice(monkeypatch, 
     params = QueryDict("q=firma")
     first = module.DirectoryCache(params=params, language="da", visitor=visitor_kind)
     assert (first.get("page"), first.get("listing"), first.get("facets")) == (None, None, None)
-    first.store("listing", "the listing")
+    first.store(listing="the listing")
     if visitor_kind is not None:
-        first.store("page", b"the page")
+        first.store(page=b"the page")
     assert len(reads) == 2  # the first part, then the others together
     reads.clear()
     again = module.DirectoryCache(params=params, language="da", visitor=visitor_kind)
@@ -394,3 +394,16 @@ def test_the_rows_query_compiled_once_per_shape_finds_what_the_orm_finds():
             pages_with_rows[number] += bool(found)
     assert len(module._rows_sql) == 2 * 3 * 2 * 3 * 2 * 2
     assert (pages_with_rows[1], pages_with_rows[2]) == (64, 1)  # searches that match something; two pages unfiltered
+
+
+def test_a_cold_visit_stores_its_listing_and_its_page_in_one_round_trip(client, monkeypatch):
+    member_organisation_create(name="Et Firma")
+    directory(client)  # the filter options are stored on the first visit
+    writes = []
+    set_many = cache.set_many
+    monkeypatch.setattr(cache, "set_many", lambda data, **kw: writes.append(sorted(data)) or set_many(data, **kw))
+    monkeypatch.setattr(cache, "set", lambda *args, **kwargs: writes.append(args[0]))
+    assert "Et Firma" in directory(client, kind="company")
+    assert [[key.split(":")[2] for key in keys] for keys in writes] == [["listing", "page"]]
+    assert "Et Firma" in directory(client, kind="company")  # and served from there
+    assert len(writes) == 1
