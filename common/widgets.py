@@ -1,4 +1,4 @@
-"""Form widgets of our own."""
+"""Form widgets of our own, and the escaping for markup written out in Python."""
 
 import html
 

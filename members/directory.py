@@ -310,14 +310,14 @@ def directory_listing(*, filters: DirectoryFilters, form, params, cached: Direct
     search, instead of a COUNT and then the rows. A page past the end shows the last page, as Paginator would."""
     facets = directory_facets(cached=cached)
     rows_on_page = _card_rows_query(filters=filters, facets=facets)
-    paginator = Paginator(_Matches(filters=filters, facets=facets), PAGE_SIZE)
+    paginator = Paginator([], PAGE_SIZE)
     try:
         requested = int(params.get("page", 1))
     except (TypeError, ValueError):
         requested = 1
     rows = rows_on_page(requested) if requested >= 1 else []
-    if rows:
-        paginator.count = rows[0].matches
+    # A page without rows (no match, or past the end) cannot tell the number of matches: it is counted.
+    paginator.count = rows[0].matches if rows else directory_queryset(filters=filters, facets=facets).count()
     try:
         number = paginator.validate_number(requested)
     except EmptyPage:
@@ -333,16 +333,6 @@ def directory_listing(*, filters: DirectoryFilters, form, params, cached: Direct
         {"form": form, "page": page, "cards_html": cards_html(cards), "query": query.urlencode()},
     )
     return Listing(count=paginator.count, number=number, cards=cards, body=body)
-
-
-class _Matches:
-    """What the paginator counts when a page has no rows to tell it (no match, or a page past the end)."""
-
-    def __init__(self, *, filters: DirectoryFilters, facets: dict):
-        self.filters, self.facets = filters, facets
-
-    def count(self) -> int:
-        return directory_queryset(filters=self.filters, facets=self.facets).count()
 
 
 def _card_rows(organisations: QuerySet[Organisation]) -> QuerySet[Organisation]:
