@@ -214,6 +214,7 @@ def main() -> int:
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECRET_KEY": "bench-" + "k" * 50,
         "LOG_LEVEL": "WARNING",
+        "CONN_MAX_AGE": "60",  # as deployed (.env.example): each worker keeps its database connection
         "EVENTS_SIGNUP_RATE_PER_MINUTE": "0",  # one client address sends every sign-up here
         "OUTBOX_DELIVER": "0",  # mail stays in the outbox; the bench measures sign-up, not delivery
         "BENCH_LOCK_HOLD_LOG": str(hold_log),

@@ -26,7 +26,14 @@ from events.models import ANONYMISED_EMAIL_DOMAIN, Answer, Event, InvalidTransit
 from events.selectors import confirmed_counts, seats_left, waitlist_position
 from newsletters.models import ConsentRecord
 from newsletters.subscriptions import subscription_request
-from outbox.api import dedupe_keys_taken, mail_enqueue_rendered, mail_render, mail_withdraw
+from outbox.api import (
+    dedupe_keys_taken,
+    mail_enqueue_rendered,
+    mail_insert_sql,
+    mail_render,
+    mail_withdraw,
+    mails_publish_after_commit,
+)
 
 Status = Registration.Status
 LINK_SIGNING_SALT = "events.registration"
@@ -332,30 +339,137 @@ def _outcome_mail(*, registration: Registration, prepared: dict[str, dict], posi
     return mail
 
 
-def _seat_counts_prepare(*, event: Event, registration: Registration, now):
+class _SeatCount:
     """The seat count a sign-up makes under the event's lock, compiled before it: confirmed participants, of whom
     members, and (when the new registration's id is known) how many wait ahead of it should it be waitlisted at
-    `now`, as `waitlist_position` orders the waitlist. Compiling the query took twice as long as running it.
-    Returns a function that runs it and gives the counts by name."""
-    counts = {
-        "confirmed": Count("pk", filter=Q(status=Status.CONFIRMED)),
-        "confirmed_members": Count("pk", filter=Q(status=Status.CONFIRMED, is_member=True)),
-    }
-    if registration.pk is not None:
-        earlier = Q(waitlisted_at__lt=now) | Q(waitlisted_at=now, pk__lt=registration.pk)
-        counts["ahead"] = Count("pk", filter=Q(status=Status.WAITLISTED) & earlier)
-    query = Registration.objects.filter(event_id=event.pk).values("event_id").annotate(**counts).order_by()
-    sql, params = query.query.sql_with_params()
+    `now`, as `waitlist_position` orders the waitlist. Compiling the query took twice as long as running it. Called,
+    it runs the count and gives the counts by name; `sql` and `params` put it into a larger statement (one row per
+    event that has any registration at all)."""
 
-    def run() -> dict:
+    def __init__(self, *, event: Event, registration: Registration, now):
+        counts = {
+            "confirmed": Count("pk", filter=Q(status=Status.CONFIRMED)),
+            "confirmed_members": Count("pk", filter=Q(status=Status.CONFIRMED, is_member=True)),
+        }
+        if registration.pk is not None:
+            earlier = Q(waitlisted_at__lt=now) | Q(waitlisted_at=now, pk__lt=registration.pk)
+            counts["ahead"] = Count("pk", filter=Q(status=Status.WAITLISTED) & earlier)
+        self.names = list(counts)
+        query = Registration.objects.filter(event_id=event.pk).values("event_id").annotate(**counts).order_by()
+        self.sql, self.params = query.query.sql_with_params()
+
+    def __call__(self) -> dict:
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(self.sql, self.params)
             row = cursor.fetchone()  # none while the event has no registration at all
             names = [column[0] for column in cursor.description]
         found = dict(zip(names, row, strict=True)) if row else {}
-        return {name: found.get(name, 0) for name in counts}
+        return {name: found.get(name, 0) for name in self.names}
 
-    return run
+
+# The registration's columns as `_registration_insert_deciding` writes them; the seat decision sets these three.
+_REGISTRATION_FIELDS = Registration._meta.concrete_fields
+_DECIDED_COLUMNS = ("status", "waitlisted_at", "confirmed_at")
+
+
+def _registration_insert_statement(
+    *, registration: Registration, seat_count: _SeatCount, prepared: dict[str, dict], now
+) -> str:
+    """On PostgreSQL, with the registration's id drawn: the one statement that, under the event's lock, counts the
+    seats, decides, and writes the registration and its mail, so that the lock is held for that round trip and the
+    commit only. Built and quoted before the lock, from the event as it was read then (`_mail_state` tells whether
+    it still is). The decision is `seats_left`'s rule written in SQL (a test holds the two together); the mail is
+    the one prepared for the outcome, with the waitlist position the same count gives, and none when no prepared
+    mail fits the outcome."""
+    event = registration.event
+    quote = connection.ops.quote_name
+    if event.capacity is None:
+        left, left_params = "1", []
+    else:
+        left, left_params = "%s - COALESCE(counts.confirmed, 0)", [event.capacity]
+        if not registration.is_member and event.member_seats_held(now=now):
+            left += " - GREATEST(0, %s - COALESCE(counts.confirmed_members, 0))"
+            left_params.append(event.member_reserved_seats)
+    values, value_params = [], []
+    for field in _REGISTRATION_FIELDS:
+        cast = field.db_type(connection)
+        if field.column == "status":
+            values.append(f"CAST(decision.status AS {cast})")
+        elif field.column in _DECIDED_COLUMNS:
+            decided = Status.WAITLISTED if field.column == "waitlisted_at" else Status.CONFIRMED
+            values.append(f"CASE WHEN decision.status = %s THEN CAST(%s AS {cast}) END")
+            value_params.extend([decided, now])
+        else:
+            values.append(f"CAST(%s AS {cast})")
+            value_params.append(field.get_db_prep_save(field.pre_save(registration, True), connection))
+    choices = {
+        status: {key: value for key, value in mail.items() if key not in ("state", "position_marker")}
+        for status, mail in prepared.items()
+        if _mail_ready(mail, registration=registration)
+        and not (status == Status.WAITLISTED and settings.USE_THOUSAND_SEPARATOR)  # str() is the position then
+    }
+    fills = {}
+    if Status.WAITLISTED in choices:
+        fills[prepared[Status.WAITLISTED]["position_marker"]] = "CAST((SELECT ahead + 1 FROM decision) AS text)"
+    mail_sql, mail_params = "SELECT NULL AS id", []
+    if choices:
+        mail_sql, mail_params = mail_insert_sql(choices=choices, choose="SELECT status FROM decision", fills=fills)
+    table = quote(Registration._meta.db_table)
+    columns = ", ".join(quote(field.column) for field in _REGISTRATION_FIELDS)
+    sql = (
+        f"WITH counts AS ({seat_count.sql}), "  # noqa: S608 (names from the models)
+        f"decision AS (SELECT CASE WHEN {left} > 0 THEN %s ELSE %s END AS status, "
+        "COALESCE(counts.ahead, 0) AS ahead FROM (SELECT 1) AS one LEFT JOIN counts ON true), "
+        f"registration AS (INSERT INTO {table} ({columns}) SELECT {', '.join(values)} FROM decision RETURNING 1), "
+        f"mail AS ({mail_sql}) "
+        "SELECT decision.status, decision.ahead, (SELECT id FROM mail) FROM decision, registration"
+    )
+    params = [*seat_count.params, *left_params, Status.CONFIRMED, Status.WAITLISTED, *value_params, *mail_params]
+    with connection.cursor() as cursor:
+        # Quoted now: the mails' bodies are most of the statement, and quoting them under the lock would lengthen it.
+        return cursor.mogrify(sql, params).decode()
+
+
+def _registration_insert_deciding(*, registration: Registration, statement: str, now) -> tuple[int | None, int]:
+    """Run `_registration_insert_statement`'s statement under the event's lock. Sets the registration's status as
+    written; returns the outbox row's id (None when no prepared mail fitted the outcome: the caller renders it)
+    and how many wait ahead of the registration."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(statement)
+            status, ahead, mail_id = cursor.fetchone()
+    except IntegrityError as exc:
+        raise AlreadyRegistered() from exc
+    if status == Status.CONFIRMED:
+        registration.confirm(now=now)
+    else:
+        registration.waitlist(now=now)
+    registration._state.adding = False
+    registration._state.db = connection.alias
+    return mail_id, ahead
+
+
+def _registration_insert(*, registration: Registration, seat_count: _SeatCount, now) -> int | None:
+    """Under the event's lock, where the id is not drawn beforehand (SQLite): count, decide and insert, one step
+    each. Returns how many wait ahead, when the count could tell."""
+    counts = seat_count()
+    left = seats_left(
+        event=registration.event,
+        is_member=registration.is_member,
+        confirmed=counts["confirmed"],
+        confirmed_members=counts["confirmed_members"],
+        now=now,
+    )
+    if left is None or left > 0:
+        registration.confirm(now=now)
+    else:
+        registration.waitlist(now=now)
+    try:
+        # No savepoint (two round trips under the lock): a duplicate ends the whole transaction anyway.
+        registration.save(force_insert=True)
+    except IntegrityError as exc:
+        raise AlreadyRegistered() from exc
+    return counts.get("ahead")
 
 
 def registration_create(
@@ -415,8 +529,13 @@ def registration_create(
         newsletter_opt_in_at=now if newsletter_opt_in else None,
         created_at=now,
     )
-    seat_counts = _seat_counts_prepare(event=event, registration=registration, now=now)
-    prepared = _signup_mails_prepare(registration=registration, now=now, seat_counts=seat_counts)
+    seat_count = _SeatCount(event=event, registration=registration, now=now)
+    prepared = _signup_mails_prepare(registration=registration, now=now, seat_counts=seat_count)
+    at_once_args = {"registration": registration, "seat_count": seat_count, "prepared": prepared, "now": now}
+    # PostgreSQL, where the id is drawn beforehand: the whole seat decision is one statement under the lock.
+    at_once = registration.pk is not None
+    if at_once:
+        statement, state = _registration_insert_statement(**at_once_args), _mail_state(registration)
     with transaction.atomic():
         if newsletter_opt_in:
             # Double opt-in: the newsletter sends its own confirmation mail; nothing is sent before it is confirmed.
@@ -427,31 +546,29 @@ def registration_create(
                 source=ConsentRecord.Source.EVENT,
                 ip_address=ip_address,
             )
+        if at_once:
+            # Foreign keys are checked at commit, so the answers go in before the row they belong to, and before
+            # the lock.
+            _answers_write(registration=registration, cleaned=cleaned_answers)
         event = _event_lock(event, action="registration_create")
         _signup_refusal_check(event=event, members_only_allowed=members_only_allowed, now=now)
         registration.event = event
-        counts = seat_counts()
-        left = seats_left(
-            event=event,
-            is_member=is_member,
-            confirmed=counts["confirmed"],
-            confirmed_members=counts["confirmed_members"],
-            now=now,
-        )
-        if left is None or left > 0:
-            registration.confirm(now=now)
+        if at_once:
+            if _mail_state(registration) != state:  # the event changed meanwhile: the statement follows it
+                statement = _registration_insert_statement(**at_once_args)
+            mail_id, ahead = _registration_insert_deciding(registration=registration, statement=statement, now=now)
         else:
-            registration.waitlist(now=now)
-        try:
-            # No savepoint (two round trips under the lock): a duplicate ends the whole transaction anyway.
-            registration.save(force_insert=True)
-        except IntegrityError as exc:
-            raise AlreadyRegistered() from exc
-        _answers_write(registration=registration, cleaned=cleaned_answers)
+            mail_id, ahead = None, _registration_insert(registration=registration, seat_count=seat_count, now=now)
+            _answers_write(registration=registration, cleaned=cleaned_answers)
         if registration.status == Status.CONFIRMED and event.is_paid:
             registration_billing_later([registration.pk])
-        position = counts["ahead"] + 1 if "ahead" in counts else None
-        _mail_write(_outcome_mail(registration=registration, prepared=prepared, position=position))
+        if mail_id is None:
+            mail = _outcome_mail(
+                registration=registration, prepared=prepared, position=None if ahead is None else ahead + 1
+            )
+            _mail_write(mail)
+        else:
+            mails_publish_after_commit(ids=[mail_id])
     return registration
 
 

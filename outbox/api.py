@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.template.exceptions import TemplateDoesNotExist
 from django.template.loader import render_to_string
@@ -54,10 +54,12 @@ __all__ = [
     "group_waiting",
     "mail_enqueue",
     "mail_enqueue_rendered",
+    "mail_insert_sql",
     "mail_layout",
     "mail_render",
     "mail_withdraw",
     "mails_enqueue_bulk",
+    "mails_publish_after_commit",
     "message_resend",
     "messages_deliver_batch",
     "messages_refused",
@@ -180,8 +182,71 @@ def mail_enqueue_rendered(
                 return None
             raise
     if not held:
-        transaction.on_commit(lambda: publish_in_background(lambda: delivery_publish(ids=[message.pk])))
+        mails_publish_after_commit(ids=[message.pk])
     return message
+
+
+def mails_publish_after_commit(*, ids: list[int]) -> None:
+    """Hand queued mail to the workers once the current transaction commits, from a background thread (a failed
+    publish is left to the sweeper). For mail written by `mail_insert_sql`; the other writers call it themselves."""
+    ids = list(ids)
+    transaction.on_commit(lambda: publish_in_background(lambda: delivery_publish(ids=ids)))
+
+
+# The columns `mail_insert_sql` writes: every stored one but the id.
+_INSERT_FIELDS = [field for field in OutboxMessage._meta.concrete_fields if not field.primary_key]
+_FILLED_COLUMNS = ("subject", "body_text", "body_html")
+
+
+def mail_insert_sql(*, choices: dict[str, dict], choose: str, fills: dict[str, str] | None = None) -> tuple[str, list]:
+    """An INSERT ... SELECT (PostgreSQL) writing one of several mails rendered beforehand, for a caller that decides
+    which one inside a single statement of its own: a sign-up counts the seats, writes the registration and its
+    mail in one round trip under the event's lock, as a data-modifying WITH query.
+
+    `choices` maps a value to a mail (the keyword arguments of `mail_enqueue_rendered`, without a group); the mail
+    written is the one whose value the SQL expression `choose` gives, none when no value matches. `fills` maps a
+    marker in the mails' subject and bodies to an SQL expression of type text that replaces it (a waitlist
+    position counted in the same statement). The statement returns the id written; pass it to
+    `mails_publish_after_commit`. A dedupe key already taken raises IntegrityError. `choose` and the fills'
+    expressions take no parameters; the ones returned are in the order of the statement's placeholders."""
+    quote = connection.ops.quote_name
+    selected, select_params = [], []
+    for index, model_field in enumerate(_INSERT_FIELDS):
+        column = f"m.c{index}"
+        if model_field.column in _FILLED_COLUMNS:
+            for marker, expression in (fills or {}).items():
+                column = f"replace({column}, %s, {expression})"
+                select_params.append(marker)
+        selected.append(f"CAST({column} AS {model_field.db_type(connection)})")
+    rows, values_params = [], []
+    for value, mail in choices.items():
+        message = OutboxMessage(
+            template=mail["template"],
+            to=mail["to"],
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            reply_to=mail.get("reply_to", ""),
+            language=mail["language"],
+            subject=mail["subject"],
+            body_text=mail["body_text"],
+            body_html=mail.get("body_html", ""),
+            headers=mail.get("headers") or {},
+            attachments=mail.get("attachments") or [],
+            dedupe_key=mail.get("dedupe_key"),
+            status=Status.QUEUED,
+        )
+        rows.append("(" + ", ".join(["%s"] * (len(_INSERT_FIELDS) + 1)) + ")")
+        values_params.append(value)
+        values_params.extend(
+            field.get_db_prep_save(field.pre_save(message, True), connection) for field in _INSERT_FIELDS
+        )
+    names = ", ".join(["choice", *(f"c{index}" for index in range(len(_INSERT_FIELDS)))])
+    columns = ", ".join(quote(field.column) for field in _INSERT_FIELDS)
+    sql = (
+        f"INSERT INTO {quote(OutboxMessage._meta.db_table)} ({columns}) "  # noqa: S608 (names from the models)
+        f"SELECT {', '.join(selected)} FROM (VALUES {', '.join(rows)}) AS m({names}) "
+        f"WHERE m.choice = ({choose}) RETURNING {quote(OutboxMessage._meta.pk.column)}"
+    )
+    return sql, [*select_params, *values_params]
 
 
 @dataclass(frozen=True, slots=True)

@@ -423,9 +423,9 @@ def test_moving_and_cancelling_in_one_save_renders_the_cancellations_before_the_
 
 @pytest.mark.parametrize("seats", [5, 0])
 def test_under_the_event_lock_a_sign_up_counts_and_inserts_and_nothing_else(seats):
-    """The statements between the lock's grant and the end of the sign-up's transaction: the seat count (compiled
-    before the lock), the registration and its mail, without savepoints. The waitlist's position comes with the
-    count."""
+    """The statements between the lock's grant and the end of the sign-up's transaction: one, which counts the
+    seats, decides, and writes the registration and its mail (with the waitlist's position from the same count),
+    without savepoints."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -443,9 +443,101 @@ def test_under_the_event_lock_a_sign_up_counts_and_inserts_and_nothing_else(seat
         for sql in statements[granted + 1 :]
     ]
     assert under_lock == [
-        'SELECT "events_registration"."event_id" AS',
-        'INSERT INTO "events_registration"',
-        'INSERT INTO "outbox_outboxmessage"',
+        "WITH counts AS",
         "RELEASE",  # the test's own transaction makes the sign-up's a savepoint, released at its end
     ]
     assert registration.status == ("confirmed" if seats else "waitlisted")
+
+
+# capacity, seats held for members (None: no hold), hold still running, confirmed non-members, confirmed members
+_SEAT_CASES = [
+    (None, None, False, 3, 0),
+    (3, None, False, 2, 0),
+    (3, None, False, 3, 0),
+    (3, None, False, 4, 0),  # already over (capacity lowered): waitlisted, not a negative count
+    (5, 2, True, 2, 0),
+    (5, 2, True, 3, 0),
+    (5, 2, True, 2, 1),
+    (5, 2, True, 3, 1),
+    (5, 2, True, 3, 2),
+    (5, 2, False, 3, 0),
+    (5, 2, False, 4, 0),
+    (4, 4, True, 0, 3),
+    (4, 4, True, 0, 4),
+]
+
+
+@pytest.mark.parametrize("is_member", [False, True])
+@pytest.mark.parametrize(("capacity", "held", "running", "others", "members"), _SEAT_CASES)
+def test_the_one_statement_decides_each_seat_as_seats_left_does(capacity, held, running, others, members, is_member):
+    """On PostgreSQL the seat decision is made in SQL inside the sign-up's one statement under the lock; it gives
+    what `seats_left` gives for the same counts, members and holds included."""
+    from events.selectors import seats_left
+    from tests.factories import EventRegistrationFactory
+    from tests.support.services import require_postgres
+
+    require_postgres()
+    now = timezone.now()
+    hold_end = now + timedelta(days=2) if running else now - timedelta(minutes=1)
+    event = EventFactory(
+        capacity=capacity, member_reserved_seats=held or 0, member_reserved_until=hold_end if held else None
+    )
+    for n in range(others + members):
+        EventRegistrationFactory(event=event, is_member=n >= others)
+    EventRegistrationFactory(event=event, status=Status.WAITLISTED, confirmed_at=None, waitlisted_at=now)
+    left = seats_left(event=event, is_member=is_member, confirmed=others + members, confirmed_members=members, now=now)
+    expected = Status.CONFIRMED if left is None or left > 0 else Status.WAITLISTED
+    registration = register(event, "new", is_member=is_member, now=now)
+    assert registration.status == expected
+    stored = Registration.objects.get(pk=registration.pk)
+    assert (stored.status, stored.is_member) == (expected, is_member)
+    assert (stored.confirmed_at is not None, stored.waitlisted_at is not None) == (
+        expected == Status.CONFIRMED,
+        expected == Status.WAITLISTED,
+    )
+    mail = OutboxMessage.objects.get(to="pnew@example.com")
+    assert mail.template == f"events/email/registration_{expected}"
+    if expected == Status.WAITLISTED:
+        assert "on the waitlist as number 2." in mail.body_text  # one waits ahead
+    assert mail.status == OutboxMessage.Status.QUEUED
+
+
+def test_a_sign_up_follows_an_event_changed_between_its_preparation_and_the_lock(monkeypatch):
+    """The statement and the mails are prepared from the event as read before the lock. When staff change the
+    event meanwhile (here: the capacity lowered and the title changed), the sign-up decides and mails by the event
+    as it is under the lock."""
+    from events.models import Event
+
+    event = EventFactory(capacity=2, title_en="Old title")
+    register(event, 1)
+    real_lock = services._event_lock
+
+    def lock_after_a_change(locked_event, *, action="event"):
+        Event.objects.filter(pk=locked_event.pk).update(capacity=1, title_en="New title")
+        return real_lock(locked_event, action=action)
+
+    monkeypatch.setattr(services, "_event_lock", lock_after_a_change)
+    registration = register(event, 2)
+    assert registration.status == Status.WAITLISTED
+    mail = OutboxMessage.objects.get(to="p2@example.com")
+    assert mail.template == "events/email/registration_waitlisted"
+    assert "New title" in mail.subject + mail.body_text
+    assert "Old title" not in mail.subject + mail.body_text
+    assert "on the waitlist as number 1." in mail.body_text
+
+
+def test_answers_written_before_the_lock_go_with_a_refused_sign_up():
+    """The answers are written before the registration they belong to (its foreign key is checked at commit); a
+    sign-up refused under the lock leaves neither behind."""
+    from events.models import Event
+
+    event = EventFactory(capacity=2)
+    question = EventQuestionFactory(event=event, kind="text", required=True)
+    register(event, 1, answers={question.pk: "First"})
+    with pytest.raises(services.AlreadyRegistered):
+        register(event, 1, answers={question.pk: "Again"})
+    assert list(Answer.objects.values_list("text", flat=True)) == ["First"]
+    Event.objects.filter(pk=event.pk).update(status=Event.Status.CANCELLED)
+    with pytest.raises(services.RegistrationClosed):
+        register(event, 2, answers={question.pk: "Late"})
+    assert list(Answer.objects.values_list("text", flat=True)) == ["First"]
