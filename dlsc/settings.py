@@ -98,6 +98,10 @@ TEMPLATES = [
 # --- Data -----------------------------------------------------------------------------------------
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+# Behind a pooler in transaction mode (PgBouncer) a session is shared between clients: no server-side cursors and
+# no prepared statements (common.prepared), which live in a session.
+if env.bool("DB_TRANSACTION_POOLING", default=False):
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 # How long a row lock may wait before the request gives up with "busy, try again" (common.locks).

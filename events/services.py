@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.audit import audit_record
 from common.errors import DomainError
 from common.locks import lock_one, locked
+from common.prepared import statement_quoted
 from events.billing import registration_billing_later, seat_price
 from events.calendars import ics_attachment
 from events.matchmaking.services import participant_withdraw
@@ -425,9 +426,8 @@ def _registration_insert_statement(
         "SELECT decision.status, decision.ahead, (SELECT id FROM mail) FROM decision, registration"
     )
     params = [*seat_count.params, *left_params, Status.CONFIRMED, Status.WAITLISTED, *value_params, *mail_params]
-    with connection.cursor() as cursor:
-        # Quoted now: the mails' bodies are most of the statement, and quoting them under the lock would lengthen it.
-        return cursor.mogrify(sql, params).decode()
+    # Prepared on the session (parsing and planning it took twice as long as running it) and quoted now.
+    return statement_quoted(sql, params)
 
 
 def _registration_insert_deciding(*, registration: Registration, statement: str, now) -> tuple[int | None, int]:

@@ -442,10 +442,13 @@ def test_under_the_event_lock_a_sign_up_counts_and_inserts_and_nothing_else(seat
         sql.split()[0] if sql.startswith(("SAVEPOINT", "RELEASE")) else " ".join(sql.split()[:3])
         for sql in statements[granted + 1 :]
     ]
-    assert under_lock == [
-        "WITH counts AS",
-        "RELEASE",  # the test's own transaction makes the sign-up's a savepoint, released at its end
-    ]
+    assert len(under_lock) == 2
+    assert under_lock[0].startswith("EXECUTE dlsc_")  # a statement prepared on the session before the lock
+    assert under_lock[1] == "RELEASE"  # the test's own transaction makes the sign-up's a savepoint, released at its end
+    name = under_lock[0].split()[1].split("(")[0]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE name = %s", [name])
+        assert cursor.fetchone()[0].startswith(f"PREPARE {name} AS WITH counts AS (SELECT")
     assert registration.status == ("confirmed" if seats else "waitlisted")
 
 
