@@ -5,7 +5,9 @@ import copy
 import logging
 import time
 import uuid
-from datetime import UTC, timedelta
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import ClassVar
 
 from django.conf import settings
 from django.core import signing
@@ -343,21 +345,52 @@ def _outcome_mail(*, registration: Registration, prepared: dict[str, dict], posi
 class _SeatCount:
     """The seat count a sign-up makes under the event's lock, compiled before it: confirmed participants, of whom
     members, and (when the new registration's id is known) how many wait ahead of it should it be waitlisted at
-    `now`, as `waitlist_position` orders the waitlist. Compiling the query took twice as long as running it. Called,
-    it runs the count and gives the counts by name; `sql` and `params` put it into a larger statement (one row per
-    event that has any registration at all)."""
+    `now`, as `waitlist_position` orders the waitlist. Called, it runs the count and gives the counts by name;
+    `sql` and `params` put it into a larger statement (one row per event that has any registration at all).
+
+    Compiling the query took twice as long as running it, so it is compiled once per process for each of its two
+    shapes, with stand-ins where the event, the registration and the moment go."""
+
+    _STAND_INS = {"event": -730_101, "pk": -730_102, "now": datetime(1970, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)}
+    _compiled: ClassVar[dict] = {}  # {with the waitlist position: (sql, params, {position: stand-in name})}
 
     def __init__(self, *, event: Event, registration: Registration, now):
+        ahead = registration.pk is not None
+        self.names = ["confirmed", "confirmed_members", *(["ahead"] if ahead else [])]
+        if ahead not in self._compiled:
+            self._compiled[ahead] = self._compile(ahead=ahead)
+        self.sql, template, places = self._compiled[ahead]
+        values = {"event": event.pk, "pk": registration.pk, "now": connection.ops.adapt_datetimefield_value(now)}
+        self.params = [values[places[n]] if n in places else param for n, param in enumerate(template)]
+
+    @classmethod
+    def _compile(cls, *, ahead: bool) -> tuple[str, tuple, dict]:
+        stand_ins = cls._STAND_INS
         counts = {
             "confirmed": Count("pk", filter=Q(status=Status.CONFIRMED)),
             "confirmed_members": Count("pk", filter=Q(status=Status.CONFIRMED, is_member=True)),
         }
-        if registration.pk is not None:
-            earlier = Q(waitlisted_at__lt=now) | Q(waitlisted_at=now, pk__lt=registration.pk)
+        if ahead:
+            now = stand_ins["now"]
+            earlier = Q(waitlisted_at__lt=now) | Q(waitlisted_at=now, pk__lt=stand_ins["pk"])
             counts["ahead"] = Count("pk", filter=Q(status=Status.WAITLISTED) & earlier)
-        self.names = list(counts)
-        query = Registration.objects.filter(event_id=event.pk).values("event_id").annotate(**counts).order_by()
-        self.sql, self.params = query.query.sql_with_params()
+        query = Registration.objects.filter(event_id=stand_ins["event"]).values("event_id").annotate(**counts)
+        sql, params = query.order_by().query.sql_with_params()
+        prepared = {
+            "event": stand_ins["event"],
+            "pk": stand_ins["pk"],
+            "now": connection.ops.adapt_datetimefield_value(stand_ins["now"]),
+        }
+        places = {
+            n: name
+            for n, param in enumerate(params)
+            for name, value in prepared.items()
+            if type(param) is type(value) and param == value
+        }
+        expected = {"event": 1, "pk": 1, "now": 2} if ahead else {"event": 1}
+        if Counter(places.values()) != expected:  # a value that did not reach the parameters as given
+            raise RuntimeError("the seat count put a value somewhere else")
+        return sql, tuple(params), places
 
     def __call__(self) -> dict:
         with connection.cursor() as cursor:

@@ -77,3 +77,35 @@ def test_a_sign_up_that_cannot_get_the_event_lock_answers_503_busy_and_saves_not
     response = client.post(f"/{language}/events/{event.slug}/register/", data)
     assert response.status_code == 302
     assert Registration.objects.count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", ["event", "registration"])
+def test_an_instance_is_locked_in_one_round_trip_and_read_as_the_orm_reads_it(kind, settings):
+    """On PostgreSQL the lock on an instance (its query compiled once per model) goes in the same round trip as the
+    lock timeout, and gives back what the ORM would: every field, JSON and times included, locking only its row."""
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import EventRegistrationFactory
+
+    require_postgres()
+    settings.DB_LOCK_TIMEOUT_MS = 4000
+    event = EventFactory(reminder_offsets_hours=[72, 2], capacity=7)
+    target = event if kind == "event" else EventRegistrationFactory(event=event, job_title="Chemist")
+    model = type(target)
+    if kind == "event":
+        Event.objects.filter(pk=event.pk).update(capacity=9)
+    fresh = model.objects.get(pk=target.pk)
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        locked_row = lock_one(target)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('lock_timeout')")
+            timeout = cursor.fetchone()[0]
+    assert len(queries.captured_queries) == 2  # the lock with its timeout, and the check just above
+    assert "FOR UPDATE OF" in queries.captured_queries[0]["sql"]
+    assert timeout == "4s"
+    fields = [field.attname for field in model._meta.concrete_fields]
+    assert {name: getattr(locked_row, name) for name in fields} == {name: getattr(fresh, name) for name in fields}
+    assert (locked_row._state.adding, locked_row._state.db) == (False, "default")
+    if kind == "event":
+        assert (locked_row.capacity, locked_row.reminder_offsets_hours) == (9, [72, 2])
