@@ -1,7 +1,7 @@
 """Calendar files and feeds, parsed back with the icalendar library."""
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -170,3 +170,40 @@ def test_the_timezone_written_once_per_process_gives_what_icalendar_writes_itsel
             reference.to_ical().decode()
         )
     assert calendars.feed_ics(rows, name="Feed").count("BEGIN:VTIMEZONE") == (1 if events else 0)
+
+
+def test_an_events_calendar_is_written_once_per_state_and_stamped_for_each_copy(monkeypatch):
+    """The calendar of one event is kept for each state of the event, language and online link; each copy has its
+    own DTSTAMP, the moment it was made, and is otherwise what icalendar writes for the event as it is now."""
+    from django.utils import timezone, translation
+
+    from events import calendars
+    from events.models import Event
+
+    moments = iter([datetime(2031, 1, 2, 3, 4, 5, tzinfo=UTC), datetime(2031, 1, 2, 3, 9, 0, tzinfo=UTC)])
+    now = next(moments)
+    monkeypatch.setattr(timezone, "now", lambda: now)
+    event = EventFactory(title_en="Health day", title_da="Sundhedsdag", online_url="https://meet.example/x")
+
+    def written_now(event, *, include_online_link):
+        calendar = calendars._calendar([event], name=event.title, include_online_link=include_online_link)
+        calendar.add_missing_timezones()
+        return calendar_uid_dropped(calendar.to_ical().decode())
+
+    with translation.override("en"):
+        first = event_ics(event, include_online_link=True)
+        assert "DTSTAMP:20310102T030405Z" in first
+        assert calendar_uid_dropped(first) == written_now(event, include_online_link=True)
+        now = next(moments)
+        second = event_ics(event, include_online_link=True)
+        assert "DTSTAMP:20310102T030900Z" in second
+        assert second.replace("T030900Z", "T030405Z") == first
+        assert "meet.example" not in event_ics(event, include_online_link=False)
+    with translation.override("da"):
+        assert "SUMMARY:Sundhedsdag" in event_ics(event, include_online_link=True)
+    Event.objects.filter(pk=event.pk).update(title_en="Health night")
+    event.refresh_from_db()
+    with translation.override("en"):
+        changed = event_ics(event, include_online_link=True)
+        assert "SUMMARY:Health night" in changed
+        assert calendar_uid_dropped(changed) == written_now(event, include_online_link=True)
