@@ -9,6 +9,7 @@ from django.db import OperationalError, connections, router
 from django.db.models import Model, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from common.compiled import Compiled
 from common.errors import DomainError
 
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a lock not granted within lock_timeout
@@ -81,23 +82,17 @@ def lock_one(target: Model | QuerySet, *, timeout_ms: int | None = None, **filte
 
 # A model instance's lock, compiled once per model and sent with the timeout in one round trip: building the
 # query took longer than running it, and every seat change (a sign-up, a cancellation) starts with one.
-_PK_STAND_IN = -730_201
-_instance_lock_sql: dict = {}  # {(model, alias): (sql, params, position of the pk, columns, attnames, converters)}
+_instance_locks: dict = {}  # {model: Compiled}
 
 
-def _instance_lock_compile(model, alias: str) -> tuple:
-    queryset = model._default_manager.filter(pk=_PK_STAND_IN).select_for_update(of=("self",))
-    queryset = (queryset if queryset.ordered else queryset.order_by("pk"))[:1]  # as `first()` asks
-    compiler = queryset.query.get_compiler(alias)
-    sql, params = compiler.as_sql()
-    places = [n for n, param in enumerate(params) if type(param) is int and param == _PK_STAND_IN]
-    if len(places) != 1:
-        raise RuntimeError(f"the lock on {model.__name__} put its id somewhere else")
-    # What the ORM does to a value read (a JSON field's decoding, say), by position.
-    converters = compiler.get_converters([column for column, _sql, _alias in compiler.select])
-    fields = model._meta.concrete_fields
-    columns, attnames = [field.column for field in fields], [field.attname for field in fields]
-    return sql, list(params), places[0], columns, attnames, converters
+def _instance_lock_query(model) -> Compiled:
+    def build(pk):
+        queryset = model._default_manager.filter(pk=pk).select_for_update(of=("self",))
+        return (queryset if queryset.ordered else queryset.order_by("pk"))[:1]  # as `first()` asks
+
+    if model not in _instance_locks:
+        _instance_locks[model] = Compiled(build, pk=-730_201)
+    return _instance_locks[model]
 
 
 def _instance_lock(instance: Model, *, alias: str, timeout_ms: int | None) -> Model:
@@ -106,27 +101,17 @@ def _instance_lock(instance: Model, *, alias: str, timeout_ms: int | None) -> Mo
     connection = connections[alias]
     if not connection.in_atomic_block:
         raise LockOutsideTransaction(f"a row lock on {type(instance).__name__} needs transaction.atomic()")
-    model = type(instance)
-    key = (model, alias)
-    if key not in _instance_lock_sql:
-        _instance_lock_sql[key] = _instance_lock_compile(model, alias)
-    sql, params, place, columns, attnames, converters = _instance_lock_sql[key]
-    params = [*params[:place], instance.pk, *params[place + 1 :]]
+    query = _instance_lock_query(type(instance))
+    sql, params = query.statement(alias, pk=instance.pk)
     timeout = settings.DB_LOCK_TIMEOUT_MS if timeout_ms is None else timeout_ms
     try:
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT set_config('lock_timeout', %s, true); {sql}", [f"{int(timeout)}ms", *params])
-            row = cursor.fetchone()
-            if [column.name for column in cursor.description] != columns:
-                raise RuntimeError(f"the lock on {model.__name__} read other columns than its fields")
+            rows = cursor.fetchall()
     except OperationalError as error:
         if is_lock_timeout(error):
             raise LockBusy from error
         raise
-    if row is None:
-        raise model.DoesNotExist(f"{model.__name__} {instance.pk} is gone")
-    values = list(row)
-    for position, (functions, expression) in converters.items():
-        for function in functions:
-            values[position] = function(values[position], expression, connection)
-    return model.from_db(alias, attnames, values)
+    if not rows:
+        raise type(instance).DoesNotExist(f"{type(instance).__name__} {instance.pk} is gone")
+    return query.instances(alias, rows)[0]

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from billing.validators import validate_cvr
 from events.models import Question, Registration
+from events.selectors import event_questions
 
 
 class RegistrationForm(forms.Form):
@@ -41,7 +42,7 @@ class RegistrationForm(forms.Form):
             # Asked right after the person's own details, before consent and the newsletter.
             personal = ("full_name", "email", "organisation_name", "job_title")
             self.order_fields([*(name for name in personal if name in self.fields), *invoice_fields])
-        self.questions = list(event.questions.prefetch_related("options"))
+        self.questions = event_questions(event=event)
         for question in self.questions:
             self.fields[self.question_field_name(question)] = self._question_field(question)
 

@@ -2,11 +2,12 @@
 
 import datetime
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from events.models import Answer, Event, Registration
+from common.compiled import Compiled
+from events.models import Answer, Event, Question, Registration
 
 Status = Registration.Status
 
@@ -92,13 +93,35 @@ def event_for_page(*, slug: str, user) -> Event:
     return _with_counts(queryset).get(slug=slug)
 
 
+# A sign-up's reads, compiled once per process (building them took longer than running them): the event, for staff
+# (True, drafts too) and for everyone else, and its questions.
+_SLUG_STAND_IN = "0slug-stand-in0"
+_signup_event = {
+    True: Compiled(lambda slug: Event.objects.filter(slug=slug).order_by()[:2], slug=_SLUG_STAND_IN),
+    False: Compiled(
+        lambda slug: Event.objects.filter(slug=slug).exclude(status=Event.Status.DRAFT).order_by()[:2],
+        slug=_SLUG_STAND_IN,
+    ),
+}
+_event_questions = Compiled(lambda event_id: Question.objects.filter(event_id=event_id), event_id=-730_301)
+
+
 def event_for_signup(*, slug: str, user) -> Event:
     """The event a sign-up form is posted to, by the same rule as its page, without the page's counts and partners
     (the seat count that matters is taken under the lock). Raises Event.DoesNotExist."""
-    queryset = Event.objects.all()
-    if not (user.is_authenticated and user.is_staff):
-        queryset = queryset.exclude(status=Event.Status.DRAFT)
-    return queryset.get(slug=slug)
+    events = _signup_event[bool(user.is_authenticated and user.is_staff)](model=Event, slug=slug)
+    if len(events) != 1:  # the slug is unique: none or one
+        raise Event.DoesNotExist(f"no event {slug!r} to sign up for")
+    return events[0]
+
+
+def event_questions(*, event: Event) -> list[Question]:
+    """An event's questions in their order, with their options, as its sign-up form asks them."""
+    questions = _event_questions(model=Question, event_id=event.pk)
+    for question in questions:
+        question.event = event
+    prefetch_related_objects(questions, "options")
+    return questions
 
 
 def feed_events(*, hub=None, now=None) -> QuerySet[Event]:

@@ -26,7 +26,7 @@ from events.billing import registration_billing_later, seat_price
 from events.calendars import ics_attachment
 from events.matchmaking.services import participant_withdraw
 from events.models import ANONYMISED_EMAIL_DOMAIN, Answer, Event, InvalidTransition, Profile, Question, Registration
-from events.selectors import confirmed_counts, seats_left, waitlist_position
+from events.selectors import confirmed_counts, event_questions, seats_left, waitlist_position
 from newsletters.models import ConsentRecord
 from newsletters.subscriptions import subscription_request
 from outbox.api import (
@@ -540,7 +540,7 @@ def registration_create(
         members_only_allowed = is_member
     email = email.strip().lower()
     if questions is None:
-        questions = list(event.questions.prefetch_related("options"))
+        questions = event_questions(event=event)
     cleaned_answers = _answers_clean(questions=questions, answers=answers or {})
     _signup_refusal_check(event=event, members_only_allowed=members_only_allowed, now=now)
     if Registration.objects.filter(event=event, email=email).exclude(status=Status.CANCELLED).exists():
