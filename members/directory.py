@@ -15,7 +15,7 @@ from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.cache import cache
 from django.core.paginator import EmptyPage, Page, Paginator
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Window
 from django.http import Http404
 from django.template.loader import render_to_string
@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
+from modeltranslation.utils import get_language, resolution_order
 
 from common.widgets import escape_text
 from hubs.models import Hub
@@ -398,8 +399,29 @@ def _card_rows_query(*, filters: DirectoryFilters, facets: dict):
     sql, template, places = compiled
     params = [values[places[position]] if position in places else param for position, param in enumerate(template)]
 
-    def rows_on_page(number: int) -> list[Organisation]:
-        paged = f"{sql} LIMIT %s OFFSET %s"
-        return list(Organisation.objects.raw(paged, [*params, PAGE_SIZE, (number - 1) * PAGE_SIZE]))
+    def rows_on_page(number: int) -> list[CardRow]:
+        with connection.cursor() as cursor:
+            cursor.execute(f"{sql} LIMIT %s OFFSET %s", [*params, PAGE_SIZE, (number - 1) * PAGE_SIZE])
+            names = [column.name for column in cursor.description]
+            languages = resolution_order(get_language())  # as modeltranslation reads a translated field
+            return [CardRow(dict(zip(names, row, strict=True)), languages=languages) for row in cursor.fetchall()]
 
     return rows_on_page
+
+
+_LOGO = Organisation._meta.get_field("logo")
+
+
+class CardRow:
+    """A row of the compiled rows query, with what `directory_cards` reads of an organisation: building model
+    instances for 30 rows took a tenth of a cold page (modeltranslation wraps every instance's construction)."""
+
+    __slots__ = ("city", "description", "hub_id", "kind", "logo", "matches", "name", "pk", "segment_ids", "slug")
+
+    def __init__(self, row: dict, *, languages: tuple[str, ...]):
+        self.pk, self.slug, self.name, self.kind = row["id"], row["slug"], row["name"], row["kind"]
+        self.city, self.hub_id, self.matches = row["city"], row["hub_id"], row["matches"]
+        self.segment_ids = row["segment_ids"]
+        self.logo = _LOGO.attr_class(None, _LOGO, row["logo"]) if row["logo"] else ""
+        # The language asked for, then its fallbacks (MODELTRANSLATION_FALLBACK_LANGUAGES), as modeltranslation reads.
+        self.description = next((row[f"description_{code}"] for code in languages if row[f"description_{code}"]), "")

@@ -402,3 +402,43 @@ def test_a_cold_visit_stores_its_listing_and_its_page_in_one_round_trip(client, 
     assert [[key.split(":")[2] for key in keys] for keys in writes] == [["listing", "page"]]
     assert "Et Firma" in directory(client, kind="company")  # and served from there
     assert len(writes) == 1
+
+
+@pytest.mark.parametrize("language", ["da", "en"])
+def test_cards_from_the_compiled_rows_are_the_cards_of_the_organisations(language):
+    """On PostgreSQL a page's rows are read without building model instances; the cards are the same as from the
+    organisations themselves: the description in the language asked for or its fallback, the logo's address,
+    the hub and the segments."""
+    from django.http import QueryDict
+    from django.utils import translation
+
+    from members import directory as module
+    from tests.support.services import require_postgres
+
+    require_postgres()
+    hub = Hub.objects.order_by("pk").first()
+    segment = Segment.objects.order_by("pk").first()
+    both = member_organisation_create(name="Both", description_da="Dansk tekst", description_en="English text", hub=hub)
+    both.segments.add(segment)
+    member_organisation_create(name="Danish only", description_da="Kun dansk", description_en="", logo="logos/a b.png")
+    member_organisation_create(name="English only", description_da="", description_en="Only English")
+    member_organisation_create(name="Neither", description_da="", description_en="", city="Odense")
+    with translation.override(language):
+        cached = module.DirectoryCache(params=QueryDict(), language=language, visitor=None)
+        facets = module.directory_facets(cached=cached)
+        filters = module.DirectoryFilters()
+        rows = module._card_rows_query(filters=filters, facets=facets)(1)
+        organisations = list(module._card_rows(module.directory_queryset(filters=filters, facets=facets)))
+        from_rows = module.directory_cards(organisations=rows, facets=facets)
+        from_organisations = module.directory_cards(organisations=organisations, facets=facets)
+        segment_name = segment.name
+    assert from_rows == from_organisations
+    excerpts = {card.name: card.excerpt for card in from_rows}
+    assert excerpts == {
+        "Both": "Dansk tekst" if language == "da" else "English text",
+        "Danish only": "Kun dansk",
+        "English only": "Only English",
+        "Neither": "",
+    }
+    assert [card.logo_url for card in from_rows if card.name == "Danish only"] == ["/media/logos/a%20b.png"]
+    assert [card.segments for card in from_rows if card.name == "Both"] == [(segment_name,)]
