@@ -6,6 +6,7 @@ made, so every stored part goes stale at once and nothing has to be deleted. A p
 (`Card` values) beside their rendering by the templates (filters, cards and pagination), so that a repeat visit
 costs one cache round trip and no query of its own."""
 
+import functools
 import hashlib
 import time
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.cache import cache
 from django.core.paginator import EmptyPage, Page, Paginator
 from django.db import connection, transaction
@@ -147,6 +149,20 @@ def _digest(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+@functools.cache
+def release() -> str:
+    """This build's static files, as a short digest of their hashed names ("plain" without a manifest). A stored
+    page names the hashed files of the release that rendered it, which the next release no longer serves, and
+    the cache outlives a deployment: each release keeps pages of its own."""
+    hashed = _static_names()
+    return _digest(repr(sorted(hashed.items())))[:16] if hashed else "plain"
+
+
+def _static_names() -> dict:
+    """The manifest's hashed name of each static file; empty without a manifest (development, tests)."""
+    return getattr(staticfiles_storage, "hashed_files", None) or {}
+
+
 class DirectoryCache:
     """What one directory request may take from the cache, tagged with the generation: the whole page for `visitor`
     ("anonymous" or "member", see `members.views.directory`; None for a visitor who gets a page of their own), the
@@ -163,7 +179,7 @@ class DirectoryCache:
             "listing": f"members:directory:listing:{request_digest}",
         }
         if visitor is not None:
-            self.keys["page"] = f"members:directory:page:{visitor}:{request_digest}"
+            self.keys["page"] = f"members:directory:page:{release()}:{visitor}:{request_digest}"
         first = ["page"] if visitor is not None else ["listing"]
         found = cache.get_many([GENERATION_KEY, *(self.keys[name] for name in first)])
         self.generation = found.pop(GENERATION_KEY, None)

@@ -404,6 +404,39 @@ def test_a_cold_visit_stores_its_listing_and_its_page_in_one_round_trip(client, 
     assert len(writes) == 1
 
 
+def test_a_page_stored_by_one_release_is_not_served_by_the_next(client, monkeypatch):
+    """A stored page names its release's hashed static files, which the next release does not serve: after a
+    deployment (another manifest) the page is rendered afresh; the cards stored with it are still used."""
+    from members import directory as module
+
+    member_organisation_create(name="Et Firma")
+    monkeypatch.setattr(module, "release", lambda: "release-1")
+    directory(client)
+    monkeypatch.setattr(module, "release", lambda: "release-2")
+    writes = []
+    set_many = cache.set_many
+    monkeypatch.setattr(cache, "set_many", lambda data, **kw: writes.append(sorted(data)) or set_many(data, **kw))
+    assert "Et Firma" in directory(client)
+    assert [[key.split(":")[2:4] for key in keys] for keys in writes] == [[["page", "release-2"]]]
+
+
+def test_the_release_is_named_by_the_static_manifest(monkeypatch):
+    from members import directory as module
+
+    manifests = iter([{}, {"css/site.css": "css/site.abc.css"}, {"css/site.css": "css/site.def.css"}])
+    monkeypatch.setattr(module, "_static_names", lambda: next(manifests))
+    module.release.cache_clear()
+    try:
+        assert module.release() == "plain"  # no manifest
+        module.release.cache_clear()
+        first = module.release()
+        assert module.release() == first  # once per process
+        module.release.cache_clear()
+        assert len(first) == 16 and module.release() not in (first, "plain")
+    finally:
+        module.release.cache_clear()
+
+
 @pytest.mark.parametrize("language", ["da", "en"])
 def test_cards_from_the_compiled_rows_are_the_cards_of_the_organisations(language):
     """On PostgreSQL a page's rows are read without building model instances; the cards are the same as from the
