@@ -7,6 +7,7 @@ from urllib.parse import urlparse
 import pytest
 from django.utils import timezone, translation
 from django.utils.formats import date_format
+from playwright.sync_api import expect
 
 from members.models import MembershipApplication, MembershipType, Organisation, OrganisationRole
 from members.services import one_year_from
@@ -130,7 +131,10 @@ def test_member_journey(page, live_server, assert_accessible, language):
     page.select_option("select[name=segment]", "medtech")
     page.select_option("select[name=hub]", "aarhus")
     page.click("form.directory-filters button[type=submit]")
-    assert page.locator(".directory-results h2").all_inner_texts() == ["Solsikke Health"]
+    # The click only starts the navigation: read the results once the filtered page is there (CI read an empty
+    # document half-way through loading it, once).
+    page.wait_for_url(re.compile(r"[?&]segment=medtech&.*hub=aarhus"))
+    expect(page.locator(".directory-results h2")).to_have_text(["Solsikke Health"])
     page.click("text=Solsikke Health")
     assert_accessible(page)
     expected = (
