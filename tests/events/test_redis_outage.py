@@ -99,7 +99,17 @@ def test_signup_while_redis_is_down_is_saved_answered_fast_and_mailed_later(clie
     worker = workers.worker_start(env=env, concurrency=1)
     try:
         assert sweep_until_published() == 1
-        received = smtp_sink.wait_for(1, timeout=30)
+        try:
+            received = smtp_sink.wait_for(1, timeout=30)
+        except AssertionError as missing:
+            # Say where the task went: the queues on the broker and the row's state.
+            keys = subprocess.run(
+                ["redis-cli", "-p", str(own_redis["redis"].port), "keys", "*"], capture_output=True, text=True
+            ).stdout.split()
+            row = OutboxMessage.objects.values("status", "attempts", "last_error").get()
+            raise AssertionError(
+                f"{missing}; broker keys {keys}, worker queue {own_redis['queue']}, row {row}"
+            ) from None
     finally:
         worker.stop()
     assert received[0]["To"] == "olga@example.com"

@@ -116,10 +116,15 @@ def broker_switch(*, url: str, queue: str) -> None:
     from kombu import pools
 
     from dlsc.celery import app
+    from outbox.api import background_publishes_wait
 
+    # A publish an earlier test handed to the publishing thread may still be running: were it to rebuild app.amqp
+    # between the drop below and the new settings, it would keep the old default queue, and the publishes of the
+    # test that switched would go where its worker never looks (CI saw the outage test's mail never arrive).
+    background_publishes_wait()
+    app.conf.broker_url = url
+    app.conf.task_default_queue = queue
     pools.reset()
     app._pool = None
     # app.amqp is a cached property that also remembers the default queue and router: drop it whole.
     app.__dict__.pop("amqp", None)
-    app.conf.broker_url = url
-    app.conf.task_default_queue = queue
