@@ -12,6 +12,10 @@ from django.db.models import Model, QuerySet
 from django.db.models.expressions import Col
 
 
+class NotCompilable(RuntimeError):
+    """The query cannot be run from a compiled copy faithfully (raised when it is first built, before any SQL)."""
+
+
 class Compiled:
     """`build(**stand_ins)` gives the queryset: rows of one model, every column one of its fields (no annotations,
     select_related or prefetching). Stand-ins must be values no real query uses (negative ids, odd strings)."""
@@ -32,10 +36,10 @@ class Compiled:
             if type(param) is type(value) and param == value
         }
         if set(places.values()) != set(self._stand_ins):
-            raise RuntimeError(f"{queryset.model.__name__}: a stand-in did not reach the query's parameters")
+            raise NotCompilable(f"{queryset.model.__name__}: a stand-in did not reach the query's parameters")
         columns = [column for column, _sql, _alias in compiler.select]
         if not all(isinstance(column, Col) and column.target.model is queryset.model for column in columns):
-            raise RuntimeError(f"{queryset.model.__name__}: a compiled query reads its model's fields only")
+            raise NotCompilable(f"{queryset.model.__name__}: a compiled query reads its model's fields only")
         # What the ORM does to a value read (a JSON field's decoding, say), by position.
         converters = compiler.get_converters(columns)
         attnames = [column.target.attname for column in columns]

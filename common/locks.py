@@ -9,7 +9,7 @@ from django.db import OperationalError, connections, router
 from django.db.models import Model, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from common.compiled import Compiled
+from common.compiled import Compiled, NotCompilable
 from common.errors import DomainError
 
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a lock not granted within lock_timeout
@@ -58,10 +58,13 @@ def locked(queryset: QuerySet, *, skip_locked: bool = False, of: tuple = (), tim
 def lock_one(target: Model | QuerySet, *, timeout_ms: int | None = None, **filters):
     """Lock and return one row: a model instance (reloaded fresh), or the first row of a queryset with `filters`
     (None when there is none). Raises `LockBusy` when the lock is not granted within the timeout."""
-    if isinstance(target, Model) and isinstance(target.pk, int):
+    if isinstance(target, Model) and isinstance(target.pk, int) and type(target) not in _instance_locks_refused:
         alias = router.db_for_write(type(target), instance=target)
         if connections[alias].vendor == "postgresql":
-            return _instance_lock(target, alias=alias, timeout_ms=timeout_ms)
+            try:
+                return _instance_lock(target, alias=alias, timeout_ms=timeout_ms)
+            except NotCompilable:  # a model whose manager reads more than its fields: the generic path below
+                _instance_locks_refused.add(type(target))
     if isinstance(target, Model):
         queryset, filters = type(target)._default_manager.filter(pk=target.pk), {}
     else:
@@ -83,6 +86,7 @@ def lock_one(target: Model | QuerySet, *, timeout_ms: int | None = None, **filte
 # A model instance's lock, compiled once per model and sent with the timeout in one round trip: building the
 # query took longer than running it, and every seat change (a sign-up, a cancellation) starts with one.
 _instance_locks: dict = {}  # {model: Compiled}
+_instance_locks_refused: set = set()
 
 
 def _instance_lock_query(model) -> Compiled:

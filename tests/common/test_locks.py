@@ -109,3 +109,23 @@ def test_an_instance_is_locked_in_one_round_trip_and_read_as_the_orm_reads_it(ki
     assert (locked_row._state.adding, locked_row._state.db) == (False, "default")
     if kind == "event":
         assert (locked_row.capacity, locked_row.reminder_offsets_hours) == (9, [72, 2])
+
+
+@pytest.mark.django_db
+def test_a_model_whose_lock_cannot_be_compiled_is_locked_the_generic_way(monkeypatch):
+    """A model whose manager reads more than its fields (an annotation, a join) cannot be locked from a compiled
+    query: lock_one falls back to the queryset, before any SQL was sent, and remembers the model."""
+    from django.db.models import Count
+
+    from common import locks
+    from common.compiled import Compiled
+
+    require_postgres()
+    event = EventFactory(capacity=3)
+    Event.objects.filter(pk=event.pk).update(capacity=4)
+    annotated = Compiled(lambda pk: Event.objects.filter(pk=pk).annotate(n=Count("registrations")), pk=-1)
+    monkeypatch.setattr(locks, "_instance_lock_query", lambda model: annotated)
+    monkeypatch.setattr(locks, "_instance_locks_refused", set())
+    with transaction.atomic():
+        assert lock_one(event).capacity == 4
+    assert locks._instance_locks_refused == {Event}
