@@ -16,6 +16,25 @@ class NotCompilable(RuntimeError):
     """The query cannot be run from a compiled copy faithfully (raised when it is first built, before any SQL)."""
 
 
+def stand_in_places(params, stand_ins: dict, *, what: str) -> dict[int, object]:
+    """Where each of `stand_ins` (name: value) went among a query's compiled `params`, by position (a value may
+    go to several). Raises NotCompilable when one did not arrive as given (a `contains` wraps it in %, say)."""
+    places = {
+        position: name
+        for position, param in enumerate(params)
+        for name, value in stand_ins.items()
+        if type(param) is type(value) and param == value
+    }
+    if set(places.values()) != set(stand_ins):
+        raise NotCompilable(f"{what}: a stand-in did not reach the query's parameters as given")
+    return places
+
+
+def values_placed(params, places: dict[int, object], values: dict) -> list:
+    """`params` with the real `values` (by name) where `stand_in_places` found the stand-ins."""
+    return [values[places[position]] if position in places else param for position, param in enumerate(params)]
+
+
 class Compiled:
     """`build(**stand_ins)` gives the queryset: rows of one model, every column one of its fields (no annotations,
     select_related or prefetching). Stand-ins must be values no real query uses (negative ids, odd strings)."""
@@ -29,14 +48,7 @@ class Compiled:
         queryset = self._build(**self._stand_ins)
         compiler = queryset.query.get_compiler(alias)
         sql, params = compiler.as_sql()
-        places = {
-            position: name
-            for position, param in enumerate(params)
-            for name, value in self._stand_ins.items()
-            if type(param) is type(value) and param == value
-        }
-        if set(places.values()) != set(self._stand_ins):
-            raise NotCompilable(f"{queryset.model.__name__}: a stand-in did not reach the query's parameters")
+        places = stand_in_places(params, self._stand_ins, what=queryset.model.__name__)
         columns = [column for column, _sql, _alias in compiler.select]
         if not all(isinstance(column, Col) and column.target.model is queryset.model for column in columns):
             raise NotCompilable(f"{queryset.model.__name__}: a compiled query reads its model's fields only")
@@ -53,7 +65,7 @@ class Compiled:
     def statement(self, alias: str, **values) -> tuple[str, list]:
         """The SQL and its parameters with `values` in the stand-ins' places, for a caller that sends it itself."""
         _model, sql, params, places, _attnames, _converters = self._compiled_for(alias)
-        return sql, [values[places[n]] if n in places else param for n, param in enumerate(params)]
+        return sql, values_placed(params, places, values)
 
     def instances(self, alias: str, rows) -> list[Model]:
         """Model instances from rows that `statement` read."""

@@ -5,7 +5,6 @@ import copy
 import logging
 import time
 import uuid
-from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 
@@ -19,6 +18,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from accounts.audit import audit_record
+from common.compiled import stand_in_places, values_placed
 from common.errors import DomainError
 from common.locks import lock_one, locked
 from common.prepared import statement_quoted
@@ -361,7 +361,7 @@ class _SeatCount:
             self._compiled[ahead] = self._compile(ahead=ahead)
         self.sql, template, places = self._compiled[ahead]
         values = {"event": event.pk, "pk": registration.pk, "now": connection.ops.adapt_datetimefield_value(now)}
-        self.params = [values[places[n]] if n in places else param for n, param in enumerate(template)]
+        self.params = values_placed(template, places, values)
 
     @classmethod
     def _compile(cls, *, ahead: bool) -> tuple[str, tuple, dict]:
@@ -376,21 +376,10 @@ class _SeatCount:
             counts["ahead"] = Count("pk", filter=Q(status=Status.WAITLISTED) & earlier)
         query = Registration.objects.filter(event_id=stand_ins["event"]).values("event_id").annotate(**counts)
         sql, params = query.order_by().query.sql_with_params()
-        prepared = {
-            "event": stand_ins["event"],
-            "pk": stand_ins["pk"],
-            "now": connection.ops.adapt_datetimefield_value(stand_ins["now"]),
-        }
-        places = {
-            n: name
-            for n, param in enumerate(params)
-            for name, value in prepared.items()
-            if type(param) is type(value) and param == value
-        }
-        expected = {"event": 1, "pk": 1, "now": 2} if ahead else {"event": 1}
-        if Counter(places.values()) != expected:  # a value that did not reach the parameters as given
-            raise RuntimeError("the seat count put a value somewhere else")
-        return sql, tuple(params), places
+        prepared = {"event": stand_ins["event"], "now": connection.ops.adapt_datetimefield_value(stand_ins["now"])}
+        if ahead:
+            prepared["pk"] = stand_ins["pk"]
+        return sql, tuple(params), stand_in_places(params, prepared, what="the seat count")
 
     def __call__(self) -> dict:
         with connection.cursor() as cursor:

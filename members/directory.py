@@ -27,6 +27,7 @@ from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from modeltranslation.utils import get_language, resolution_order
 
+from common.compiled import stand_in_places, values_placed
 from common.widgets import escape_text
 from hubs.models import Hub
 from members.models import Benefit, Organisation, Segment, Tag
@@ -402,18 +403,13 @@ def _card_rows_query(*, filters: DirectoryFilters, facets: dict):
     if compiled is None:
         query = _card_rows(directory_queryset(filters=DirectoryFilters(**stand_in_filters), facets=stand_in_facets))
         sql, params = query.query.sql_with_params()
-        places = {
-            position: param
-            for position, param in enumerate(params)
-            if type(param) in (str, int) and param in values  # each stand-in, wherever the query repeats it
-        }
-        if set(places.values()) != set(values):  # a value that did not reach the parameters as given
-            raise RuntimeError(f"the directory's rows query put a value of {shape} somewhere else")
+        # Each stand-in is its own name here, wherever the query repeats it.
+        places = stand_in_places(params, {stand_in: stand_in for stand_in in values}, what=f"directory {shape}")
         if _rows_sql and next(iter(_rows_sql))[0] != key[0]:
             _rows_sql.clear()
         compiled = _rows_sql[key] = (sql, tuple(params), places)
     sql, template, places = compiled
-    params = [values[places[position]] if position in places else param for position, param in enumerate(template)]
+    params = values_placed(template, places, values)
 
     def rows_on_page(number: int) -> list[CardRow]:
         with connection.cursor() as cursor:

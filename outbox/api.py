@@ -137,6 +137,39 @@ def mail_enqueue(
     )
 
 
+def _message(
+    *,
+    template: str,
+    to: str,
+    language: str,
+    subject: str,
+    body_text: str,
+    body_html: str = "",
+    headers: dict | None = None,
+    attachments: list[dict] | None = None,
+    dedupe_key: str | None = None,
+    reply_to: str = "",
+    group: str = "",
+    status: str = Status.QUEUED,
+) -> OutboxMessage:
+    """An unsaved row for a rendered mail, from our sender address."""
+    return OutboxMessage(
+        template=template,
+        to=to,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        reply_to=reply_to,
+        language=language,
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+        headers=headers or {},
+        attachments=attachments or [],
+        dedupe_key=dedupe_key,
+        group_key=group,
+        status=status,
+    )
+
+
 def mail_enqueue_rendered(
     *,
     template: str,
@@ -154,19 +187,18 @@ def mail_enqueue_rendered(
     """Write a mail already rendered. Returns the row written (callers use its pk), or None when `dedupe_key`
     was already used. A mail written into a held group is held with it."""
     held = bool(group) and group_is_held(group=group)
-    message = OutboxMessage(
+    message = _message(
         template=template,
         to=to,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        reply_to=reply_to,
         language=language,
         subject=subject[:255],
         body_text=body_text,
         body_html=body_html,
-        headers=headers or {},
-        attachments=attachments or [],
+        headers=headers,
+        attachments=attachments,
         dedupe_key=dedupe_key,
-        group_key=group,
+        reply_to=reply_to,
+        group=group,
         status=Status.HELD if held else Status.QUEUED,
     )
     if dedupe_key is None:
@@ -220,20 +252,7 @@ def mail_insert_sql(*, choices: dict[str, dict], choose: str, fills: dict[str, s
         selected.append(f"CAST({column} AS {model_field.db_type(connection)})")
     rows, values_params = [], []
     for value, mail in choices.items():
-        message = OutboxMessage(
-            template=mail["template"],
-            to=mail["to"],
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            reply_to=mail.get("reply_to", ""),
-            language=mail["language"],
-            subject=mail["subject"],
-            body_text=mail["body_text"],
-            body_html=mail.get("body_html", ""),
-            headers=mail.get("headers") or {},
-            attachments=mail.get("attachments") or [],
-            dedupe_key=mail.get("dedupe_key"),
-            status=Status.QUEUED,
-        )
+        message = _message(**mail)  # the subject is cut to its column's length after the fills, by the CAST
         rows.append("(" + ", ".join(["%s"] * (len(_INSERT_FIELDS) + 1)) + ")")
         values_params.append(value)
         values_params.extend(
