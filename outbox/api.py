@@ -139,34 +139,22 @@ def mail_enqueue(
 
 def _message(
     *,
-    template: str,
-    to: str,
-    language: str,
-    subject: str,
-    body_text: str,
-    body_html: str = "",
     headers: dict | None = None,
     attachments: list[dict] | None = None,
-    dedupe_key: str | None = None,
     reply_to: str = "",
     group: str = "",
     status: str = Status.QUEUED,
+    **mail,
 ) -> OutboxMessage:
-    """An unsaved row for a rendered mail, from our sender address."""
+    """An unsaved row for a rendered mail (`mail_enqueue_rendered`'s arguments), from our sender address."""
     return OutboxMessage(
-        template=template,
-        to=to,
         from_email=settings.DEFAULT_FROM_EMAIL,
-        reply_to=reply_to,
-        language=language,
-        subject=subject,
-        body_text=body_text,
-        body_html=body_html,
         headers=headers or {},
         attachments=attachments or [],
-        dedupe_key=dedupe_key,
+        reply_to=reply_to,
         group_key=group,
         status=status,
+        **mail,
     )
 
 
