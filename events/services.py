@@ -376,9 +376,10 @@ class _SeatCount:
             counts["ahead"] = Count("pk", filter=Q(status=Status.WAITLISTED) & earlier)
         query = Registration.objects.filter(event_id=stand_ins["event"]).values("event_id").annotate(**counts)
         sql, params = query.order_by().query.sql_with_params()
-        prepared = {"event": stand_ins["event"], "now": connection.ops.adapt_datetimefield_value(stand_ins["now"])}
-        if ahead:
+        prepared = {"event": stand_ins["event"]}
+        if ahead:  # the moment and the id go only into the count of those ahead
             prepared["pk"] = stand_ins["pk"]
+            prepared["now"] = connection.ops.adapt_datetimefield_value(stand_ins["now"])
         return sql, tuple(params), stand_in_places(params, prepared, what="the seat count")
 
     def __call__(self) -> dict:
