@@ -29,7 +29,10 @@ class EventsConfig(AppConfig):
         from accounts.portal import portal_section_register
         from events.matchmaking.personal_data import matchmaking_collect, matchmaking_erase
         from events.personal_data import events_collect, events_erase
+        from events.services import OUTCOME_RENDERER, registration_outcome_render
+        from outbox.api import mail_renderer_register
 
+        mail_renderer_register(name=OUTCOME_RENDERER, render=registration_outcome_render)
         portal_section_register(order=20, template="events/_portal_registrations.html", context=_portal_registrations)
         personal_data_register(
             key="events",

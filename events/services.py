@@ -2,6 +2,7 @@
 event, so concurrent sign-ups, cancellations and promotions are serialised per event and never overbook."""
 
 import copy
+import functools
 import logging
 import time
 import uuid
@@ -31,8 +32,9 @@ from newsletters.models import ConsentRecord
 from newsletters.subscriptions import subscription_request
 from outbox.api import (
     dedupe_keys_taken,
+    mail_enqueue_later,
     mail_enqueue_rendered,
-    mail_insert_sql,
+    mail_later_insert_sql,
     mail_render,
     mail_withdraw,
     mails_publish_after_commit,
@@ -43,8 +45,12 @@ LINK_SIGNING_SALT = "events.registration"
 # Changing any of these after publication tells every registrant, with a fresh calendar entry.
 TIME_AND_PLACE_FIELDS = ("starts_at", "ends_at", "venue_name_da", "venue_name_en", "venue_address", "online_url")
 REMINDER_KEY_PREFIX = "event-reminder:"
-# A sign-up this close to the last seat, by a count read without the lock, renders both possible mails beforehand.
-SEAT_DECISION_MARGIN = 20
+# The worker renders a sign-up's mail (outbox.rendering), by this name.
+OUTCOME_RENDERER = "events.registration_outcome"
+OUTCOME_TEMPLATES = {
+    Registration.Status.CONFIRMED: "events/email/registration_confirmed",
+    Registration.Status.WAITLISTED: "events/email/registration_waitlisted",
+}
 # A paid seat's invoice address, given at sign-up when no member organisation pays (events/billing.py).
 INVOICE_ADDRESS_FIELDS = ("invoice_address", "invoice_postcode", "invoice_city", "invoice_cvr")
 # How long each event lock was held, from granted to commit, in ms at DEBUG: bench/signup_race.py reads it.
@@ -244,17 +250,25 @@ def _mail_ready(mail: dict | None, *, registration: Registration) -> bool:
     return mail is not None and mail["state"] == _mail_state(registration)
 
 
-def _registration_pk_reserve() -> int | None:
-    """The next registration id, drawn from the table's sequence before the lock, so that the mails carrying the
-    signed link can be rendered before it too; None where there are no sequences (SQLite in development)."""
+def _signup_precheck(*, event: Event, email: str) -> int | None:
+    """Before the lock: refuse an email already registered for the event (AlreadyRegistered), and draw the next
+    registration id from the table's sequence, so that the statement under the lock is complete before it; None
+    where there are no sequences (SQLite in development). One round trip on PostgreSQL."""
     if connection.vendor != "postgresql":
+        if Registration.objects.filter(event=event, email=email).exclude(status=Status.CANCELLED).exists():
+            raise AlreadyRegistered()
         return None
+    table = connection.ops.quote_name(Registration._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s))",
-            [Registration._meta.db_table, Registration._meta.pk.column],
+            f"SELECT nextval(pg_get_serial_sequence(%s, %s)), EXISTS (SELECT 1 FROM {table} "  # noqa: S608
+            "WHERE event_id = %s AND email = %s AND status <> %s)",
+            [Registration._meta.db_table, Registration._meta.pk.column, event.pk, email, Status.CANCELLED],
         )
-        return cursor.fetchone()[0]
+        pk, taken = cursor.fetchone()
+    if taken:
+        raise AlreadyRegistered()
+    return pk
 
 
 def _answers_clean(*, questions: list[Question], answers: dict) -> list[tuple[Question, object]]:
@@ -302,35 +316,32 @@ def _signup_refusal_check(*, event: Event, members_only_allowed: bool, now) -> N
         raise MembersOnly()
 
 
-def _signup_mails_prepare(*, registration: Registration, now, seat_counts) -> dict[str, dict]:
-    """The mails a sign-up may owe, rendered before the lock: the outcome that `seat_counts` (the count that the
-    lock will repeat, run here without it) predicts, and the other one as well when that count is close to the
-    last seat."""
-    if registration.pk is None:
-        return {}
-    event = registration.event
-    counts = seat_counts()
-    left = seats_left(
-        event=event,
-        is_member=registration.is_member,
-        confirmed=counts["confirmed"],
-        confirmed_members=counts["confirmed_members"],
-        now=now,
+def registration_outcome_render(*, registration: int, status: str, position: int) -> dict | None:
+    """The outbox's renderer (OUTCOME_RENDERER) of a sign-up's mail, called by the worker: the outcome `status`
+    (and the waitlist `position`) as the seat decision gave them, about the registration and its event as they are
+    now. None when the person has been erased meanwhile: the mail is no longer owed."""
+    found = Registration.objects.select_related("event", "event__hub").filter(pk=registration).first()
+    if found is None or found.anonymised_at is not None:
+        return None
+    name = "registration_confirmed" if status == Status.CONFIRMED else "registration_waitlisted"
+    extra = {"position": position} if status == Status.WAITLISTED else {}
+    return _mail_prepare(registration=found, name=name, status=status, **extra)
+
+
+def _outcome_mail_later(*, registration: Registration, position: int | None) -> None:
+    """Where the sign-up is not one statement (SQLite): write its mail for the worker to render."""
+    mail_enqueue_later(
+        renderer=OUTCOME_RENDERER,
+        arguments={"registration": registration.pk, "status": registration.status, "position": position},
+        template=OUTCOME_TEMPLATES[registration.status],
+        to=registration.email,
+        language=registration.language,
     )
-    prepared = {}
-    if left is None or left > 0:
-        prepared[Status.CONFIRMED] = _mail_prepare(
-            registration=registration, name="registration_confirmed", status=Status.CONFIRMED
-        )
-    if left is not None and left <= SEAT_DECISION_MARGIN:
-        prepared[Status.WAITLISTED] = _waitlisted_mail_prepare(registration=registration)
-    return prepared
 
 
 def _outcome_mail(*, registration: Registration, prepared: dict[str, dict], position: int | None = None) -> dict:
-    """The mail for the seat decision just made: prepared before the lock when the prediction held, else rendered
-    now (under the lock, so only when the count moved past the last seat meanwhile or the event changed). A
-    waitlisted person's position is looked up unless the caller counted it."""
+    """The mail for a move to the waitlist just made: as prepared before the lock when nothing it shows changed
+    meanwhile, else rendered now. A waitlisted person's position is looked up unless the caller counted it."""
     mail = prepared.get(registration.status)
     if not _mail_ready(mail, registration=registration):
         if registration.status == Status.CONFIRMED:
@@ -396,15 +407,18 @@ _REGISTRATION_FIELDS = Registration._meta.concrete_fields
 _DECIDED_COLUMNS = ("status", "waitlisted_at", "confirmed_at")
 
 
-def _registration_insert_statement(
-    *, registration: Registration, seat_count: _SeatCount, prepared: dict[str, dict], now
-) -> str:
+def _seat_rule(event: Event) -> tuple:
+    """What `_registration_insert_statement` takes from the event: when it changes between the statement's building
+    and the lock, the statement is built again."""
+    return (event.capacity, event.member_reserved_seats, event.member_reserved_until)
+
+
+def _registration_insert_statement(*, registration: Registration, seat_count: _SeatCount, now) -> str:
     """On PostgreSQL, with the registration's id drawn: the one statement that, under the event's lock, counts the
     seats, decides, and writes the registration and its mail, so that the lock is held for that round trip and the
-    commit only. Built and quoted before the lock, from the event as it was read then (`_mail_state` tells whether
+    commit only. Built and quoted before the lock, from the event as it was read then (`_seat_rule` tells whether
     it still is). The decision is `seats_left`'s rule written in SQL (a test holds the two together); the mail is
-    the one prepared for the outcome, with the waitlist position the same count gives, and none when no prepared
-    mail fits the outcome."""
+    written for the worker to render, with the outcome and the waitlist position the same count gives."""
     event = registration.event
     quote = connection.ops.quote_name
     if event.capacity is None:
@@ -415,8 +429,7 @@ def _registration_insert_statement(
             left += " - GREATEST(0, %s - COALESCE(counts.confirmed_members, 0))"
             left_params.append(event.member_reserved_seats)
     values, value_params = [], []
-    for field in _REGISTRATION_FIELDS:
-        cast = field.db_type(connection)
+    for field, cast in _registration_columns():
         if field.column == "status":
             values.append(f"CAST(decision.status AS {cast})")
         elif field.column in _DECIDED_COLUMNS:
@@ -426,31 +439,38 @@ def _registration_insert_statement(
         else:
             values.append(f"CAST(%s AS {cast})")
             value_params.append(field.get_db_prep_save(field.pre_save(registration, True), connection))
-    choices = {
-        status: {key: value for key, value in mail.items() if key not in ("state", "position_marker")}
-        for status, mail in prepared.items()
-        if _mail_ready(mail, registration=registration)
-        and not (status == Status.WAITLISTED and settings.USE_THOUSAND_SEPARATOR)  # str() is the position then
-    }
-    fills = {}
-    if Status.WAITLISTED in choices:
-        fills[prepared[Status.WAITLISTED]["position_marker"]] = "CAST((SELECT ahead + 1 FROM decision) AS text)"
-    mail_sql, mail_params = "SELECT NULL AS id", []
-    if choices:
-        mail_sql, mail_params = mail_insert_sql(choices=choices, choose="SELECT status FROM decision", fills=fills)
+    mail_sql, mail_params = mail_later_insert_sql(
+        renderer=OUTCOME_RENDERER,
+        arguments={
+            "registration": "(SELECT id FROM registration)",
+            "status": "(SELECT status FROM decision)",
+            "position": "(SELECT ahead + 1 FROM decision)",
+        },
+        templates=OUTCOME_TEMPLATES,
+        choose="SELECT status FROM decision",
+        to=registration.email,
+        language=registration.language,
+    )
     table = quote(Registration._meta.db_table)
     columns = ", ".join(quote(field.column) for field in _REGISTRATION_FIELDS)
     sql = (
         f"WITH counts AS ({seat_count.sql}), "  # noqa: S608 (names from the models)
         f"decision AS (SELECT CASE WHEN {left} > 0 THEN %s ELSE %s END AS status, "
         "COALESCE(counts.ahead, 0) AS ahead FROM (SELECT 1) AS one LEFT JOIN counts ON true), "
-        f"registration AS (INSERT INTO {table} ({columns}) SELECT {', '.join(values)} FROM decision RETURNING 1), "
+        f"registration AS (INSERT INTO {table} ({columns}) SELECT {', '.join(values)} FROM decision "
+        f"RETURNING {quote(Registration._meta.pk.column)} AS id), "
         f"mail AS ({mail_sql}) "
         "SELECT decision.status, decision.ahead, (SELECT id FROM mail) FROM decision, registration"
     )
     params = [*seat_count.params, *left_params, Status.CONFIRMED, Status.WAITLISTED, *value_params, *mail_params]
     # Prepared on the session (parsing and planning it took twice as long as running it) and quoted now.
     return statement_quoted(sql, params)
+
+
+@functools.cache
+def _registration_columns() -> tuple[tuple, ...]:
+    """The registration's fields with their column types, looked up once per process."""
+    return tuple((field, field.db_type(connection)) for field in _REGISTRATION_FIELDS)
 
 
 def _registration_insert_deciding(*, registration: Registration, statement: str, now) -> tuple[int | None, int]:
@@ -533,10 +553,8 @@ def registration_create(
         questions = event_questions(event=event)
     cleaned_answers = _answers_clean(questions=questions, answers=answers or {})
     _signup_refusal_check(event=event, members_only_allowed=members_only_allowed, now=now)
-    if Registration.objects.filter(event=event, email=email).exclude(status=Status.CANCELLED).exists():
-        raise AlreadyRegistered()
     registration = Registration(
-        pk=_registration_pk_reserve(),
+        pk=_signup_precheck(event=event, email=email),
         event=event,
         user=user,
         organisation=organisation,
@@ -553,12 +571,13 @@ def registration_create(
         created_at=now,
     )
     seat_count = _SeatCount(event=event, registration=registration, now=now)
-    prepared = _signup_mails_prepare(registration=registration, now=now, seat_counts=seat_count)
-    at_once_args = {"registration": registration, "seat_count": seat_count, "prepared": prepared, "now": now}
     # PostgreSQL, where the id is drawn beforehand: the whole seat decision is one statement under the lock.
     at_once = registration.pk is not None
     if at_once:
-        statement, state = _registration_insert_statement(**at_once_args), _mail_state(registration)
+        statement, rule = (
+            _registration_insert_statement(registration=registration, seat_count=seat_count, now=now),
+            _seat_rule(event),
+        )
     with transaction.atomic():
         if newsletter_opt_in:
             # Double opt-in: the newsletter sends its own confirmation mail; nothing is sent before it is confirmed.
@@ -577,21 +596,19 @@ def registration_create(
         _signup_refusal_check(event=event, members_only_allowed=members_only_allowed, now=now)
         registration.event = event
         if at_once:
-            if _mail_state(registration) != state:  # the event changed meanwhile: the statement follows it
-                statement = _registration_insert_statement(**at_once_args)
+            if _seat_rule(event) != rule:  # the event changed meanwhile: the statement follows it
+                statement = _registration_insert_statement(registration=registration, seat_count=seat_count, now=now)
             mail_id, ahead = _registration_insert_deciding(registration=registration, statement=statement, now=now)
+            mails_publish_after_commit(ids=[mail_id])
         else:
-            mail_id, ahead = None, _registration_insert(registration=registration, seat_count=seat_count, now=now)
+            ahead = _registration_insert(registration=registration, seat_count=seat_count, now=now)
             _answers_write(registration=registration, cleaned=cleaned_answers)
+        if registration.status == Status.WAITLISTED:
+            registration.signup_position = waitlist_position(registration=registration) if ahead is None else ahead + 1
+        if not at_once:
+            _outcome_mail_later(registration=registration, position=getattr(registration, "signup_position", None))
         if registration.status == Status.CONFIRMED and event.is_paid:
             registration_billing_later([registration.pk])
-        if mail_id is None:
-            mail = _outcome_mail(
-                registration=registration, prepared=prepared, position=None if ahead is None else ahead + 1
-            )
-            _mail_write(mail)
-        else:
-            mails_publish_after_commit(ids=[mail_id])
     return registration
 
 

@@ -199,7 +199,7 @@ def event_register(request, slug):
         messages.info(
             request,
             _("The event is full: you are number %(position)s on the waitlist. We write to you if a seat frees up.")
-            % {"position": selectors.waitlist_position(registration=registration)},
+            % {"position": registration.signup_position},
         )
     return redirect("events:registration", token=services.registration_token(registration))
 

@@ -51,6 +51,13 @@ class OutboxMessageAdmin(admin.ModelAdmin):
             )
         return super().changelist_view(request, extra_context)
 
+    def get_object(self, request, object_id, from_field=None):
+        message = super().get_object(request, object_id, from_field)
+        if message is not None and message.render:
+            # Written for the worker to render and not sent yet: rendered now, once, as the worker would.
+            api.message_render(message)
+        return message
+
     def has_add_permission(self, request):
         return False
 

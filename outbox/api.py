@@ -7,6 +7,7 @@ commits, from a background thread after the response, and a failed publish is le
 waits on the broker. Mail written for a group (a campaign's copies, say) can be held and released together and
 counted by status; a group held is never claimed, swept or published until its sender releases it."""
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -27,6 +28,7 @@ from outbox.delivery import (
     publish_in_background,
 )
 from outbox.models import OutboxHold, OutboxMessage
+from outbox.rendering import mail_renderer_register, message_render
 from outbox.selectors import (
     dedupe_keys_taken,
     delivery_halted,
@@ -53,13 +55,16 @@ __all__ = [
     "group_status_counts",
     "group_waiting",
     "mail_enqueue",
+    "mail_enqueue_later",
     "mail_enqueue_rendered",
-    "mail_insert_sql",
+    "mail_later_insert_sql",
     "mail_layout",
     "mail_render",
+    "mail_renderer_register",
     "mail_withdraw",
     "mails_enqueue_bulk",
     "mails_publish_after_commit",
+    "message_render",
     "message_resend",
     "messages_deliver_batch",
     "messages_refused",
@@ -171,9 +176,11 @@ def mail_enqueue_rendered(
     dedupe_key: str | None = None,
     reply_to: str = "",
     group: str = "",
+    render: dict | None = None,
 ) -> OutboxMessage | None:
-    """Write a mail already rendered. Returns the row written (callers use its pk), or None when `dedupe_key`
-    was already used. A mail written into a held group is held with it."""
+    """Write a mail already rendered (or, with `render`, one the worker renders: see `mail_enqueue_later`).
+    Returns the row written (callers use its pk), or None when `dedupe_key` was already used. A mail written into
+    a held group is held with it."""
     held = bool(group) and group_is_held(group=group)
     message = _message(
         template=template,
@@ -188,6 +195,7 @@ def mail_enqueue_rendered(
         reply_to=reply_to,
         group=group,
         status=Status.HELD if held else Status.QUEUED,
+        render=render or {},
     )
     if dedupe_key is None:
         # Nothing unique to collide with: no savepoint, whose two round trips would fall under the caller's lock
@@ -208,52 +216,74 @@ def mail_enqueue_rendered(
 
 def mails_publish_after_commit(*, ids: list[int]) -> None:
     """Hand queued mail to the workers once the current transaction commits, from a background thread (a failed
-    publish is left to the sweeper). For mail written by `mail_insert_sql`; the other writers call it themselves."""
+    publish is left to the sweeper). For mail written by `mail_later_insert_sql`; the other writers call it
+    themselves."""
     ids = list(ids)
     transaction.on_commit(lambda: publish_in_background(lambda: delivery_publish(ids=ids)))
 
 
-# The columns `mail_insert_sql` writes: every stored one but the id.
-_INSERT_FIELDS = [field for field in OutboxMessage._meta.concrete_fields if not field.primary_key]
-_FILLED_COLUMNS = ("subject", "body_text", "body_html")
-
-
-def mail_insert_sql(*, choices: dict[str, dict], choose: str, fills: dict[str, str] | None = None) -> tuple[str, list]:
-    """An INSERT ... SELECT (PostgreSQL) writing one of several mails rendered beforehand, for a caller that decides
-    which one inside a single statement of its own: a sign-up counts the seats, writes the registration and its
-    mail in one round trip under the event's lock, as a data-modifying WITH query.
-
-    `choices` maps a value to a mail (the keyword arguments of `mail_enqueue_rendered`, without a group); the mail
-    written is the one whose value the SQL expression `choose` gives, none when no value matches. `fills` maps a
-    marker in the mails' subject and bodies to an SQL expression of type text that replaces it (a waitlist
-    position counted in the same statement). The statement returns the id written; pass it to
-    `mails_publish_after_commit`. A dedupe key already taken raises IntegrityError. `choose` and the fills'
-    expressions take no parameters; the ones returned are in the order of the statement's placeholders."""
-    quote = connection.ops.quote_name
-    selected, select_params = [], []
-    for index, model_field in enumerate(_INSERT_FIELDS):
-        column = f"m.c{index}"
-        if model_field.column in _FILLED_COLUMNS:
-            for marker, expression in (fills or {}).items():
-                column = f"replace({column}, %s, {expression})"
-                select_params.append(marker)
-        selected.append(f"CAST({column} AS {model_field.db_type(connection)})")
-    rows, values_params = [], []
-    for value, mail in choices.items():
-        message = _message(**mail)  # the subject is cut to its column's length after the fills, by the CAST
-        rows.append("(" + ", ".join(["%s"] * (len(_INSERT_FIELDS) + 1)) + ")")
-        values_params.append(value)
-        values_params.extend(
-            field.get_db_prep_save(field.pre_save(message, True), connection) for field in _INSERT_FIELDS
-        )
-    names = ", ".join(["choice", *(f"c{index}" for index in range(len(_INSERT_FIELDS)))])
-    columns = ", ".join(quote(field.column) for field in _INSERT_FIELDS)
-    sql = (
-        f"INSERT INTO {quote(OutboxMessage._meta.db_table)} ({columns}) "  # noqa: S608 (names from the models)
-        f"SELECT {', '.join(selected)} FROM (VALUES {', '.join(rows)}) AS m({names}) "
-        f"WHERE m.choice = ({choose}) RETURNING {quote(OutboxMessage._meta.pk.column)}"
+def mail_enqueue_later(
+    *, renderer: str, arguments: dict, template: str, to: str, language: str, dedupe_key: str | None = None
+) -> OutboxMessage | None:
+    """Write a mail that the worker renders before sending it: `renderer` (registered with
+    `mail_renderer_register`) is called with `arguments` (stored as JSON) then. For a caller that must not spend its
+    time on rendering. Returns the row, or None when `dedupe_key` was already used."""
+    return mail_enqueue_rendered(
+        template=template,
+        to=to,
+        language=language,
+        subject="",
+        body_text="",
+        dedupe_key=dedupe_key,
+        render={"renderer": renderer, "arguments": arguments},
     )
-    return sql, [*select_params, *values_params]
+
+
+# The columns `mail_later_insert_sql` writes: every stored one but the id.
+_INSERT_FIELDS = [field for field in OutboxMessage._meta.concrete_fields if not field.primary_key]
+_ARGUMENT_NAME = re.compile(r"^[a-z_]+$")
+
+
+def mail_later_insert_sql(
+    *, renderer: str, arguments: dict[str, str], templates: dict[str, str], choose: str, to: str, language: str
+) -> tuple[str, list]:
+    """An INSERT ... SELECT (PostgreSQL) writing a mail that the worker renders (as `mail_enqueue_later` does),
+    for a caller that decides inside a single statement of its own: a sign-up counts the seats, writes the
+    registration and its mail in one round trip under the event's lock, as a data-modifying WITH query.
+
+    `arguments` maps each of the renderer's argument names to an SQL expression of the statement that gives its
+    value (a registration's id, the seat decision); `templates` maps a value of the SQL expression `choose` to the
+    mail's template name, and no mail is written when `choose` gives none of them. The expressions take no
+    parameters; the ones returned are in the order of the statement's placeholders. The statement returns the id
+    written; pass it to `mails_publish_after_commit`."""
+    quote = connection.ops.quote_name
+    message = _message(template="", to=to, language=language, subject="", body_text="")
+    selected, params = [], []
+    for model_field in _INSERT_FIELDS:
+        cast = model_field.db_type(connection)
+        if model_field.column == "template":
+            cases = " ".join(["WHEN %s THEN %s"] * len(templates))
+            selected.append(f"CAST(CASE ({choose}) {cases} END AS {cast})")
+            params.extend(item for pair in templates.items() for item in pair)
+        elif model_field.column == "render":
+            if not all(_ARGUMENT_NAME.match(name) for name in arguments):
+                raise ValueError("a renderer's argument names are lower-case words")
+            pairs = ", ".join(f"'{name}', {expression}" for name, expression in arguments.items())
+            selected.append(
+                f"jsonb_build_object('renderer', CAST(%s AS text), 'arguments', jsonb_build_object({pairs}))"
+            )
+            params.append(renderer)
+        else:
+            selected.append(f"CAST(%s AS {cast})")
+            params.append(model_field.get_db_prep_save(model_field.pre_save(message, True), connection))
+    columns = ", ".join(quote(model_field.column) for model_field in _INSERT_FIELDS)
+    chosen = ", ".join(["%s"] * len(templates))
+    sql = (
+        f"INSERT INTO {quote(OutboxMessage._meta.db_table)} ({columns}) "
+        f"SELECT {', '.join(selected)} WHERE ({choose}) IN ({chosen}) "
+        f"RETURNING {quote(OutboxMessage._meta.pk.column)}"
+    )
+    return sql, [*params, *templates]
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from common.locks import locked
 from outbox.models import DeliveryHalt, OutboxHold, OutboxMessage
+from outbox.rendering import message_render
 from outbox.selectors import delivery_halted, group_is_held
 from outbox.smtp import (
     SESSION_REFUSED,
@@ -104,7 +105,8 @@ def message_claim(*, pk: int) -> OutboxMessage | None:
 
 def messages_deliver(*, ids: list[int]) -> dict:
     """Claim and send each row over one SMTP connection; every row is marked in its own transaction, so a
-    worker killed mid-batch leaves at most the row that was on the wire to be sent twice."""
+    worker killed mid-batch leaves at most the row that was on the wire to be sent twice. A row written to be
+    rendered by the worker (`outbox.rendering`) is rendered first; bulk mail (`messages_deliver_batch`) never is."""
     counts = {"sent": 0, "failed": 0, "skipped": 0}
     if delivery_halted() is not None:
         counts["skipped"] = len(ids)
@@ -117,6 +119,9 @@ def messages_deliver(*, ids: list[int]) -> dict:
                 counts["skipped"] += 1
                 continue
             try:
+                if not message_render(message):  # written to be rendered here, and no longer owed
+                    counts["skipped"] += 1
+                    continue
                 if connection is None:
                     connection = mailers.default
                     connection.open()

@@ -42,6 +42,9 @@ class OutboxMessage(models.Model):
     headers = models.JSONField(_("headers"), default=dict, blank=True)
     # Each attachment: {"filename": ..., "content": <text>, "mimetype": ...}; calendars are text.
     attachments = models.JSONField(_("attachments"), default=list, blank=True)
+    # A renderer's name and arguments while the mail waits to be rendered by the worker (outbox.rendering); empty
+    # once the row holds its text.
+    render = models.JSONField(_("rendered from"), default=dict, blank=True)
     # Makes an enqueue idempotent: a second row with the same key is never written.
     dedupe_key = models.CharField(_("deduplication key"), max_length=200, null=True, blank=True, unique=True)
     # The sender's name for a set of mails held, released and counted together (a campaign's copies).

@@ -42,5 +42,5 @@ def outbox_erase(user) -> None:
         ).update(status=OutboxMessage.Status.CANCELLED)
         # A row being sent right now keeps its address until the worker is done with it.
         rows.exclude(status=OutboxMessage.Status.SENDING).update(
-            to="", reply_to="", body_text="", body_html="", headers={}, attachments=[]
+            to="", reply_to="", body_text="", body_html="", headers={}, attachments=[], render={}
         )

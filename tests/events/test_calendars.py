@@ -12,6 +12,7 @@ from events import services
 from events.calendars import event_ics
 from outbox.models import OutboxMessage
 from tests.factories import EventFactory, event_hub
+from tests.support.mail import rendered
 
 pytestmark = pytest.mark.django_db
 CPH = ZoneInfo("Europe/Copenhagen")
@@ -48,7 +49,7 @@ def test_the_public_ics_never_carries_the_online_link():
 def test_the_confirmed_participants_attachment_carries_the_online_link():
     event = EventFactory(online_url="https://meet.example/secret-room")
     services.registration_create(event=event, full_name="A", email="a@example.com", language="en")
-    attachment = OutboxMessage.objects.get().attachments[0]["content"]
+    attachment = rendered(OutboxMessage.objects.get()).attachments[0]["content"]
     assert "secret-room" in attachment.replace("\r\n ", "")
 
 

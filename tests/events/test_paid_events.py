@@ -14,6 +14,7 @@ from events import services
 from events.models import Registration
 from outbox.models import OutboxMessage
 from tests.factories import EventFactory, OrganisationFactory
+from tests.support.mail import rendered
 
 pytestmark = pytest.mark.django_db
 
@@ -187,7 +188,8 @@ def paid_event(**extra):
 
 
 def confirmation(registration) -> str:
-    return OutboxMessage.objects.get(to=registration.email, template="events/email/registration_confirmed").body_text
+    message = OutboxMessage.objects.get(to=registration.email, template="events/email/registration_confirmed")
+    return rendered(message).body_text
 
 
 def test_the_confirmation_states_the_price_with_and_without_vat_and_the_free_cancellation_deadline(later):

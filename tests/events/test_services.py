@@ -11,6 +11,7 @@ from events import services
 from events.models import Answer, InvalidTransition, Registration
 from outbox.models import OutboxMessage
 from tests.factories import EventFactory, EventQuestionFactory, EventQuestionOptionFactory, StaffFactory
+from tests.support.mail import rendered
 
 pytestmark = pytest.mark.django_db
 Status = Registration.Status
@@ -41,7 +42,7 @@ def test_registration_create_waitlists_when_full():
 def test_confirmation_mail_is_in_the_registrants_language_with_a_calendar():
     event = EventFactory(capacity=5, title_da="Sundhedsdag", title_en="Health day")
     services.registration_create(event=event, full_name="Ida", email="ida@example.com", language="da")
-    message = OutboxMessage.objects.get(to="ida@example.com")
+    message = rendered(OutboxMessage.objects.get(to="ida@example.com"))
     assert message.template == "events/email/registration_confirmed"
     assert message.subject == "Du er tilmeldt: Sundhedsdag"
     assert message.attachments[0]["mimetype"] == "text/calendar"
@@ -52,17 +53,17 @@ def test_waitlisted_mail_tells_the_position():
     event = EventFactory(capacity=1)
     register(event, 1)
     register(event, 2)
-    message = OutboxMessage.objects.get(to="p2@example.com")
+    message = rendered(OutboxMessage.objects.get(to="p2@example.com"))
     assert message.template == "events/email/registration_waitlisted"
     assert "number 1" in message.body_text
 
 
-def test_waitlisted_mails_rendered_before_the_lock_carry_each_exact_position_in_both_parts():
+def test_waitlisted_mails_carry_each_exact_position_in_both_parts():
     event = EventFactory(capacity=1)
     for n in range(1, 5):
         register(event, n)
     for n, position in [(2, 1), (3, 2), (4, 3)]:
-        message = OutboxMessage.objects.get(to=f"p{n}@example.com")
+        message = rendered(OutboxMessage.objects.get(to=f"p{n}@example.com"))
         assert f"you are on the waitlist as number {position}." in message.body_text
         assert f"as number {position}." in message.body_html
         assert "position-" not in message.body_text + message.body_html
@@ -91,6 +92,57 @@ def test_a_sign_up_near_the_last_seat_writes_the_one_mail_its_seat_decision_owes
         "p2@example.com": "events/email/registration_confirmed",
         "p3@example.com": "events/email/registration_waitlisted",
     }
+
+
+def test_a_sign_up_renders_nothing_and_leaves_its_mail_to_the_worker():
+    """The request renders no template: the mail is written with the outcome and the position the seat decision
+    gave, and rendered by the worker (here: by the test, as the worker would) in the registrant's language."""
+    from django.test.signals import template_rendered
+
+    event = EventFactory(capacity=1, title_da="Sundhedsdag")
+    register(event, 1)
+    names = []
+
+    def rendered_template(sender, template, **kwargs):
+        names.append(template.name)
+
+    template_rendered.connect(rendered_template)
+    try:
+        registration = services.registration_create(
+            event=event, full_name="Ida", email="ida@example.com", language="da"
+        )
+    finally:
+        template_rendered.disconnect(rendered_template)
+    assert names == []
+    assert registration.signup_position == 1
+    mail = OutboxMessage.objects.get(to="ida@example.com")
+    assert (mail.template, mail.language, mail.subject, mail.body_text) == (
+        "events/email/registration_waitlisted",
+        "da",
+        "",
+        "",
+    )
+    assert mail.render == {
+        "renderer": "events.registration_outcome",
+        "arguments": {"registration": registration.pk, "status": "waitlisted", "position": 1},
+    }
+    rendered(mail)
+    assert "Sundhedsdag" in mail.subject
+    assert "nummer 1" in mail.body_text
+    assert mail.render == {}
+
+
+def test_a_sign_up_mail_for_someone_erased_before_it_was_rendered_is_never_sent(smtp_sink):
+    from outbox.delivery import messages_deliver
+
+    event = EventFactory(capacity=5)
+    registration = register(event, 1)
+    services.registration_anonymise(registration=registration)
+    mail = OutboxMessage.objects.get(template="events/email/registration_confirmed")
+    assert messages_deliver(ids=[mail.pk]) == {"sent": 0, "failed": 0, "skipped": 1}
+    mail.refresh_from_db()
+    assert (mail.status, mail.body_text) == (OutboxMessage.Status.CANCELLED, "")
+    assert smtp_sink.messages == []
 
 
 def test_same_email_cannot_register_twice_in_any_case():
@@ -424,8 +476,8 @@ def test_moving_and_cancelling_in_one_save_renders_the_cancellations_before_the_
 @pytest.mark.parametrize("seats", [5, 0])
 def test_under_the_event_lock_a_sign_up_counts_and_inserts_and_nothing_else(seats):
     """The statements between the lock's grant and the end of the sign-up's transaction: one, which counts the
-    seats, decides, and writes the registration and its mail (with the waitlist's position from the same count),
-    without savepoints."""
+    seats, decides, and writes the registration and its mail (for the worker to render, with the outcome and the
+    waitlist's position from the same count), without savepoints."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -500,15 +552,16 @@ def test_the_one_statement_decides_each_seat_as_seats_left_does(capacity, held, 
     )
     mail = OutboxMessage.objects.get(to="pnew@example.com")
     assert mail.template == f"events/email/registration_{expected}"
+    mail = rendered(mail)
     if expected == Status.WAITLISTED:
         assert "on the waitlist as number 2." in mail.body_text  # one waits ahead
     assert mail.status == OutboxMessage.Status.QUEUED
 
 
 def test_a_sign_up_follows_an_event_changed_between_its_preparation_and_the_lock(monkeypatch):
-    """The statement and the mails are prepared from the event as read before the lock. When staff change the
-    event meanwhile (here: the capacity lowered and the title changed), the sign-up decides and mails by the event
-    as it is under the lock."""
+    """The statement is prepared from the event as read before the lock. When staff change the event meanwhile
+    (here: the capacity lowered and the title changed), the sign-up decides by the event as it is under the lock,
+    and its mail, rendered afterwards, shows it as it is then."""
     from events.models import Event
 
     event = EventFactory(capacity=2, title_en="Old title")
@@ -522,7 +575,7 @@ def test_a_sign_up_follows_an_event_changed_between_its_preparation_and_the_lock
     monkeypatch.setattr(services, "_event_lock", lock_after_a_change)
     registration = register(event, 2)
     assert registration.status == Status.WAITLISTED
-    mail = OutboxMessage.objects.get(to="p2@example.com")
+    mail = rendered(OutboxMessage.objects.get(to="p2@example.com"))
     assert mail.template == "events/email/registration_waitlisted"
     assert "New title" in mail.subject + mail.body_text
     assert "Old title" not in mail.subject + mail.body_text

@@ -12,6 +12,7 @@ from events import services
 from events.models import Answer, Registration
 from outbox.models import OutboxMessage
 from tests.factories import EventFactory, EventQuestionFactory, EventRegistrationFactory, UserFactory, event_hub
+from tests.support.mail import rendered
 
 pytestmark = pytest.mark.django_db
 Status = Registration.Status
@@ -387,7 +388,7 @@ def test_tampered_token_cannot_cancel(client):
 def test_the_confirmation_link_opens_the_registration(client):
     event = EventFactory()
     client.post(register_url(event), guest())
-    body = OutboxMessage.objects.get().body_text
+    body = rendered(OutboxMessage.objects.get()).body_text
     link = re.search(r"http://127\.0\.0\.1:8000(/da/events/registration/\S+/)", body).group(1)
     assert client.get(link).context["registration"].email == "gitte@example.com"
 
