@@ -8,6 +8,7 @@ import pytest
 from events import services
 from outbox.models import OutboxMessage
 from tests.factories import EventFactory
+from tests.support.mail import rendered
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
@@ -18,7 +19,7 @@ def test_a_confirmation_with_its_signed_link_fits_a_320_px_phone(browser, langua
     registration = services.registration_create(
         event=event, full_name="Gry Gæst", email="gry@example.com", language=language
     )
-    mail = OutboxMessage.objects.get(to=registration.email)
+    mail = rendered(OutboxMessage.objects.get(to=registration.email))
     # The signature carries the second it was made, so the link is found in the mail and read back, not rebuilt.
     prefix = services.registration_manage_url(registration).rsplit("/", 2)[0] + "/"
     links = set(re.findall(re.escape(prefix) + r"([^/\"]+)/", mail.body_html))

@@ -16,6 +16,7 @@ from tests.factories import (
     staff_totp_activate,
     totp_code,
 )
+from tests.support.mail import rendered
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -57,7 +58,7 @@ def test_guest_signs_up_reads_the_confirmation_and_cancels_through_its_link(page
     assert page.locator("#registration-status").inner_text().startswith(texts["confirmed"])
     assert_accessible(page)
 
-    body = OutboxMessage.objects.get(to="gry@example.com").body_text
+    body = rendered(OutboxMessage.objects.get(to="gry@example.com")).body_text
     link = re.search(r"http://127\.0\.0\.1:8000(/\w\w/events/registration/\S+/)", body).group(1)
     page.goto(link)
     page.get_by_role("link", name=texts["cancel"]).click()
