@@ -7,6 +7,7 @@ commits, from a background thread after the response, and a failed publish is le
 waits on the broker. Mail written for a group (a campaign's copies, say) can be held and released together and
 counted by status; a group held is never claimed, swept or published until its sender releases it."""
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -244,6 +245,12 @@ _INSERT_FIELDS = [field for field in OutboxMessage._meta.concrete_fields if not 
 _ARGUMENT_NAME = re.compile(r"^[a-z_]+$")
 
 
+@functools.cache
+def _insert_columns() -> tuple[tuple, ...]:
+    """`_INSERT_FIELDS` with their column types, looked up once per process (a sign-up asked for them each time)."""
+    return tuple((model_field, model_field.db_type(connection)) for model_field in _INSERT_FIELDS)
+
+
 def mail_later_insert_sql(
     *, renderer: str, arguments: dict[str, str], templates: dict[str, str], choose: str, to: str, language: str
 ) -> tuple[str, list]:
@@ -259,8 +266,7 @@ def mail_later_insert_sql(
     quote = connection.ops.quote_name
     message = _message(template="", to=to, language=language, subject="", body_text="")
     selected, params = [], []
-    for model_field in _INSERT_FIELDS:
-        cast = model_field.db_type(connection)
+    for model_field, cast in _insert_columns():
         if model_field.column == "template":
             cases = " ".join(["WHEN %s THEN %s"] * len(templates))
             selected.append(f"CAST(CASE ({choose}) {cases} END AS {cast})")
