@@ -18,6 +18,10 @@ def test_a_logo_chosen_previewed_and_saved_is_shown_and_served(page, live_server
         "input[name=logo]", files=[{"name": "logo.png", "mimeType": "image/png", "buffer": png_bytes()}]
     )
     page.click("button[name=preview]")
+    # The click returns once the preview's page has begun to load, not once its image has: wait for the image.
+    page.wait_for_function(
+        "() => { const img = document.querySelector('.preview img.organisation-logo'); return img && img.complete; }"
+    )
     preview_logo = page.locator(".preview img.organisation-logo").first
     assert preview_logo.evaluate("img => img.complete && img.naturalWidth") == 40
     page.click("button[name=save]")

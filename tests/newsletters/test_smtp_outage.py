@@ -1,6 +1,7 @@
 """A mail server that defers (421) for a while: nobody is bounced, everyone gets exactly one copy, and a campaign
 whose copies keep being deferred pauses itself and, resumed, sends each missing copy once."""
 
+import re
 import time
 from collections import Counter
 
@@ -80,7 +81,10 @@ def test_a_campaign_pauses_itself_on_deferrals_and_resumed_sends_each_missing_co
     campaigns.campaign_start(campaign_id=campaign.pk)
     beat_until(lambda: Campaign.objects.get(pk=campaign.pk).status == Campaign.Status.PAUSED, timeout=60)
     campaign.refresh_from_db()
-    assert campaign.pause_reason.startswith(f"Sat på pause af sig selv: mailserveren udsatte {RECIPIENTS} kopier")
+    # The tick that pauses may run before the batch's last copy is deferred: it counts at least the threshold.
+    deferred = re.match(r"Sat på pause af sig selv: mailserveren udsatte (\d+) kopier \(", campaign.pause_reason)
+    assert deferred is not None, campaign.pause_reason
+    assert 2 <= int(deferred.group(1)) <= RECIPIENTS
     assert DEFERRED in campaign.pause_reason
     page = staff_client.get(f"/da/admin/newsletters/campaign/{campaign.pk}/change/")
     assert page.status_code == 200
