@@ -473,10 +473,9 @@ def _registration_columns() -> tuple[tuple, ...]:
     return tuple((field, field.db_type(connection)) for field in _REGISTRATION_FIELDS)
 
 
-def _registration_insert_deciding(*, registration: Registration, statement: str, now) -> tuple[int | None, int]:
+def _registration_insert_deciding(*, registration: Registration, statement: str, now) -> tuple[int, int]:
     """Run `_registration_insert_statement`'s statement under the event's lock. Sets the registration's status as
-    written; returns the outbox row's id (None when no prepared mail fitted the outcome: the caller renders it)
-    and how many wait ahead of the registration."""
+    written; returns the id of the mail's outbox row and how many wait ahead of the registration."""
     try:
         with connection.cursor() as cursor:
             cursor.execute(statement)
@@ -603,10 +602,12 @@ def registration_create(
         else:
             ahead = _registration_insert(registration=registration, seat_count=seat_count, now=now)
             _answers_write(registration=registration, cleaned=cleaned_answers)
+        # The waitlist position the page shows and the mail carries, from the seat count where it counted it.
+        registration.signup_position = None
         if registration.status == Status.WAITLISTED:
             registration.signup_position = waitlist_position(registration=registration) if ahead is None else ahead + 1
         if not at_once:
-            _outcome_mail_later(registration=registration, position=getattr(registration, "signup_position", None))
+            _outcome_mail_later(registration=registration, position=registration.signup_position)
         if registration.status == Status.CONFIRMED and event.is_paid:
             registration_billing_later([registration.pk])
     return registration

@@ -8,7 +8,6 @@ mail is no longer owed (the person it was for has been erased meanwhile): the ro
 
 from collections.abc import Callable
 
-from django.db import transaction
 from django.utils import translation
 
 from outbox.models import OutboxMessage
@@ -40,13 +39,12 @@ def message_render(message: OutboxMessage) -> bool:
         message.body_html = mail["body_html"]
         message.attachments = mail.get("attachments") or []
         fields = ["render", "subject", "body_text", "body_html", "attachments"]
-    with transaction.atomic():
-        # Only a row still waiting for its text is written: staff and a worker may render it at the same moment.
-        written = (
-            OutboxMessage.objects.filter(pk=message.pk)
-            .exclude(render={})
-            .update(**{name: getattr(message, name) for name in fields})
-        )
+    # Only a row still waiting for its text is written: staff and a worker may render it at the same moment.
+    written = (
+        OutboxMessage.objects.filter(pk=message.pk)
+        .exclude(render={})
+        .update(**{name: getattr(message, name) for name in fields})
+    )
     if not written:
         message.refresh_from_db()
     return message.status != OutboxMessage.Status.CANCELLED
