@@ -11,6 +11,8 @@ from django.db import connections, router
 from django.db.models import Model, QuerySet
 from django.db.models.expressions import Col
 
+from common.prepared import statement_quoted
+
 
 class NotCompilable(RuntimeError):
     """The query cannot be run from a compiled copy faithfully (raised when it is first built, before any SQL)."""
@@ -67,6 +69,12 @@ class Compiled:
         _model, sql, params, places, _attnames, _converters = self._compiled_for(alias)
         return sql, values_placed(params, places, values)
 
+    def statement_prepared(self, alias: str, **values) -> str:
+        """`statement` as one string to execute without parameters: prepared on the session where that is done
+        (`common.prepared`; parsing and planning a hot read cost as much as running it)."""
+        sql, params = self.statement(alias, **values)
+        return statement_quoted(sql, params, using=alias)
+
     def instances(self, alias: str, rows) -> list[Model]:
         """Model instances from rows that `statement` read."""
         model, _sql, _params, _places, attnames, converters = self._compiled_for(alias)
@@ -80,11 +88,32 @@ class Compiled:
             instances.append(model.from_db(alias, attnames, values))
         return instances
 
-    def __call__(self, *, model: type[Model], **values) -> list[Model]:
-        """Run the query (for rows of `model`, on its database for reads) with `values`; its rows as instances."""
+    def __call__(
+        self, *, model: type[Model], extra: dict[str, tuple[str, list]] | None = None, **values
+    ) -> list[Model]:
+        """Run the query (for rows of `model`, on its database for reads) with `values`, prepared on the session
+        where statements are; its rows as instances.
+
+        `extra` reads more in the same round trip: {attribute: (SQL expression, params)}, each set on every
+        instance. The expressions see the row's columns as `compiled.<column>`."""
         alias = router.db_for_read(model)
         sql, params = self.statement(alias, **values)
+        extra = extra or {}
+        if extra:
+            quote = connections[alias].ops.quote_name
+            columns = ", ".join(f"{expression} AS {quote(name)}" for name, (expression, _params) in extra.items())
+            sql = f"SELECT compiled.*, {columns} FROM ({sql}) AS compiled"  # noqa: S608 (expressions from code)
+            params = [*(param for _expression, extra_params in extra.values() for param in extra_params), *params]
         with connections[alias].cursor() as cursor:
-            cursor.execute(sql, params)
+            if connections[alias].vendor == "postgresql":
+                cursor.execute(statement_quoted(sql, params, using=alias))
+            else:
+                cursor.execute(sql, params)
             rows = cursor.fetchall()
-        return self.instances(alias, rows)
+        if not extra:
+            return self.instances(alias, rows)
+        instances = self.instances(alias, [row[: -len(extra)] for row in rows])
+        for instance, row in zip(instances, rows, strict=True):
+            for name, value in zip(extra, row[-len(extra) :], strict=True):
+                setattr(instance, name, value)
+        return instances

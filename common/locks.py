@@ -100,17 +100,18 @@ def _instance_lock_query(model) -> Compiled:
 
 
 def _instance_lock(instance: Model, *, alias: str, timeout_ms: int | None) -> Model:
-    """`lock_one` for an instance on PostgreSQL: the same query as the generic path, in the same round trip as the
-    lock timeout."""
+    """`lock_one` for an instance on PostgreSQL: the same query as the generic path, prepared on the session, in the
+    same round trip as the lock timeout."""
     connection = connections[alias]
     if not connection.in_atomic_block:
         raise LockOutsideTransaction(f"a row lock on {type(instance).__name__} needs transaction.atomic()")
     query = _instance_lock_query(type(instance))
-    sql, params = query.statement(alias, pk=instance.pk)
-    timeout = settings.DB_LOCK_TIMEOUT_MS if timeout_ms is None else timeout_ms
+    statement = query.statement_prepared(alias, pk=instance.pk)
+    timeout = int(settings.DB_LOCK_TIMEOUT_MS if timeout_ms is None else timeout_ms)
     try:
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT set_config('lock_timeout', %s, true); {sql}", [f"{int(timeout)}ms", *params])
+            # Both statements quoted already (the second prepared on the session): sent as they are, in one trip.
+            cursor.execute(f"SELECT set_config('lock_timeout', '{timeout}ms', true); {statement}")
             rows = cursor.fetchall()
     except OperationalError as error:
         if is_lock_timeout(error):

@@ -2,6 +2,7 @@
 
 import datetime
 
+from django.db import connection
 from django.db.models import Count, F, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -106,17 +107,43 @@ _signup_event = {
 _event_questions = Compiled(lambda event_id: Question.objects.filter(event_id=event_id), event_id=-730_301)
 
 
+def _signup_extra() -> dict[str, tuple[str, list]]:
+    """What a sign-up reads with its event, in the same round trip: whether the event asks any question, and on
+    PostgreSQL the id the registration will have, drawn from the registrations' sequence."""
+    table = connection.ops.quote_name(Question._meta.db_table)
+    event_column = connection.ops.quote_name(Question._meta.get_field("event").column)
+    event_id = f"compiled.{connection.ops.quote_name(Event._meta.pk.column)}"
+    asks = f"EXISTS (SELECT 1 FROM {table} WHERE {table}.{event_column} = {event_id})"  # noqa: S608 (model names)
+    extra = {"has_questions": (asks, [])}
+    if connection.vendor == "postgresql":
+        sequence = [Registration._meta.db_table, Registration._meta.pk.column]
+        extra["registration_id_drawn"] = ("nextval(pg_get_serial_sequence(%s, %s))", sequence)
+    return extra
+
+
 def event_for_signup(*, slug: str, user) -> Event:
     """The event a sign-up form is posted to, by the same rule as its page, without the page's counts and partners
-    (the seat count that matters is taken under the lock). Raises Event.DoesNotExist."""
-    events = _signup_event[bool(user.is_authenticated and user.is_staff)](model=Event, slug=slug)
+    (the seat count that matters is taken under the lock). Raises Event.DoesNotExist.
+
+    The same round trip sets `has_questions` on the event (so that a sign-up for an event without questions reads
+    none) and, on PostgreSQL, `registration_id_drawn`: the id the registration will have (None elsewhere). An id
+    drawn and not used leaves a gap in the sequence, as a failed insert does."""
+    extra = _signup_extra()
+    events = _signup_event[bool(user.is_authenticated and user.is_staff)](model=Event, extra=extra, slug=slug)
     if len(events) != 1:  # the slug is unique: none or one
         raise Event.DoesNotExist(f"no event {slug!r} to sign up for")
-    return events[0]
+    event = events[0]
+    if "registration_id_drawn" not in extra:
+        event.registration_id_drawn = None
+    return event
 
 
 def event_questions(*, event: Event) -> list[Question]:
-    """An event's questions in their order, with their options, as its sign-up form asks them."""
+    """An event's questions in their order, with their options, as its sign-up form asks them (none read when the
+    event was read with `has_questions` False)."""
+    has_questions = getattr(event, "has_questions", None)  # 0 or 1 on SQLite
+    if has_questions is not None and not has_questions:
+        return []
     questions = _event_questions(model=Question, event_id=event.pk)
     for question in questions:
         question.event = event

@@ -250,25 +250,24 @@ def _mail_ready(mail: dict | None, *, registration: Registration) -> bool:
     return mail is not None and mail["state"] == _mail_state(registration)
 
 
-def _signup_precheck(*, event: Event, email: str) -> int | None:
-    """Before the lock: refuse an email already registered for the event (AlreadyRegistered), and draw the next
-    registration id from the table's sequence, so that the statement under the lock is complete before it; None
-    where there are no sequences (SQLite in development). One round trip on PostgreSQL."""
+def _signup_precheck(*, event: Event, email: str, registration_id: int | None) -> int | None:
+    """Before the lock: the id the registration will have, so that the statement under the lock is complete before
+    it. On PostgreSQL, `registration_id` when the caller drew one (`event_for_signup` does, with the event), else one
+    drawn from the table's sequence; an email already registered for the event is refused under the lock, by the
+    unique constraint the statement meets (AlreadyRegistered). None where there are no sequences (SQLite in
+    development), where the duplicate is refused here."""
     if connection.vendor != "postgresql":
         if Registration.objects.filter(event=event, email=email).exclude(status=Status.CANCELLED).exists():
             raise AlreadyRegistered()
         return None
-    table = connection.ops.quote_name(Registration._meta.db_table)
+    if registration_id is not None:
+        return registration_id
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT nextval(pg_get_serial_sequence(%s, %s)), EXISTS (SELECT 1 FROM {table} "  # noqa: S608
-            "WHERE event_id = %s AND email = %s AND status <> %s)",
-            [Registration._meta.db_table, Registration._meta.pk.column, event.pk, email, Status.CANCELLED],
+            "SELECT nextval(pg_get_serial_sequence(%s, %s))",
+            [Registration._meta.db_table, Registration._meta.pk.column],
         )
-        pk, taken = cursor.fetchone()
-    if taken:
-        raise AlreadyRegistered()
-    return pk
+        return cursor.fetchone()[0]
 
 
 def _answers_clean(*, questions: list[Question], answers: dict) -> list[tuple[Question, object]]:
@@ -531,19 +530,22 @@ def registration_create(
     newsletter_opt_in: bool = False,
     ip_address: str | None = None,
     questions: list[Question] | None = None,
+    registration_id: int | None = None,
     now=None,
 ) -> Registration:
     """Confirm while seats are left (counting seats held for members), otherwise waitlist; mail the outcome.
 
     Under the row lock on the event only the seat count and the inserts happen, so the count and the insert are one
-    step for every concurrent caller; answers, refusals, the newsletter request and the mails' rendering come before
-    it. The unique constraint on (event, email) backs the duplicate check.
+    step for every concurrent caller; answers, refusals and the newsletter request come before it, and the worker
+    renders the mail. On PostgreSQL the unique constraint on (event, email) refuses a second sign-up in that
+    statement, and the whole transaction is rolled back; on SQLite a check before the lock refuses it.
 
     `is_member`: the registration counts against the seats held for members (the membership type's "seats held
     for members"); `members_only_allowed`: the person may attend members-only events (the type's "members-only
     events"; the same as `is_member` when not given); `invoice_address`: a paid seat's invoice address by
     INVOICE_ADDRESS_FIELDS name, for a seat no member organisation pays; `questions`: the event's questions with
-    their options, as the sign-up form read them (read here when not given)."""
+    their options, as the sign-up form read them (read here when not given); `registration_id`: the id drawn for
+    the registration beforehand (`event_for_signup`'s `registration_id_drawn`; drawn here when not given)."""
     now = now or timezone.now()
     if members_only_allowed is None:
         members_only_allowed = is_member
@@ -553,7 +555,7 @@ def registration_create(
     cleaned_answers = _answers_clean(questions=questions, answers=answers or {})
     _signup_refusal_check(event=event, members_only_allowed=members_only_allowed, now=now)
     registration = Registration(
-        pk=_signup_precheck(event=event, email=email),
+        pk=_signup_precheck(event=event, email=email, registration_id=registration_id),
         event=event,
         user=user,
         organisation=organisation,

@@ -187,6 +187,7 @@ def event_register(request, slug):
             newsletter_opt_in=form.cleaned_data["newsletter_opt_in"],
             ip_address=request.META.get("REMOTE_ADDR") or None,
             questions=form.questions,
+            registration_id=event.registration_id_drawn,
             **person,
         )
     except services.MembersOnly as exc:

@@ -36,6 +36,25 @@ def test_related_ordering_and_repeated_values_are_kept():
     assert [question.pk for question in query(model=Question, event_id=event.pk)] == [sooner.pk, later.pk]
 
 
+def test_extra_values_are_read_in_the_same_round_trip_and_set_on_each_instance():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    asking, silent = EventFactory(slug="asking"), EventFactory(slug="silent")
+    EventQuestionFactory(event=asking)
+    query = Compiled(lambda slug: Event.objects.filter(slug=slug).order_by()[:2], slug="0s0")
+    asks = "EXISTS (SELECT 1 FROM events_question WHERE events_question.event_id = compiled.id)"
+    extra = {"asks": (asks, []), "label": ("CAST(%s AS text)", ["x%y"])}
+    query(model=Event, extra=extra, slug="asking")  # on PostgreSQL, the session's first run prepares it
+    with CaptureQueriesContext(connection) as queries:
+        found = query(model=Event, extra=extra, slug="asking")
+    assert len(queries.captured_queries) == 1
+    assert [(event.pk, bool(event.asks), event.label) for event in found] == [(asking.pk, True, "x%y")]
+    assert _fields(found[0]) == _fields(Event.objects.get(pk=asking.pk))
+    (other,) = query(model=Event, extra=extra, slug="silent")
+    assert (other.pk, bool(other.asks)) == (silent.pk, False)
+
+
 def test_a_stand_in_that_does_not_reach_the_parameters_is_refused():
     as_given = Compiled(lambda slug: Event.objects.filter(slug__iexact=slug), slug="0S0")
     wrapped = Compiled(lambda slug: Event.objects.filter(slug__contains=slug), slug="0s0")  # the value gets %...%

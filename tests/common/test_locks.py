@@ -87,6 +87,7 @@ def test_an_instance_is_locked_in_one_round_trip_and_read_as_the_orm_reads_it(ki
     from django.test.utils import CaptureQueriesContext
 
     from tests.factories import EventRegistrationFactory
+    from tests.support.sql import statements_run
 
     require_postgres()
     settings.DB_LOCK_TIMEOUT_MS = 4000
@@ -96,13 +97,16 @@ def test_an_instance_is_locked_in_one_round_trip_and_read_as_the_orm_reads_it(ki
     if kind == "event":
         Event.objects.filter(pk=event.pk).update(capacity=9)
     fresh = model.objects.get(pk=target.pk)
+    with transaction.atomic():
+        lock_one(target)  # the session's first lock of the model prepares its query (one more round trip, once)
     with transaction.atomic(), CaptureQueriesContext(connection) as queries:
         locked_row = lock_one(target)
         with connection.cursor() as cursor:
             cursor.execute("SELECT current_setting('lock_timeout')")
             timeout = cursor.fetchone()[0]
     assert len(queries.captured_queries) == 2  # the lock with its timeout, and the check just above
-    assert "FOR UPDATE OF" in queries.captured_queries[0]["sql"]
+    assert queries.captured_queries[0]["sql"].startswith("SELECT set_config('lock_timeout', '4000ms', true); EXECUTE")
+    assert "FOR UPDATE OF" in statements_run(queries.captured_queries)[0]
     assert timeout == "4s"
     fields = [field.attname for field in model._meta.concrete_fields]
     assert {name: getattr(locked_row, name) for name in fields} == {name: getattr(fresh, name) for name in fields}

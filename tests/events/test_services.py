@@ -153,6 +153,23 @@ def test_same_email_cannot_register_twice_in_any_case():
     assert Registration.objects.filter(event=event).count() == 1
 
 
+def test_a_second_sign_up_is_refused_under_the_lock_and_leaves_nothing_of_itself():
+    """On PostgreSQL the statement under the lock meets the unique constraint: the answers and the newsletter
+    request made before it in the same transaction are rolled back with it, and the id drawn is not reused."""
+    from newsletters.models import ConsentRecord, Subscriber
+
+    event = EventFactory()
+    question = EventQuestionFactory(event=event, kind="text")
+    first = register(event, 1, answers={question.pk: "first"})
+    drawn = Registration.objects.order_by("-pk").first().pk + 50
+    with pytest.raises(services.AlreadyRegistered):
+        register(event, 1, answers={question.pk: "second"}, newsletter_opt_in=True, registration_id=drawn)
+    assert list(Registration.objects.values_list("pk", flat=True)) == [first.pk]
+    assert list(Answer.objects.values_list("text", flat=True)) == ["first"]
+    assert (Subscriber.objects.count(), ConsentRecord.objects.count()) == (0, 0)
+    assert OutboxMessage.objects.count() == 1
+
+
 def test_a_cancelled_registration_does_not_block_signing_up_again():
     event = EventFactory()
     first = register(event, 1)
@@ -482,6 +499,7 @@ def test_under_the_event_lock_a_sign_up_counts_and_inserts_and_nothing_else(seat
     from django.test.utils import CaptureQueriesContext
 
     from tests.support.services import require_postgres
+    from tests.support.sql import statements_run
 
     require_postgres()  # SQLite has no row locks
     event = EventFactory(capacity=seats)
@@ -489,7 +507,7 @@ def test_under_the_event_lock_a_sign_up_counts_and_inserts_and_nothing_else(seat
     with CaptureQueriesContext(connection) as queries:
         registration = register(event, 2)
     statements = [query["sql"] for query in queries.captured_queries]
-    granted = next(n for n, sql in enumerate(statements) if "FOR UPDATE" in sql)
+    granted = next(n for n, sql in enumerate(statements_run(queries.captured_queries)) if "FOR UPDATE" in sql)
     under_lock = [
         sql.split()[0] if sql.startswith(("SAVEPOINT", "RELEASE")) else " ".join(sql.split()[:3])
         for sql in statements[granted + 1 :]

@@ -13,6 +13,7 @@ from events.models import Answer, Registration
 from outbox.models import OutboxMessage
 from tests.factories import EventFactory, EventQuestionFactory, EventRegistrationFactory, UserFactory, event_hub
 from tests.support.mail import rendered
+from tests.support.sql import statements_run
 
 pytestmark = pytest.mark.django_db
 Status = Registration.Status
@@ -257,9 +258,23 @@ def test_a_sign_up_reads_the_questions_once_and_checks_the_answers_against_them(
     option = EventQuestionOptionFactory(question=question)
     with CaptureQueriesContext(connection) as queries:
         response = client.post(register_url(event), guest(**{f"question_{question.pk}": str(option.pk)}))
-    question_reads = [q["sql"] for q in queries if q["sql"].startswith('SELECT "events_question"."id"')]
+    question_reads = [sql for sql in statements_run(queries) if sql.startswith('SELECT "events_question"."id"')]
     assert (response.status_code, len(question_reads)) == (302, 1)
     assert Answer.objects.get().options.get() == option
+
+
+def test_a_sign_up_for_an_event_without_questions_reads_none(client):
+    """Whether the event asks anything is read with the event itself: without questions, none are read."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    event = EventFactory()
+    EventQuestionFactory(event=EventFactory(), kind="text")  # another event's question
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(register_url(event), guest())
+    question_reads = [sql for sql in statements_run(queries) if sql.startswith('SELECT "events_question"."id"')]
+    assert (response.status_code, question_reads) == (302, [])
+    assert Registration.objects.get().event == event
 
 
 def test_oversized_fields_answer_400(client):
