@@ -419,41 +419,64 @@ def _registration_insert_statement(*, registration: Registration, seat_count: _S
     it still is). The decision is `seats_left`'s rule written in SQL (a test holds the two together); the mail is
     written for the worker to render, with the outcome and the waitlist position the same count gives."""
     event = registration.event
-    quote = connection.ops.quote_name
-    if event.capacity is None:
-        left, left_params = "1", []
-    else:
-        left, left_params = "%s - COALESCE(counts.confirmed, 0)", [event.capacity]
-        if not registration.is_member and event.member_seats_held(now=now):
-            left += " - GREATEST(0, %s - COALESCE(counts.confirmed_members, 0))"
-            left_params.append(event.member_reserved_seats)
-    values, value_params = [], []
-    for field, cast in _registration_columns():
-        if field.column == "status":
-            values.append(f"CAST(decision.status AS {cast})")
-        elif field.column in _DECIDED_COLUMNS:
-            decided = Status.WAITLISTED if field.column == "waitlisted_at" else Status.CONFIRMED
-            values.append(f"CASE WHEN decision.status = %s THEN CAST(%s AS {cast}) END")
-            value_params.extend([decided, now])
+    left_params = [] if event.capacity is None else [event.capacity]
+    held = event.capacity is not None and not registration.is_member and event.member_seats_held(now=now)
+    if held:
+        left_params.append(event.member_reserved_seats)
+    value_params = []
+    for field, _cast in _registration_columns():
+        if field.column in _DECIDED_COLUMNS:
+            if field.column != "status":
+                value_params.extend([Status.WAITLISTED if field.column == "waitlisted_at" else Status.CONFIRMED, now])
         else:
-            values.append(f"CAST(%s AS {cast})")
             value_params.append(field.get_db_prep_save(field.pre_save(registration, True), connection))
     mail_sql, mail_params = mail_later_insert_sql(
         renderer=OUTCOME_RENDERER,
-        arguments={
-            "registration": "(SELECT id FROM registration)",
-            "status": "(SELECT status FROM decision)",
-            "position": "(SELECT ahead + 1 FROM decision)",
-        },
+        arguments=_OUTCOME_ARGUMENTS,
         templates=OUTCOME_TEMPLATES,
         choose="SELECT status FROM decision",
         to=registration.email,
         language=registration.language,
     )
+    sql = _registration_insert_sql(
+        seat_sql=seat_count.sql, limited=event.capacity is not None, held=held, mail_sql=mail_sql
+    )
+    params = [*seat_count.params, *left_params, Status.CONFIRMED, Status.WAITLISTED, *value_params, *mail_params]
+    # Prepared on the session (parsing and planning it took twice as long as running it) and quoted now.
+    return statement_quoted(sql, params)
+
+
+# The outcome mail's renderer arguments, as SQL expressions of `_registration_insert_sql`'s statement.
+_OUTCOME_ARGUMENTS = {
+    "registration": "(SELECT id FROM registration)",
+    "status": "(SELECT status FROM decision)",
+    "position": "(SELECT ahead + 1 FROM decision)",
+}
+
+
+@functools.lru_cache(maxsize=16)
+def _registration_insert_sql(*, seat_sql: str, limited: bool, held: bool, mail_sql: str) -> str:
+    """The text of `_registration_insert_statement`'s statement, built once per process for each of its shapes: a
+    limited event or not, seats held for members from this person or not. Its placeholders take the seat count's
+    parameters, then the seats (and those held), the two outcomes, the registration's values and the mail's."""
+    quote = connection.ops.quote_name
+    left = "1"
+    if limited:
+        left = "%s - COALESCE(counts.confirmed, 0)"
+        if held:
+            left += " - GREATEST(0, %s - COALESCE(counts.confirmed_members, 0))"
+    values = []
+    for field, cast in _registration_columns():
+        if field.column == "status":
+            values.append(f"CAST(decision.status AS {cast})")
+        elif field.column in _DECIDED_COLUMNS:
+            values.append(f"CASE WHEN decision.status = %s THEN CAST(%s AS {cast}) END")
+        else:
+            values.append(f"CAST(%s AS {cast})")
     table = quote(Registration._meta.db_table)
     columns = ", ".join(quote(field.column) for field in _REGISTRATION_FIELDS)
-    sql = (
-        f"WITH counts AS ({seat_count.sql}), "  # noqa: S608 (names from the models)
+    return (
+        f"WITH counts AS ({seat_sql}), "  # noqa: S608 (names from the models)
         f"decision AS (SELECT CASE WHEN {left} > 0 THEN %s ELSE %s END AS status, "
         "COALESCE(counts.ahead, 0) AS ahead FROM (SELECT 1) AS one LEFT JOIN counts ON true), "
         f"registration AS (INSERT INTO {table} ({columns}) SELECT {', '.join(values)} FROM decision "
@@ -461,9 +484,6 @@ def _registration_insert_statement(*, registration: Registration, seat_count: _S
         f"mail AS ({mail_sql}) "
         "SELECT decision.status, decision.ahead, (SELECT id FROM mail) FROM decision, registration"
     )
-    params = [*seat_count.params, *left_params, Status.CONFIRMED, Status.WAITLISTED, *value_params, *mail_params]
-    # Prepared on the session (parsing and planning it took twice as long as running it) and quoted now.
-    return statement_quoted(sql, params)
 
 
 @functools.cache

@@ -262,34 +262,46 @@ def mail_later_insert_sql(
     value (a registration's id, the seat decision); `templates` maps a value of the SQL expression `choose` to the
     mail's template name, and no mail is written when `choose` gives none of them. The expressions take no
     parameters; the ones returned are in the order of the statement's placeholders. The statement returns the id
-    written; pass it to `mails_publish_after_commit`."""
-    quote = connection.ops.quote_name
+    written; pass it to `mails_publish_after_commit`. Its text is built once per process for each caller's shape."""
     message = _message(template="", to=to, language=language, subject="", body_text="")
-    selected, params = [], []
-    for model_field, cast in _insert_columns():
+    sql = _mail_later_sql(arguments=tuple(arguments.items()), choices=len(templates), choose=choose)
+    params = []
+    for model_field, _cast in _insert_columns():
         if model_field.column == "template":
-            cases = " ".join(["WHEN %s THEN %s"] * len(templates))
-            selected.append(f"CAST(CASE ({choose}) {cases} END AS {cast})")
             params.extend(item for pair in templates.items() for item in pair)
         elif model_field.column == "render":
-            if not all(_ARGUMENT_NAME.match(name) for name in arguments):
-                raise ValueError("a renderer's argument names are lower-case words")
-            pairs = ", ".join(f"'{name}', {expression}" for name, expression in arguments.items())
+            params.append(renderer)
+        else:
+            params.append(model_field.get_db_prep_save(model_field.pre_save(message, True), connection))
+    return sql, [*params, *templates]
+
+
+@functools.lru_cache(maxsize=16)
+def _mail_later_sql(*, arguments: tuple[tuple[str, str], ...], choices: int, choose: str) -> str:
+    """The text of `mail_later_insert_sql`'s statement for `arguments` (name, SQL expression), `choices` templates
+    and the expression `choose`."""
+    if not all(_ARGUMENT_NAME.match(name) for name, _expression in arguments):
+        raise ValueError("a renderer's argument names are lower-case words")
+    quote = connection.ops.quote_name
+    selected = []
+    for model_field, cast in _insert_columns():
+        if model_field.column == "template":
+            cases = " ".join(["WHEN %s THEN %s"] * choices)
+            selected.append(f"CAST(CASE ({choose}) {cases} END AS {cast})")
+        elif model_field.column == "render":
+            pairs = ", ".join(f"'{name}', {expression}" for name, expression in arguments)
             selected.append(
                 f"jsonb_build_object('renderer', CAST(%s AS text), 'arguments', jsonb_build_object({pairs}))"
             )
-            params.append(renderer)
         else:
             selected.append(f"CAST(%s AS {cast})")
-            params.append(model_field.get_db_prep_save(model_field.pre_save(message, True), connection))
     columns = ", ".join(quote(model_field.column) for model_field in _INSERT_FIELDS)
-    chosen = ", ".join(["%s"] * len(templates))
-    sql = (
+    chosen = ", ".join(["%s"] * choices)
+    return (
         f"INSERT INTO {quote(OutboxMessage._meta.db_table)} ({columns}) "
         f"SELECT {', '.join(selected)} WHERE ({choose}) IN ({chosen}) "
         f"RETURNING {quote(OutboxMessage._meta.pk.column)}"
     )
-    return sql, [*params, *templates]
 
 
 @dataclass(frozen=True, slots=True)

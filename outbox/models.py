@@ -1,5 +1,6 @@
 """Every email the system owes, as a row: written in the transaction that owes it, delivered by Celery."""
 
+import functools
 import uuid
 from email.utils import parseaddr
 
@@ -14,8 +15,13 @@ from common.errors import InvalidTransition  # re-exported: callers catch it fro
 
 def message_id_new() -> str:
     """A Message-ID (without its angle brackets) in the sender's domain, fixed when the row is written."""
-    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
-    return f"{uuid.uuid4().hex}@{domain}"
+    return f"{uuid.uuid4().hex}@{_sender_domain(settings.DEFAULT_FROM_EMAIL)}"
+
+
+@functools.lru_cache(maxsize=4)
+def _sender_domain(from_email: str) -> str:
+    """The domain of a sender address (parsed once per address: every mail written asks for it)."""
+    return parseaddr(from_email)[1].rpartition("@")[2] or "localhost"
 
 
 class OutboxMessage(models.Model):
