@@ -11,7 +11,7 @@ from django.db import connections, router
 from django.db.models import Model, QuerySet
 from django.db.models.expressions import Col
 
-from common.prepared import statement_quoted
+from common.prepared import execute_prepared, statement_quoted
 
 
 class NotCompilable(RuntimeError):
@@ -105,10 +105,7 @@ class Compiled:
             sql = f"SELECT compiled.*, {columns} FROM ({sql}) AS compiled"  # noqa: S608 (expressions from code)
             params = [*(param for _expression, extra_params in extra.values() for param in extra_params), *params]
         with connections[alias].cursor() as cursor:
-            if connections[alias].vendor == "postgresql":
-                cursor.execute(statement_quoted(sql, params, using=alias))
-            else:
-                cursor.execute(sql, params)
+            execute_prepared(cursor, sql, params, using=alias)
             rows = cursor.fetchall()
         if not extra:
             return self.instances(alias, rows)

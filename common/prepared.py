@@ -35,6 +35,15 @@ def statement_quoted(sql: str, params: list, *, using: str = DEFAULT_DB_ALIAS) -
         return cursor.mogrify(f"EXECUTE {name}{arguments}", params).decode()
 
 
+def execute_prepared(cursor, sql: str, params: list, *, using: str = DEFAULT_DB_ALIAS) -> None:
+    """`cursor.execute(sql, params)`, prepared on the session on PostgreSQL (`statement_quoted`); as it is elsewhere
+    (SQLite in development has no prepared statements to speak of, nor a way to quote)."""
+    if connections[using].vendor == "postgresql":
+        cursor.execute(statement_quoted(sql, params, using=using))
+    else:
+        cursor.execute(sql, params)
+
+
 def _session_prepared(connection) -> set[str]:
     """The names prepared on the connection's current session; a new session (a reconnect) starts empty. The
     session is recognised by its driver connection object, which the wrapper holds for as long as it lasts."""

@@ -1,6 +1,7 @@
 """Reads of events and registrations for pages, feeds, exports and the seat arithmetic."""
 
 import datetime
+import functools
 
 from django.db import connection
 from django.db.models import Count, F, Prefetch, Q, QuerySet, prefetch_related_objects
@@ -107,9 +108,11 @@ _signup_event = {
 _event_questions = Compiled(lambda event_id: Question.objects.filter(event_id=event_id), event_id=-730_301)
 
 
+@functools.cache
 def _signup_extra() -> dict[str, tuple[str, list]]:
     """What a sign-up reads with its event, in the same round trip: whether the event asks any question, and on
-    PostgreSQL the id the registration will have, drawn from the registrations' sequence."""
+    PostgreSQL the id the registration will have, drawn from the registrations' sequence. Built once per process;
+    never changed by its callers."""
     table = connection.ops.quote_name(Question._meta.db_table)
     event_column = connection.ops.quote_name(Question._meta.get_field("event").column)
     event_id = f"compiled.{connection.ops.quote_name(Event._meta.pk.column)}"

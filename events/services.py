@@ -338,18 +338,12 @@ def _outcome_mail_later(*, registration: Registration, position: int | None) -> 
     )
 
 
-def _outcome_mail(*, registration: Registration, prepared: dict[str, dict], position: int | None = None) -> dict:
+def _waitlisted_mail(*, registration: Registration, prepared: dict) -> dict:
     """The mail for a move to the waitlist just made: as prepared before the lock when nothing it shows changed
-    meanwhile, else rendered now. A waitlisted person's position is looked up unless the caller counted it."""
-    mail = prepared.get(registration.status)
-    if not _mail_ready(mail, registration=registration):
-        if registration.status == Status.CONFIRMED:
-            mail = _mail_prepare(registration=registration, name="registration_confirmed")
-        else:
-            mail = _waitlisted_mail_prepare(registration=registration)
-    if registration.status == Status.WAITLISTED:
-        mail = _position_fill(mail, position=position or waitlist_position(registration=registration))
-    return mail
+    meanwhile, else rendered now; with the position the registration has now."""
+    if not _mail_ready(prepared, registration=registration):
+        prepared = _waitlisted_mail_prepare(registration=registration)
+    return _position_fill(prepared, position=waitlist_position(registration=registration))
 
 
 class _SeatCount:
@@ -800,7 +794,7 @@ def registration_move_to_waitlist(*, registration: Registration, actor, reason: 
         audit_record(
             actor=actor, action="events.registration.move_to_waitlist", target=registration, data={"reason": reason}
         )
-        _mail_write(_outcome_mail(registration=registration, prepared={Status.WAITLISTED: waitlisted_mail}))
+        _mail_write(_waitlisted_mail(registration=registration, prepared=waitlisted_mail))
         return _waitlist_fill(event=event, now=now, exclude_pk=registration.pk, prepared=promotions)
 
 
