@@ -99,24 +99,65 @@ def _instance_lock_query(model) -> Compiled:
     return _instance_locks[model]
 
 
-def _instance_lock(instance: Model, *, alias: str, timeout_ms: int | None) -> Model:
-    """`lock_one` for an instance on PostgreSQL: the same query as the generic path, prepared on the session, in the
-    same round trip as the lock timeout."""
-    connection = connections[alias]
-    if not connection.in_atomic_block:
+def _instance_lock_sql(instance: Model, *, alias: str, timeout_ms: int | None) -> tuple[Compiled, str]:
+    """The instance's lock query and the text that sets the lock timeout and runs it (prepared on the session)."""
+    if not connections[alias].in_atomic_block:
         raise LockOutsideTransaction(f"a row lock on {type(instance).__name__} needs transaction.atomic()")
     query = _instance_lock_query(type(instance))
     statement = query.statement_prepared(alias, pk=instance.pk)
     timeout = int(settings.DB_LOCK_TIMEOUT_MS if timeout_ms is None else timeout_ms)
+    # Both statements quoted already (the second prepared on the session): sent as they are, in one trip.
+    return query, f"SELECT set_config('lock_timeout', '{timeout}ms', true); {statement}"
+
+
+def _locked_fetch(alias: str, sql: str) -> list[tuple]:
+    """Run a text that takes a row lock and fetch the rows of its last statement; a lock not granted is LockBusy."""
     try:
-        with connection.cursor() as cursor:
-            # Both statements quoted already (the second prepared on the session): sent as they are, in one trip.
-            cursor.execute(f"SELECT set_config('lock_timeout', '{timeout}ms', true); {statement}")
-            rows = cursor.fetchall()
+        with connections[alias].cursor() as cursor:
+            cursor.execute(sql)
+            return cursor.fetchall()
     except OperationalError as error:
         if is_lock_timeout(error):
             raise LockBusy from error
         raise
+
+
+def _instance_lock(instance: Model, *, alias: str, timeout_ms: int | None) -> Model:
+    """`lock_one` for an instance on PostgreSQL: the same query as the generic path, prepared on the session, in the
+    same round trip as the lock timeout."""
+    query, sql = _instance_lock_sql(instance, alias=alias, timeout_ms=timeout_ms)
+    rows = _locked_fetch(alias, sql)
     if not rows:
         raise type(instance).DoesNotExist(f"{type(instance).__name__} {instance.pk} is gone")
     return query.instances(alias, rows)[0]
+
+
+# Set by `lock_one_then(..., mark_granted=True)` for the rest of the transaction: when the lock was granted, in
+# seconds since the epoch (PostgreSQL's clock_timestamp()), for a statement that reports it.
+LOCK_GRANTED_SETTING = "dlsc.lock_granted"
+_GRANTED_MARK = "SELECT set_config('dlsc.lock_granted', CAST(extract(epoch FROM clock_timestamp()) AS text), true)"
+
+
+def lock_one_then(instance: Model, statement: str, *, timeout_ms: int | None = None, mark_granted: bool = False):
+    """Lock an instance's row as `lock_one` does and run `statement` as soon as the lock is granted, in the same
+    round trip; return the statement's rows. None where that cannot be done (not PostgreSQL, a model whose lock is
+    not compiled): the caller takes `lock_one`'s path.
+
+    `statement` is complete SQL (quoted, or an EXECUTE of a statement prepared on the session). It runs with a
+    snapshot taken after the grant (PostgreSQL's READ COMMITTED takes one for each statement of the text), so it
+    sees what the lock's previous holders committed; it must itself check that the row is still as the caller read
+    it before the lock (its `xmin`, say), since nothing in Python looks at the locked row in between. The row's
+    absence is such a change. With `mark_granted`, LOCK_GRANTED_SETTING is set right after the grant."""
+    if not (isinstance(instance.pk, int) and type(instance) not in _instance_locks_refused):
+        return None
+    alias = router.db_for_write(type(instance), instance=instance)
+    if connections[alias].vendor != "postgresql":
+        return None
+    try:
+        _query, sql = _instance_lock_sql(instance, alias=alias, timeout_ms=timeout_ms)
+    except NotCompilable:
+        _instance_locks_refused.add(type(instance))
+        return None
+    if mark_granted:
+        sql += f"; {_GRANTED_MARK}"
+    return _locked_fetch(alias, f"{sql}; {statement}")

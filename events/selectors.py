@@ -108,6 +108,10 @@ _signup_event = {
 _event_questions = Compiled(lambda event_id: Question.objects.filter(event_id=event_id), event_id=-730_301)
 
 
+# A row's version on PostgreSQL, as `event_for_signup` reads it and the sign-up's statement compares it under the lock.
+ROW_VERSION_SQL = "CAST({row}.xmin AS text) || ':' || CAST({row}.ctid AS text)"
+
+
 @functools.cache
 def _signup_extra() -> dict[str, tuple[str, list]]:
     """What a sign-up reads with its event, in the same round trip: whether the event asks any question, and on
@@ -121,6 +125,14 @@ def _signup_extra() -> dict[str, tuple[str, list]]:
     if connection.vendor == "postgresql":
         sequence = [Registration._meta.db_table, Registration._meta.pk.column]
         extra["registration_id_drawn"] = ("nextval(pg_get_serial_sequence(%s, %s))", sequence)
+        events = connection.ops.quote_name(Event._meta.db_table)
+        pk = connection.ops.quote_name(Event._meta.pk.column)
+        # The version of the row read, so that the statement under the lock can tell whether the row it locked is
+        # still this one: an UPDATE writes a new tuple (a new ctid), and its transaction's id (xmin) tells a reused
+        # slot from the tuple that was read.
+        version = ROW_VERSION_SQL.format(row="version")
+        read = f"SELECT {version} FROM {events} AS version WHERE version.{pk} = {event_id}"  # noqa: S608 (model names)
+        extra["row_version"] = (f"({read})", [])
     return extra
 
 
@@ -129,15 +141,16 @@ def event_for_signup(*, slug: str, user) -> Event:
     (the seat count that matters is taken under the lock). Raises Event.DoesNotExist.
 
     The same round trip sets `has_questions` on the event (so that a sign-up for an event without questions reads
-    none) and, on PostgreSQL, `registration_id_drawn`: the id the registration will have (None elsewhere). An id
-    drawn and not used leaves a gap in the sequence, as a failed insert does."""
+    none) and, on PostgreSQL, `registration_id_drawn`: the id the registration will have, and `row_version`: the
+    version of the event's row that was read (both None elsewhere). An id drawn and not used leaves a gap in the
+    sequence, as a failed insert does."""
     extra = _signup_extra()
     events = _signup_event[bool(user.is_authenticated and user.is_staff)](model=Event, extra=extra, slug=slug)
     if len(events) != 1:  # the slug is unique: none or one
         raise Event.DoesNotExist(f"no event {slug!r} to sign up for")
     event = events[0]
     if "registration_id_drawn" not in extra:
-        event.registration_id_drawn = None
+        event.registration_id_drawn = event.row_version = None
     return event
 
 

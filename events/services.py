@@ -21,13 +21,13 @@ from django.utils.translation import gettext_lazy as _
 from accounts.audit import audit_record
 from common.compiled import stand_in_places, values_placed
 from common.errors import DomainError
-from common.locks import lock_one, locked
+from common.locks import LOCK_GRANTED_SETTING, lock_one, lock_one_then, locked
 from common.prepared import statement_quoted
 from events.billing import registration_billing_later, seat_price
 from events.calendars import ics_attachment
 from events.matchmaking.services import participant_withdraw
 from events.models import ANONYMISED_EMAIL_DOMAIN, Answer, Event, InvalidTransition, Profile, Question, Registration
-from events.selectors import confirmed_counts, event_questions, seats_left, waitlist_position
+from events.selectors import ROW_VERSION_SQL, confirmed_counts, event_questions, seats_left, waitlist_position
 from newsletters.models import ConsentRecord
 from newsletters.subscriptions import subscription_request
 from outbox.api import (
@@ -406,12 +406,18 @@ def _seat_rule(event: Event) -> tuple:
     return (event.capacity, event.member_reserved_seats, event.member_reserved_until)
 
 
-def _registration_insert_statement(*, registration: Registration, seat_count: _SeatCount, now) -> str:
+def _registration_insert_statement(
+    *, registration: Registration, seat_count: _SeatCount, now, version: str | None = None
+) -> str:
     """On PostgreSQL, with the registration's id drawn: the one statement that, under the event's lock, counts the
     seats, decides, and writes the registration and its mail, so that the lock is held for that round trip and the
     commit only. Built and quoted before the lock, from the event as it was read then (`_seat_rule` tells whether
     it still is). The decision is `seats_left`'s rule written in SQL (a test holds the two together); the mail is
-    written for the worker to render, with the outcome and the waitlist position the same count gives."""
+    written for the worker to render, with the outcome and the waitlist position the same count gives.
+
+    With the `version` of the event's row read before the lock (`event_for_signup`'s `row_version`), the statement
+    is sent with the lock itself (`lock_one_then`): it writes nothing, and returns no row, unless the row it finds
+    under the lock is that version, and it returns when the lock was granted as a fourth column."""
     event = registration.event
     left_params = [] if event.capacity is None else [event.capacity]
     held = event.capacity is not None and not registration.is_member and event.member_seats_held(now=now)
@@ -433,9 +439,22 @@ def _registration_insert_statement(*, registration: Registration, seat_count: _S
         language=registration.language,
     )
     sql = _registration_insert_sql(
-        seat_sql=seat_count.sql, limited=event.capacity is not None, held=held, mail_sql=mail_sql
+        seat_sql=seat_count.sql,
+        limited=event.capacity is not None,
+        held=held,
+        mail_sql=mail_sql,
+        guarded=version is not None,
     )
-    params = [*seat_count.params, *left_params, Status.CONFIRMED, Status.WAITLISTED, *value_params, *mail_params]
+    guard = [] if version is None else [event.pk, version]
+    params = [
+        *seat_count.params,
+        *left_params,
+        Status.CONFIRMED,
+        Status.WAITLISTED,
+        *guard,
+        *value_params,
+        *mail_params,
+    ]
     # Prepared on the session (parsing and planning it took twice as long as running it) and quoted now.
     return statement_quoted(sql, params)
 
@@ -449,11 +468,20 @@ _OUTCOME_ARGUMENTS = {
 
 
 @functools.lru_cache(maxsize=16)
-def _registration_insert_sql(*, seat_sql: str, limited: bool, held: bool, mail_sql: str) -> str:
+def _registration_insert_sql(*, seat_sql: str, limited: bool, held: bool, mail_sql: str, guarded: bool) -> str:
     """The text of `_registration_insert_statement`'s statement, built once per process for each of its shapes: a
-    limited event or not, seats held for members from this person or not. Its placeholders take the seat count's
-    parameters, then the seats (and those held), the two outcomes, the registration's values and the mail's."""
+    limited event or not, seats held for members from this person or not, guarded by the event's row version or
+    not. Its placeholders take the seat count's parameters, then the seats (and those held), the two outcomes, the
+    event's id and row version when guarded, the registration's values and the mail's."""
     quote = connection.ops.quote_name
+    guard, granted = "", ""
+    if guarded:
+        events, pk = quote(Event._meta.db_table), quote(Event._meta.pk.column)
+        guard = (
+            f" WHERE EXISTS (SELECT 1 FROM {events} AS locked WHERE locked.{pk} = %s"  # noqa: S608 (model names)
+            f" AND {ROW_VERSION_SQL.format(row='locked')} = %s)"
+        )
+        granted = f", current_setting('{LOCK_GRANTED_SETTING}', true)"
     left = "1"
     if limited:
         left = "%s - COALESCE(counts.confirmed, 0)"
@@ -472,11 +500,11 @@ def _registration_insert_sql(*, seat_sql: str, limited: bool, held: bool, mail_s
     return (
         f"WITH counts AS ({seat_sql}), "  # noqa: S608 (names from the models)
         f"decision AS (SELECT CASE WHEN {left} > 0 THEN %s ELSE %s END AS status, "
-        "COALESCE(counts.ahead, 0) AS ahead FROM (SELECT 1) AS one LEFT JOIN counts ON true), "
+        f"COALESCE(counts.ahead, 0) AS ahead FROM (SELECT 1) AS one LEFT JOIN counts ON true{guard}), "
         f"registration AS (INSERT INTO {table} ({columns}) SELECT {', '.join(values)} FROM decision "
         f"RETURNING {quote(Registration._meta.pk.column)} AS id), "
         f"mail AS ({mail_sql}) "
-        "SELECT decision.status, decision.ahead, (SELECT id FROM mail) FROM decision, registration"
+        f"SELECT decision.status, decision.ahead, (SELECT id FROM mail){granted} FROM decision, registration"
     )
 
 
@@ -495,13 +523,39 @@ def _registration_insert_deciding(*, registration: Registration, statement: str,
             status, ahead, mail_id = cursor.fetchone()
     except IntegrityError as exc:
         raise AlreadyRegistered() from exc
+    _registration_decided(registration=registration, status=status, now=now)
+    return mail_id, ahead
+
+
+def _registration_insert_with_lock(*, registration: Registration, statement: str, now) -> tuple[int, int] | None:
+    """Take the event's lock and run `_registration_insert_statement`'s statement, guarded by the event's row
+    version, in one round trip. Returns what `_registration_insert_deciding` returns, or None when the event's row
+    changed after it was read (or where the lock cannot be sent with a statement): the lock may be held then, and
+    the caller decides the usual way."""
+    timed = lock_hold_log.isEnabledFor(logging.DEBUG)
+    try:
+        rows = lock_one_then(registration.event, statement, mark_granted=timed)
+    except IntegrityError as exc:
+        raise AlreadyRegistered() from exc
+    if not rows:
+        return None
+    status, ahead, mail_id, granted = rows[0]
+    if timed:  # granted by PostgreSQL's clock, which is the machine's: the hold from there to commit
+        transaction.on_commit(
+            lambda: lock_hold_log.debug("registration_create %.3f", (time.time() - float(granted)) * 1000)
+        )
+    _registration_decided(registration=registration, status=status, now=now)
+    return mail_id, ahead
+
+
+def _registration_decided(*, registration: Registration, status: str, now) -> None:
+    """Give the registration instance the outcome its statement wrote, as stored."""
     if status == Status.CONFIRMED:
         registration.confirm(now=now)
     else:
         registration.waitlist(now=now)
     registration._state.adding = False
     registration._state.db = connection.alias
-    return mail_id, ahead
 
 
 def _registration_insert(*, registration: Registration, seat_count: _SeatCount, now) -> int | None:
@@ -586,11 +640,13 @@ def registration_create(
         created_at=now,
     )
     seat_count = _SeatCount(event=event, registration=registration, now=now)
-    # PostgreSQL, where the id is drawn beforehand: the whole seat decision is one statement under the lock.
+    # PostgreSQL, where the id is drawn beforehand: the whole seat decision is one statement under the lock; sent
+    # with the lock itself when the event was read with its row version (`event_for_signup`).
     at_once = registration.pk is not None
+    version = getattr(event, "row_version", None) if at_once else None
     if at_once:
         statement, rule = (
-            _registration_insert_statement(registration=registration, seat_count=seat_count, now=now),
+            _registration_insert_statement(registration=registration, seat_count=seat_count, now=now, version=version),
             _seat_rule(event),
         )
     with transaction.atomic():
@@ -607,13 +663,21 @@ def registration_create(
             # Foreign keys are checked at commit, so the answers go in before the row they belong to, and before
             # the lock.
             _answers_write(registration=registration, cleaned=cleaned_answers)
-        event = _event_lock(event, action="registration_create")
-        _signup_refusal_check(event=event, members_only_allowed=members_only_allowed, now=now)
-        registration.event = event
+        decided = None
+        if version is not None:
+            decided = _registration_insert_with_lock(registration=registration, statement=statement, now=now)
+        if decided is None:  # the lock first, then the checks and the statement, as the event is under it
+            event = _event_lock(event, action="registration_create")
+            _signup_refusal_check(event=event, members_only_allowed=members_only_allowed, now=now)
+            registration.event = event
         if at_once:
-            if _seat_rule(event) != rule:  # the event changed meanwhile: the statement follows it
-                statement = _registration_insert_statement(registration=registration, seat_count=seat_count, now=now)
-            mail_id, ahead = _registration_insert_deciding(registration=registration, statement=statement, now=now)
+            if decided is None:
+                if version is not None or _seat_rule(event) != rule:  # the event changed: the statement follows it
+                    statement = _registration_insert_statement(
+                        registration=registration, seat_count=seat_count, now=now
+                    )
+                decided = _registration_insert_deciding(registration=registration, statement=statement, now=now)
+            mail_id, ahead = decided
             mails_publish_after_commit(ids=[mail_id])
         else:
             ahead = _registration_insert(registration=registration, seat_count=seat_count, now=now)

@@ -1,6 +1,9 @@
 """The row-lock helper: it refuses to lock outside a transaction, gives up after lock_timeout, and the web answers
 a lock it could not get with a translated 503 "busy" page, saving nothing."""
 
+import threading
+import time
+
 import pytest
 from django.db import connection, transaction
 
@@ -133,3 +136,69 @@ def test_a_model_whose_lock_cannot_be_compiled_is_locked_the_generic_way(monkeyp
     with transaction.atomic():
         assert lock_one(event).capacity == 4
     assert locks._instance_locks_refused == {Event}
+
+
+class _HolderThatWrites(threading.Thread):
+    """Holds an event's lock on its own connection, writes a registration under it, and commits only once another
+    session waits for it."""
+
+    def __init__(self, event):
+        super().__init__()
+        self.event, self.locked = event, threading.Event()
+
+    def run(self):
+        from tests.factories import EventRegistrationFactory
+
+        try:
+            with transaction.atomic():
+                lock_one(self.event)
+                EventRegistrationFactory(event=self.event, email="first@example.com")
+                self.locked.set()
+                with connection.cursor() as cursor:
+                    for _ in range(400):
+                        cursor.execute(
+                            "SELECT count(*) FROM pg_stat_activity WHERE pg_backend_pid() = ANY(pg_blocking_pids(pid))"
+                        )
+                        if cursor.fetchone()[0]:
+                            break
+                        time.sleep(0.025)
+        finally:
+            connection.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_statement_sent_with_the_lock_runs_after_the_grant_and_sees_what_the_holder_committed():
+    """`lock_one_then` sends the lock and a statement in one round trip; the statement runs once the lock is granted,
+    with a snapshot of its own, so it counts the row the previous holder wrote and committed while this one waited."""
+    from common.locks import lock_one_then
+
+    require_postgres()
+    event = EventFactory(capacity=3)
+    holder = _HolderThatWrites(event)
+    holder.start()
+    assert holder.locked.wait(10)
+    count = f"SELECT count(*) FROM events_registration WHERE event_id = {int(event.pk)}"  # noqa: S608
+    with transaction.atomic():
+        rows = lock_one_then(event, count)
+    holder.join(10)
+    assert rows == [(1,)]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_statement_sent_with_a_lock_not_granted_in_time_raises_busy_and_marks_the_grant_when_asked():
+    from common.locks import LOCK_GRANTED_SETTING, lock_one_then
+
+    require_postgres()
+    event = EventFactory()
+    with RowHolder(Event, event.pk), pytest.raises(LockBusy), transaction.atomic():
+        lock_one_then(event, "SELECT 1", timeout_ms=50)
+    with transaction.atomic():
+        assert lock_one_then(event, "SELECT 2") == [(2,)]
+    before = time.time()
+    with transaction.atomic():
+        ((granted,),) = lock_one_then(event, f"SELECT current_setting('{LOCK_GRANTED_SETTING}')", mark_granted=True)
+    assert before - 1 < float(granted) < time.time() + 1
+    with pytest.raises(LockOutsideTransaction):
+        lock_one_then(event, "SELECT 1")

@@ -615,3 +615,106 @@ def test_answers_written_before_the_lock_go_with_a_refused_sign_up():
     with pytest.raises(services.RegistrationClosed):
         register(event, 2, answers={question.pk: "Late"})
     assert list(Answer.objects.values_list("text", flat=True)) == ["First"]
+
+
+def _read_as_the_form(event):
+    """The event as the sign-up view reads it (`event_for_signup`): with its row version and a drawn id."""
+    from django.contrib.auth.models import AnonymousUser
+
+    from events.selectors import event_for_signup
+
+    return event_for_signup(slug=event.slug, user=AnonymousUser())
+
+
+def register_as_the_form(event, n, **extra):
+    read = _read_as_the_form(event)
+    return register(read, n, registration_id=read.registration_id_drawn, **extra)
+
+
+@pytest.mark.parametrize("seats", [5, 0])
+def test_a_sign_up_read_as_the_form_reads_it_takes_the_lock_and_decides_in_one_round_trip(seats):
+    """On PostgreSQL, with the event read by `event_for_signup` (its row version with it), the lock and the deciding
+    statement go in one round trip: nothing comes back to Python between the grant and the decision."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.support.services import require_postgres
+    from tests.support.sql import statements_run
+
+    require_postgres()
+    event = EventFactory(capacity=seats)
+    register_as_the_form(event, 1)
+    read = _read_as_the_form(event)
+    assert read.row_version is not None and read.registration_id_drawn is not None
+    with CaptureQueriesContext(connection) as queries:
+        registration = register(read, 2, registration_id=read.registration_id_drawn)
+    run = statements_run(queries.captured_queries)
+    granted = next(n for n, sql in enumerate(run) if "FOR UPDATE" in sql)
+    assert run[granted].startswith("SELECT set_config('lock_timeout'")
+    assert "WITH counts AS (SELECT" in run[granted].split("FOR UPDATE", 1)[1]  # the decision, after the lock
+    assert [" ".join(sql.split()[:1]) for sql in run[granted + 1 :]] == ["RELEASE"]  # the test's own savepoint
+    assert registration.status == ("confirmed" if seats else "waitlisted")
+    assert (registration.pk, Registration.objects.get(email="p2@example.com").pk) == (read.registration_id_drawn,) * 2
+    mail = OutboxMessage.objects.get(to="p2@example.com")
+    assert mail.template == f"events/email/registration_{registration.status}"
+
+
+def test_a_sign_up_whose_event_changed_after_the_form_read_it_decides_by_the_event_under_the_lock():
+    """The statement sent with the lock writes nothing when the event's row is not the version read before it (here
+    the capacity lowered to the one seat taken): the sign-up then decides the usual way, by the event as it is."""
+    from events.models import Event
+
+    event = EventFactory(capacity=2, title_en="Old title")
+    register_as_the_form(event, 1)
+    read = _read_as_the_form(event)
+    Event.objects.filter(pk=event.pk).update(capacity=1, title_en="New title")
+    registration = register(read, 2, registration_id=read.registration_id_drawn)
+    assert registration.status == Status.WAITLISTED
+    assert list(Registration.objects.filter(email="p2@example.com").values_list("status", flat=True)) == ["waitlisted"]
+    mails = OutboxMessage.objects.filter(to="p2@example.com")
+    assert [mail.template for mail in mails] == ["events/email/registration_waitlisted"]
+    mail = rendered(mails.get())
+    assert "New title" in mail.subject + mail.body_text
+    assert "on the waitlist as number 1." in mail.body_text
+
+
+def test_a_sign_up_whose_event_closed_after_the_form_read_it_is_refused_and_leaves_nothing():
+    from events.models import Event
+
+    event = EventFactory(capacity=5)
+    question = EventQuestionFactory(event=event, kind="text", required=True)
+    read = _read_as_the_form(event)
+    Event.objects.filter(pk=event.pk).update(status=Event.Status.CANCELLED)
+    with pytest.raises(services.RegistrationClosed):
+        register(read, 1, registration_id=read.registration_id_drawn, answers={question.pk: "Late"})
+    assert (Registration.objects.count(), Answer.objects.count(), OutboxMessage.objects.count()) == (0, 0, 0)
+
+
+def test_a_second_sign_up_read_as_the_form_reads_it_is_refused_with_the_lock_and_leaves_nothing():
+    event = EventFactory(capacity=5)
+    question = EventQuestionFactory(event=event, kind="text", required=True)
+    register_as_the_form(event, 1, answers={question.pk: "First"})
+    with pytest.raises(services.AlreadyRegistered):
+        register_as_the_form(event, 1, answers={question.pk: "Again"}, newsletter_opt_in=True)
+    assert list(Answer.objects.values_list("text", flat=True)) == ["First"]
+    assert (Registration.objects.count(), OutboxMessage.objects.count()) == (1, 1)
+
+
+def test_the_lock_hold_of_a_sign_up_read_as_the_form_reads_it_is_logged_from_the_grant(
+    caplog, django_capture_on_commit_callbacks
+):
+    """bench/signup_race.py reads `events.lock_hold`: one line per sign-up, timed from the lock's grant (PostgreSQL's
+    clock) to the commit."""
+    import logging
+
+    from tests.support.services import require_postgres
+
+    require_postgres()
+    event = EventFactory(capacity=5)
+    with caplog.at_level(logging.DEBUG, logger="events.lock_hold"), django_capture_on_commit_callbacks(execute=True):
+        register_as_the_form(event, 1)
+    lines = [record.getMessage() for record in caplog.records if record.name == "events.lock_hold"]
+    assert len(lines) == 1
+    action, milliseconds = lines[0].split()
+    assert action == "registration_create"
+    assert 0 < float(milliseconds) < 10_000
