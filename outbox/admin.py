@@ -21,7 +21,7 @@ LEADING_FIELDS = ["to", "subject", "status", "html_part", "text_part"]
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(admin.ModelAdmin):
     # Status before recipient and subject, so that it stays in view at 1280 px.
-    list_display = ["created_at", "status_badge", "to", "subject", "attempts", "language"]
+    list_display = ["created_at", "status_badge", "to", "subject_shown", "attempts", "language"]
     list_filter = ["status", "language", "template"]
     search_fields = ["to", "subject", "template"]
     date_hierarchy = "created_at"
@@ -77,6 +77,15 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     @admin.display(description=_("status"), ordering="status")
     def status_badge(self, obj):
         return format_html('<span class="status-badge status-{}">{}</span>', obj.status, obj.get_status_display())
+
+    @admin.display(description=_("subject"), ordering="subject")
+    def subject_shown(self, obj):
+        """The subject; for a mail the worker renders when it sends it (a sign-up's), which template it is."""
+        if obj.subject or not obj.render:
+            return obj.subject
+        return format_html(
+            '<span class="quiet">{}</span>', _("Written when sent: %(template)s") % {"template": obj.template}
+        )
 
     @admin.display(description=_("HTML part"))
     def html_part(self, obj):

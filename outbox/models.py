@@ -80,7 +80,7 @@ class OutboxMessage(models.Model):
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="outbox_status_due_idx")]
 
     def __str__(self):
-        return f"{self.to}: {self.subject}"
+        return f"{self.to}: {self.subject or self.template}"  # a mail the worker renders has no subject before it
 
     def mark_sending(self, *, now):
         if self.status not in (self.Status.QUEUED, self.Status.RETRYING):

@@ -145,3 +145,36 @@ def test_the_html_part_is_for_staff_only(client):
     response = client.get(f"/en/admin/outbox/outboxmessage/{message.pk}/html/")
     assert response.status_code == 302
     assert response["Location"].startswith("/en/admin/login/")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "pending"),
+    [
+        ("en", "Written when sent: events/email/registration_confirmed"),
+        ("da", "Skrives, når den sendes: events/email/registration_confirmed"),
+    ],
+)
+def test_the_changelist_names_the_template_of_a_mail_the_worker_renders_when_it_sends_it(
+    staff_client, language, pending
+):
+    """A sign-up's mail is written with an empty subject for the worker to render: the list says which mail it is
+    rather than showing nothing."""
+    from outbox.api import mail_enqueue_later
+
+    _mail("rendered@example.com", Status.QUEUED)
+    mail_enqueue_later(
+        renderer="events.registration_outcome",
+        arguments={"registration": 1, "status": "confirmed", "position": None},
+        template="events/email/registration_confirmed",
+        to="later@example.com",
+        language="da",
+    )
+    with translation.override(language):
+        url = reverse("admin:outbox_outboxmessage_changelist")
+    content = staff_client.get(url).content.decode()
+    assert content.count(f'<span class="quiet">{pending}</span>') == 1
+    assert content.count('<td class="field-subject_shown">Mail to rendered@example.com</td>') == 1
+    assert (
+        content.count("later@example.com: events/email/registration_confirmed") == 1
+    )  # the row's name, for screen readers
