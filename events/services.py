@@ -434,7 +434,7 @@ def _registration_insert_statement(
         renderer=OUTCOME_RENDERER,
         arguments=_OUTCOME_ARGUMENTS,
         templates=OUTCOME_TEMPLATES,
-        choose="SELECT status FROM decision",
+        choose=_OUTCOME_CHOICE,
         to=registration.email,
         language=registration.language,
     )
@@ -465,6 +465,8 @@ _OUTCOME_ARGUMENTS = {
     "status": "(SELECT status FROM decision)",
     "position": "(SELECT ahead + 1 FROM decision)",
 }
+# The mail is written only with the registration: none for a second sign-up with the same email.
+_OUTCOME_CHOICE = "SELECT decision.status FROM decision, registration"
 
 
 @functools.lru_cache(maxsize=16)
@@ -497,14 +499,19 @@ def _registration_insert_sql(*, seat_sql: str, limited: bool, held: bool, mail_s
             values.append(f"CAST(%s AS {cast})")
     table = quote(Registration._meta.db_table)
     columns = ", ".join(quote(field.column) for field in _REGISTRATION_FIELDS)
+    # The unique index events_registration_one_per_email, as ON CONFLICT names it: a second live sign-up with the
+    # same email inserts nothing (and no mail), and the statement says so, rather than failing with an error.
+    event, email, status = (quote(Registration._meta.get_field(name).column) for name in ("event", "email", "status"))
+    one_per_email = f"({event}, (lower({email}))) WHERE NOT ({status} = '{Status.CANCELLED}')"
     return (
         f"WITH counts AS ({seat_sql}), "  # noqa: S608 (names from the models)
         f"decision AS (SELECT CASE WHEN {left} > 0 THEN %s ELSE %s END AS status, "
         f"COALESCE(counts.ahead, 0) AS ahead FROM (SELECT 1) AS one LEFT JOIN counts ON true{guard}), "
         f"registration AS (INSERT INTO {table} ({columns}) SELECT {', '.join(values)} FROM decision "
-        f"RETURNING {quote(Registration._meta.pk.column)} AS id), "
+        f"ON CONFLICT {one_per_email} DO NOTHING RETURNING {quote(Registration._meta.pk.column)} AS id), "
         f"mail AS ({mail_sql}) "
-        f"SELECT decision.status, decision.ahead, (SELECT id FROM mail){granted} FROM decision, registration"
+        "SELECT decision.status, decision.ahead, (SELECT id FROM mail), registration.id IS NOT NULL"
+        f"{granted} FROM decision LEFT JOIN registration ON true"
     )
 
 
@@ -516,14 +523,12 @@ def _registration_columns() -> tuple[tuple, ...]:
 
 def _registration_insert_deciding(*, registration: Registration, statement: str, now) -> tuple[int, int]:
     """Run `_registration_insert_statement`'s statement under the event's lock. Sets the registration's status as
-    written; returns the id of the mail's outbox row and how many wait ahead of the registration."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(statement)
-            status, ahead, mail_id = cursor.fetchone()
-    except IntegrityError as exc:
-        raise AlreadyRegistered() from exc
-    _registration_decided(registration=registration, status=status, now=now)
+    written; returns the id of the mail's outbox row and how many wait ahead of the registration. Raises
+    AlreadyRegistered when the email is registered for the event already (the statement wrote nothing)."""
+    with connection.cursor() as cursor:
+        cursor.execute(statement)
+        status, ahead, mail_id, written = cursor.fetchone()
+    _registration_decided(registration=registration, status=status, written=written, now=now)
     return mail_id, ahead
 
 
@@ -533,23 +538,23 @@ def _registration_insert_with_lock(*, registration: Registration, statement: str
     changed after it was read (or where the lock cannot be sent with a statement): the lock may be held then, and
     the caller decides the usual way."""
     timed = lock_hold_log.isEnabledFor(logging.DEBUG)
-    try:
-        rows = lock_one_then(registration.event, statement, mark_granted=timed)
-    except IntegrityError as exc:
-        raise AlreadyRegistered() from exc
+    rows = lock_one_then(registration.event, statement, mark_granted=timed)
     if not rows:
         return None
-    status, ahead, mail_id, granted = rows[0]
-    if timed:  # granted by PostgreSQL's clock, which is the machine's: the hold from there to commit
+    status, ahead, mail_id, written, granted = rows[0]
+    if timed and written:  # granted by PostgreSQL's clock, which is the machine's: the hold from there to commit
         transaction.on_commit(
             lambda: lock_hold_log.debug("registration_create %.3f", (time.time() - float(granted)) * 1000)
         )
-    _registration_decided(registration=registration, status=status, now=now)
+    _registration_decided(registration=registration, status=status, written=written, now=now)
     return mail_id, ahead
 
 
-def _registration_decided(*, registration: Registration, status: str, now) -> None:
-    """Give the registration instance the outcome its statement wrote, as stored."""
+def _registration_decided(*, registration: Registration, status: str, written: bool, now) -> None:
+    """Give the registration instance the outcome its statement wrote, as stored; AlreadyRegistered when it wrote
+    none (the transaction is not in error, and the caller's block rolls back what came before)."""
+    if not written:
+        raise AlreadyRegistered()
     if status == Status.CONFIRMED:
         registration.confirm(now=now)
     else:
@@ -605,8 +610,9 @@ def registration_create(
 
     Under the row lock on the event only the seat count and the inserts happen, so the count and the insert are one
     step for every concurrent caller; answers, refusals and the newsletter request come before it, and the worker
-    renders the mail. On PostgreSQL the unique constraint on (event, email) refuses a second sign-up in that
-    statement, and the whole transaction is rolled back; on SQLite a check before the lock refuses it.
+    renders the mail. On PostgreSQL the unique index on (event, email) refuses a second sign-up in that statement
+    (which writes nothing, without an error), and the whole transaction is rolled back; on SQLite a check before
+    the lock refuses it.
 
     `is_member`: the registration counts against the seats held for members (the membership type's "seats held
     for members"); `members_only_allowed`: the person may attend members-only events (the type's "members-only

@@ -718,3 +718,57 @@ def test_the_lock_hold_of_a_sign_up_read_as_the_form_reads_it_is_logged_from_the
     action, milliseconds = lines[0].split()
     assert action == "registration_create"
     assert 0 < float(milliseconds) < 10_000
+
+
+def test_behind_a_pooler_a_sign_up_sends_its_lock_and_statement_together_as_text():
+    """Where sessions are shared (DB_TRANSACTION_POOLING), nothing is prepared: the lock and the deciding statement
+    still go in one round trip, as text."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.support.services import require_postgres
+
+    require_postgres()
+    event = EventFactory(capacity=1)
+    connection.settings_dict["DISABLE_SERVER_SIDE_CURSORS"] = True
+    try:
+        with CaptureQueriesContext(connection) as queries:
+            first, second = register_as_the_form(event, 1), register_as_the_form(event, 2)
+    finally:
+        del connection.settings_dict["DISABLE_SERVER_SIDE_CURSORS"]
+    assert (first.status, second.status) == (Status.CONFIRMED, Status.WAITLISTED)
+    together = [query["sql"] for query in queries.captured_queries if "FOR UPDATE" in query["sql"]]
+    assert len(together) == 2
+    assert all("EXECUTE" not in sql and "WITH counts AS (SELECT" in sql for sql in together)
+    assert services.waitlist_position(registration=second) == 1
+
+
+def test_a_second_sign_up_is_told_apart_by_the_statement_without_an_error_in_the_database():
+    """The statement meets the one-per-email index with ON CONFLICT DO NOTHING: it writes neither the registration
+    nor its mail and says so, so a double click leaves no error in PostgreSQL's log and the transaction goes on."""
+    from django.db import transaction
+
+    from tests.support.services import require_postgres
+
+    require_postgres()
+    event = EventFactory(capacity=5)
+    register_as_the_form(event, 1)
+    read = _read_as_the_form(event)
+    now = timezone.now()
+    again = Registration(
+        pk=read.registration_id_drawn,
+        event=read,
+        full_name="Person 1",
+        email="p1@example.com",
+        language="en",
+        consent_at=now,
+        created_at=now,
+    )
+    seat_count = services._SeatCount(event=read, registration=again, now=now)
+    statement = services._registration_insert_statement(registration=again, seat_count=seat_count, now=now)
+    with transaction.atomic():
+        with pytest.raises(services.AlreadyRegistered):
+            services._registration_insert_deciding(registration=again, statement=statement, now=now)
+        # No savepoint was rolled back to: a failed statement would have ended the transaction here.
+        assert list(Registration.objects.values_list("email", flat=True)) == ["p1@example.com"]
+        assert OutboxMessage.objects.count() == 1
