@@ -115,8 +115,8 @@ ROW_VERSION_SQL = "CAST({row}.xmin AS text) || ':' || CAST({row}.ctid AS text)"
 @functools.cache
 def _signup_extra() -> dict[str, tuple[str, list]]:
     """What a sign-up reads with its event, in the same round trip: whether the event asks any question, and on
-    PostgreSQL the id the registration will have, drawn from the registrations' sequence. Built once per process;
-    never changed by its callers."""
+    PostgreSQL the id the registration will have, drawn from the registrations' sequence, and the version of the
+    event's row. Built once per process; never changed by its callers."""
     table = connection.ops.quote_name(Question._meta.db_table)
     event_column = connection.ops.quote_name(Question._meta.get_field("event").column)
     event_id = f"compiled.{connection.ops.quote_name(Event._meta.pk.column)}"
