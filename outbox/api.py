@@ -251,6 +251,18 @@ def _insert_columns() -> tuple[tuple, ...]:
     return tuple((model_field, model_field.db_type(connection)) for model_field in _INSERT_FIELDS)
 
 
+def _per_mail(model_field) -> bool:
+    """A column whose value differs from mail to mail: the address and language given, the sender (a setting), and
+    those whose default is computed for each row (the Message-ID, the times). The others are the same for every
+    mail of a caller."""
+    default = model_field.default
+    computed = model_field.has_default() and callable(default) and default not in (dict, list)
+    return model_field.name in _GIVEN or (computed and model_field.column not in ("template", "render"))
+
+
+_GIVEN = ("to", "language", "from_email")
+
+
 def mail_later_insert_sql(
     *, renderer: str, arguments: dict[str, str], templates: dict[str, str], choose: str, to: str, language: str
 ) -> tuple[str, list]:
@@ -262,41 +274,66 @@ def mail_later_insert_sql(
     value (a registration's id, the seat decision); `templates` maps a value of the SQL expression `choose` to the
     mail's template name, and no mail is written when `choose` gives none of them. The expressions take no
     parameters; the ones returned are in the order of the statement's placeholders. The statement returns the id
-    written; pass it to `mails_publish_after_commit`. Its text is built once per process for each caller's shape."""
-    message = _message(template="", to=to, language=language, subject="", body_text="")
-    sql = _mail_later_sql(arguments=tuple(arguments.items()), choices=len(templates), choose=choose)
-    params = []
-    for model_field, _cast in _insert_columns():
-        if model_field.column == "template":
-            params.extend(item for pair in templates.items() for item in pair)
-        elif model_field.column == "render":
-            params.append(renderer)
-        else:
-            params.append(model_field.get_db_prep_save(model_field.pre_save(message, True), connection))
-    return sql, [*params, *templates]
+    written; pass it to `mails_publish_after_commit`. Its text is built once per process for each caller's shape,
+    with the values every such mail shares written into it: only the addresses, the language, the Message-ID and
+    the times are parameters."""
+    sql = _mail_later_sql(
+        renderer=renderer, arguments=tuple(arguments.items()), templates=tuple(templates.items()), choose=choose
+    )
+    given = {"to": to, "language": language, "from_email": settings.DEFAULT_FROM_EMAIL}
+    values = (
+        given[model_field.name] if model_field.name in given else model_field.get_default()
+        for model_field in _per_mail_fields()
+    )
+    return sql, [
+        model_field.get_db_prep_save(value, connection)
+        for model_field, value in zip(_per_mail_fields(), values, strict=True)
+    ]
+
+
+@functools.cache
+def _per_mail_fields() -> tuple:
+    """The columns of `mail_later_insert_sql`'s statement that are parameters, in its order."""
+    return tuple(model_field for model_field, _cast in _insert_columns() if _per_mail(model_field))
 
 
 @functools.lru_cache(maxsize=16)
-def _mail_later_sql(*, arguments: tuple[tuple[str, str], ...], choices: int, choose: str) -> str:
-    """The text of `mail_later_insert_sql`'s statement for `arguments` (name, SQL expression), `choices` templates
-    and the expression `choose`."""
+def _mail_later_sql(
+    *, renderer: str, arguments: tuple[tuple[str, str], ...], templates: tuple[tuple[str, str], ...], choose: str
+) -> str:
+    """The text of `mail_later_insert_sql`'s statement for a renderer, its `arguments` (name, SQL expression) and the
+    `templates` by value of the expression `choose`, quoted into it with the values every such mail shares. Its
+    placeholders are the columns `_per_mail` names, in the table's order."""
     if not all(_ARGUMENT_NAME.match(name) for name, _expression in arguments):
         raise ValueError("a renderer's argument names are lower-case words")
     quote = connection.ops.quote_name
-    selected = []
-    for model_field, cast in _insert_columns():
-        if model_field.column == "template":
-            cases = " ".join(["WHEN %s THEN %s"] * choices)
-            selected.append(f"CAST(CASE ({choose}) {cases} END AS {cast})")
-        elif model_field.column == "render":
-            pairs = ", ".join(f"'{name}', {expression}" for name, expression in arguments)
-            selected.append(
-                f"jsonb_build_object('renderer', CAST(%s AS text), 'arguments', jsonb_build_object({pairs}))"
-            )
-        else:
-            selected.append(f"CAST(%s AS {cast})")
+    shared = _message(template="", to="", language="", subject="", body_text="")  # the values every such mail has
+    with connection.cursor() as cursor:
+
+        def literal(value) -> str:
+            quoted = cursor.mogrify("%s", [value]).decode()
+            if "%" in quoted:  # the text goes through `statement_quoted`, where % marks a placeholder
+                raise ValueError(f"a value written into the statement has a %: {quoted}")
+            return quoted
+
+        selected = []
+        for model_field, cast in _insert_columns():
+            if model_field.column == "template":
+                cases = " ".join(f"WHEN {literal(value)} THEN {literal(name)}" for value, name in templates)
+                selected.append(f"CAST(CASE ({choose}) {cases} END AS {cast})")
+            elif model_field.column == "render":
+                pairs = ", ".join(f"'{name}', {expression}" for name, expression in arguments)
+                selected.append(
+                    f"jsonb_build_object('renderer', CAST({literal(renderer)} AS text), "
+                    f"'arguments', jsonb_build_object({pairs}))"
+                )
+            elif _per_mail(model_field):
+                selected.append(f"CAST(%s AS {cast})")
+            else:
+                value = model_field.get_db_prep_save(model_field.pre_save(shared, True), connection)
+                selected.append(f"CAST({literal(value)} AS {cast})")
+        chosen = ", ".join(literal(value) for value, _name in templates)
     columns = ", ".join(quote(model_field.column) for model_field in _INSERT_FIELDS)
-    chosen = ", ".join(["%s"] * choices)
     return (
         f"INSERT INTO {quote(OutboxMessage._meta.db_table)} ({columns}) "
         f"SELECT {', '.join(selected)} WHERE ({choose}) IN ({chosen}) "

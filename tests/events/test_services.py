@@ -772,3 +772,27 @@ def test_a_second_sign_up_is_told_apart_by_the_statement_without_an_error_in_the
         # No savepoint was rolled back to: a failed statement would have ended the transaction here.
         assert list(Registration.objects.values_list("email", flat=True)) == ["p1@example.com"]
         assert OutboxMessage.objects.count() == 1
+
+
+def test_a_sign_up_mail_has_its_own_message_id_times_and_the_sender_as_configured_now(settings):
+    """The sign-up statement's mail part is built once per process with the values every such mail shares written
+    into it; the address, the sender (a setting, which may change), the Message-ID and the times stay its own."""
+    from tests.support.services import require_postgres
+
+    require_postgres()
+    event = EventFactory(capacity=5)
+    settings.DEFAULT_FROM_EMAIL = "DLSC <first@cluster.example>"
+    register_as_the_form(event, 1)
+    settings.DEFAULT_FROM_EMAIL = "DLSC <events@dlsc.example>"
+    register_as_the_form(event, 2)
+    mails = list(OutboxMessage.objects.order_by("to"))
+    assert [(m.to, m.from_email, m.language) for m in mails] == [
+        ("p1@example.com", "DLSC <first@cluster.example>", "en"),
+        ("p2@example.com", "DLSC <events@dlsc.example>", "en"),
+    ]
+    assert mails[0].message_id.endswith("@cluster.example")
+    assert mails[1].message_id.endswith("@dlsc.example")
+    assert mails[0].created_at < mails[1].created_at and mails[1].next_attempt_at >= mails[1].created_at
+    assert [(m.subject, m.headers, m.attachments, m.status, m.attempts, m.dedupe_key) for m in mails] == [
+        ("", {}, [], "queued", 0, None)
+    ] * 2
