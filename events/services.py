@@ -380,6 +380,7 @@ class _SeatCount:
             counts["ahead"] = Count("pk", filter=Q(status=Status.WAITLISTED) & earlier)
         query = Registration.objects.filter(event_id=stand_ins["event"]).values("event_id").annotate(**counts)
         sql, params = query.order_by().query.sql_with_params()
+        params = [str(param) if isinstance(param, str) else param for param in params]  # a status as its plain value
         prepared = {"event": stand_ins["event"]}
         if ahead:  # the moment and the id go only into the count of those ahead
             prepared["pk"] = stand_ins["pk"]
@@ -423,13 +424,21 @@ def _registration_insert_statement(
     held = event.capacity is not None and not registration.is_member and event.member_seats_held(now=now)
     if held:
         left_params.append(event.member_reserved_seats)
-    value_params = []
-    for field, _cast in _registration_columns():
+    value_params, written = [], []  # the values that are parameters; the columns whose value is written in the text
+    for field, _cast, plain in _registration_columns():
         if field.column in _DECIDED_COLUMNS:
             if field.column != "status":
-                value_params.extend([Status.WAITLISTED if field.column == "waitlisted_at" else Status.CONFIRMED, now])
+                value_params.append(now)
+            continue
+        value = field.pre_save(registration, True)
+        if value is None or value == "" or type(value) is bool:
+            written.append((field.column, _LITERALS[value]))
+        elif plain and isinstance(value, str):  # what get_db_prep_save would give (a choice as its plain value)
+            value_params.append(str(value))
+        elif plain and isinstance(value, int):
+            value_params.append(int(value))
         else:
-            value_params.append(field.get_db_prep_save(field.pre_save(registration, True), connection))
+            value_params.append(field.get_db_prep_save(value, connection))
     mail_sql, mail_params = mail_later_insert_sql(
         renderer=OUTCOME_RENDERER,
         arguments=_OUTCOME_ARGUMENTS,
@@ -444,17 +453,10 @@ def _registration_insert_statement(
         held=held,
         mail_sql=mail_sql,
         guarded=version is not None,
+        written=tuple(written),
     )
     guard = [] if version is None else [event.pk, version]
-    params = [
-        *seat_count.params,
-        *left_params,
-        Status.CONFIRMED,
-        Status.WAITLISTED,
-        *guard,
-        *value_params,
-        *mail_params,
-    ]
+    params = [*seat_count.params, *left_params, *guard, *value_params, *mail_params]
     # Prepared on the session (parsing and planning it took twice as long as running it) and quoted now.
     return statement_quoted(sql, params)
 
@@ -469,12 +471,20 @@ _OUTCOME_ARGUMENTS = {
 _OUTCOME_CHOICE = "SELECT decision.status FROM decision, registration"
 
 
-@functools.lru_cache(maxsize=16)
-def _registration_insert_sql(*, seat_sql: str, limited: bool, held: bool, mail_sql: str, guarded: bool) -> str:
+# An empty, null or yes/no value of a registration's column, as it is written into the statement's text.
+_LITERALS = {None: "NULL", "": "''", True: "true", False: "false"}
+
+
+@functools.lru_cache(maxsize=64)
+def _registration_insert_sql(
+    *, seat_sql: str, limited: bool, held: bool, mail_sql: str, guarded: bool, written: tuple[tuple[str, str], ...]
+) -> str:
     """The text of `_registration_insert_statement`'s statement, built once per process for each of its shapes: a
     limited event or not, seats held for members from this person or not, guarded by the event's row version or
-    not. Its placeholders take the seat count's parameters, then the seats (and those held), the two outcomes, the
-    event's id and row version when guarded, the registration's values and the mail's."""
+    not, and the registration's columns whose value is `written` into the text (column, literal: the empty, null
+    and yes/no ones, which few shapes share). Its placeholders take the seat count's parameters, then the seats
+    (and those held), the event's id and row version when guarded, the registration's other values (the moment of
+    the decision for each of its two times) and the mail's."""
     quote = connection.ops.quote_name
     guard, granted = "", ""
     if guarded:
@@ -489,14 +499,16 @@ def _registration_insert_sql(*, seat_sql: str, limited: bool, held: bool, mail_s
         left = "%s - COALESCE(counts.confirmed, 0)"
         if held:
             left += " - GREATEST(0, %s - COALESCE(counts.confirmed_members, 0))"
+    literals = dict(written)
     values = []
-    for field, cast in _registration_columns():
+    for field, cast, _plain in _registration_columns():
         if field.column == "status":
             values.append(f"CAST(decision.status AS {cast})")
         elif field.column in _DECIDED_COLUMNS:
-            values.append(f"CASE WHEN decision.status = %s THEN CAST(%s AS {cast}) END")
+            when = Status.WAITLISTED if field.column == "waitlisted_at" else Status.CONFIRMED
+            values.append(f"CASE WHEN decision.status = '{when}' THEN CAST(%s AS {cast}) END")
         else:
-            values.append(f"CAST(%s AS {cast})")
+            values.append(f"CAST({literals.get(field.column, '%s')} AS {cast})")
     table = quote(Registration._meta.db_table)
     columns = ", ".join(quote(field.column) for field in _REGISTRATION_FIELDS)
     # The unique index events_registration_one_per_email, as ON CONFLICT names it: a second live sign-up with the
@@ -505,7 +517,7 @@ def _registration_insert_sql(*, seat_sql: str, limited: bool, held: bool, mail_s
     one_per_email = f"({event}, (lower({email}))) WHERE NOT ({status} = '{Status.CANCELLED}')"
     return (
         f"WITH counts AS ({seat_sql}), "  # noqa: S608 (names from the models)
-        f"decision AS (SELECT CASE WHEN {left} > 0 THEN %s ELSE %s END AS status, "
+        f"decision AS (SELECT CASE WHEN {left} > 0 THEN '{Status.CONFIRMED}' ELSE '{Status.WAITLISTED}' END AS status, "
         f"COALESCE(counts.ahead, 0) AS ahead FROM (SELECT 1) AS one LEFT JOIN counts ON true{guard}), "
         f"registration AS (INSERT INTO {table} ({columns}) SELECT {', '.join(values)} FROM decision "
         f"ON CONFLICT {one_per_email} DO NOTHING RETURNING {quote(Registration._meta.pk.column)} AS id), "
@@ -515,10 +527,21 @@ def _registration_insert_sql(*, seat_sql: str, limited: bool, held: bool, mail_s
     )
 
 
+# Fields whose str or int value get_db_prep_save gives back as it is (a foreign key's is its target's id).
+_PLAIN_FIELDS = {
+    *("CharField", "EmailField", "TextField", "SlugField", "ForeignKey"),
+    *("AutoField", "BigAutoField", "IntegerField", "BigIntegerField", "SmallIntegerField"),
+    *("PositiveIntegerField", "PositiveSmallIntegerField", "PositiveBigIntegerField"),
+}
+
+
 @functools.cache
 def _registration_columns() -> tuple[tuple, ...]:
-    """The registration's fields with their column types, looked up once per process."""
-    return tuple((field, field.db_type(connection)) for field in _REGISTRATION_FIELDS)
+    """The registration's fields with their column types, and whether a str or int value of theirs is its own
+    database value (`_PLAIN_FIELDS`), looked up once per process."""
+    return tuple(
+        (field, field.db_type(connection), field.get_internal_type() in _PLAIN_FIELDS) for field in _REGISTRATION_FIELDS
+    )
 
 
 def _registration_insert_deciding(*, registration: Registration, statement: str, now) -> tuple[int, int]:

@@ -796,3 +796,81 @@ def test_a_sign_up_mail_has_its_own_message_id_times_and_the_sender_as_configure
     assert [(m.subject, m.headers, m.attachments, m.status, m.attempts, m.dedupe_key) for m in mails] == [
         ("", {}, [], "queued", 0, None)
     ] * 2
+
+
+def test_the_statement_writes_empty_null_and_yes_no_values_into_its_text_and_stores_every_value_as_given():
+    """A registration's empty, null and yes/no values are written into the statement's text (a shape of their own)
+    and the rest are parameters; either way each column holds what the person gave."""
+    from tests.factories import UserFactory
+    from tests.support.services import require_postgres
+
+    require_postgres()
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.support.sql import statements_run
+
+    event = EventFactory(capacity=5)
+    user = UserFactory()
+    now = timezone.now()
+    with CaptureQueriesContext(connection) as queries:
+        guest = register_as_the_form(event, "guest", now=now)
+    deciding = next(sql for sql in statements_run(queries.captured_queries) if "WITH counts AS" in sql)
+    assert "CAST('' AS varchar(120))" in deciding  # the empty role
+    assert "CAST(false AS boolean)" in deciding and "CAST(NULL AS bigint)" in deciding  # no opt-in, no user
+    read = _read_as_the_form(event)
+    member = services.registration_create(
+        event=read,
+        full_name="  Ida Holm ",
+        email="Ida@Example.com",
+        language="da",
+        organisation_name="Holm Lab",
+        job_title="Chemist",
+        invoice_address={"invoice_address": "Vej 1", "invoice_postcode": "8000", "invoice_city": "Aarhus"},
+        user=user,
+        is_member=True,
+        newsletter_opt_in=True,
+        registration_id=read.registration_id_drawn,
+        now=now,
+    )
+    columns = [
+        *("full_name", "email", "language", "organisation_name", "job_title", "user_id", "organisation_id"),
+        *("invoice_address", "invoice_postcode", "invoice_city", "invoice_cvr", "is_member", "status"),
+        *("newsletter_opt_in", "newsletter_opt_in_at", "consent_at", "created_at", "cancelled_at", "anonymised_at"),
+    ]
+    stored = {row["email"]: row for row in Registration.objects.values(*columns)}
+    assert stored["pguest@example.com"] == {
+        **dict.fromkeys(columns),
+        "full_name": "Person guest",
+        "email": "pguest@example.com",
+        "language": "en",
+        **dict.fromkeys(["organisation_name", "job_title", *services.INVOICE_ADDRESS_FIELDS], ""),
+        "is_member": False,
+        "status": "confirmed",
+        "newsletter_opt_in": False,
+        "consent_at": now,
+        "created_at": now,
+    }
+    assert stored["ida@example.com"] == {
+        **dict.fromkeys(columns),
+        "full_name": "Ida Holm",
+        "email": "ida@example.com",
+        "language": "da",
+        "organisation_name": "Holm Lab",
+        "job_title": "Chemist",
+        "user_id": user.pk,
+        "invoice_address": "Vej 1",
+        "invoice_postcode": "8000",
+        "invoice_city": "Aarhus",
+        "invoice_cvr": "",
+        "is_member": True,
+        "status": "confirmed",
+        "newsletter_opt_in": True,
+        "newsletter_opt_in_at": now,
+        "consent_at": now,
+        "created_at": now,
+    }
+    assert (guest.pk, member.pk) == (
+        Registration.objects.get(email="pguest@example.com").pk,
+        read.registration_id_drawn,
+    )
