@@ -58,13 +58,12 @@ def locked(queryset: QuerySet, *, skip_locked: bool = False, of: tuple = (), tim
 def lock_one(target: Model | QuerySet, *, timeout_ms: int | None = None, **filters):
     """Lock and return one row: a model instance (reloaded fresh), or the first row of a queryset with `filters`
     (None when there is none). Raises `LockBusy` when the lock is not granted within the timeout."""
-    if isinstance(target, Model) and isinstance(target.pk, int) and type(target) not in _instance_locks_refused:
-        alias = router.db_for_write(type(target), instance=target)
-        if connections[alias].vendor == "postgresql":
-            try:
-                return _instance_lock(target, alias=alias, timeout_ms=timeout_ms)
-            except NotCompilable:  # a model whose manager reads more than its fields: the generic path below
-                _instance_locks_refused.add(type(target))
+    if isinstance(target, Model) and (compiled := _instance_lock_sql(target, timeout_ms=timeout_ms)) is not None:
+        alias, query, sql = compiled
+        rows = _locked_fetch(alias, sql)
+        if not rows:
+            raise type(target).DoesNotExist(f"{type(target).__name__} {target.pk} is gone")
+        return query.instances(alias, rows)[0]
     if isinstance(target, Model):
         queryset, filters = type(target)._default_manager.filter(pk=target.pk), {}
     else:
@@ -99,15 +98,27 @@ def _instance_lock_query(model) -> Compiled:
     return _instance_locks[model]
 
 
-def _instance_lock_sql(instance: Model, *, alias: str, timeout_ms: int | None) -> tuple[Compiled, str]:
-    """The instance's lock query and the text that sets the lock timeout and runs it (prepared on the session)."""
+def _instance_lock_sql(instance: Model, *, timeout_ms: int | None) -> tuple[str, Compiled, str] | None:
+    """For an instance's lock on PostgreSQL: its database, its compiled query (the same query as the generic path)
+    and the text that sets the lock timeout and runs that query, prepared on the session, in one round trip. None
+    where the generic path is taken: another database, a key that is not an integer, or a model whose manager reads
+    more than its fields (its query cannot be compiled; remembered)."""
+    if not isinstance(instance.pk, int) or type(instance) in _instance_locks_refused:
+        return None
+    alias = router.db_for_write(type(instance), instance=instance)
+    if connections[alias].vendor != "postgresql":
+        return None
     if not connections[alias].in_atomic_block:
         raise LockOutsideTransaction(f"a row lock on {type(instance).__name__} needs transaction.atomic()")
     query = _instance_lock_query(type(instance))
-    statement = query.statement_prepared(alias, pk=instance.pk)
+    try:
+        statement = query.statement_prepared(alias, pk=instance.pk)
+    except NotCompilable:
+        _instance_locks_refused.add(type(instance))
+        return None
     timeout = int(settings.DB_LOCK_TIMEOUT_MS if timeout_ms is None else timeout_ms)
     # Both statements quoted already (the second prepared on the session): sent as they are, in one trip.
-    return query, f"SELECT set_config('lock_timeout', '{timeout}ms', true); {statement}"
+    return alias, query, f"SELECT set_config('lock_timeout', '{timeout}ms', true); {statement}"
 
 
 def _locked_fetch(alias: str, sql: str) -> list[tuple]:
@@ -120,16 +131,6 @@ def _locked_fetch(alias: str, sql: str) -> list[tuple]:
         if is_lock_timeout(error):
             raise LockBusy from error
         raise
-
-
-def _instance_lock(instance: Model, *, alias: str, timeout_ms: int | None) -> Model:
-    """`lock_one` for an instance on PostgreSQL: the same query as the generic path, prepared on the session, in the
-    same round trip as the lock timeout."""
-    query, sql = _instance_lock_sql(instance, alias=alias, timeout_ms=timeout_ms)
-    rows = _locked_fetch(alias, sql)
-    if not rows:
-        raise type(instance).DoesNotExist(f"{type(instance).__name__} {instance.pk} is gone")
-    return query.instances(alias, rows)[0]
 
 
 # Set by `lock_one_then(..., mark_granted=True)` for the rest of the transaction: when the lock was granted, in
@@ -146,18 +147,12 @@ def lock_one_then(instance: Model, statement: str, *, timeout_ms: int | None = N
     `statement` is complete SQL (quoted, or an EXECUTE of a statement prepared on the session). It runs with a
     snapshot taken after the grant (PostgreSQL's READ COMMITTED takes one for each statement of the text), so it
     sees what the lock's previous holders committed; it must itself check that the row is still as the caller read
-    it before the lock (its `xmin`, say), since nothing in Python looks at the locked row in between. The row's
-    absence is such a change. With `mark_granted`, LOCK_GRANTED_SETTING is set right after the grant."""
-    if not (isinstance(instance.pk, int) and type(instance) not in _instance_locks_refused):
+    it before the lock (its version: `xmin` and `ctid`), since nothing in Python looks at the locked row in between.
+    The row's absence is such a change. With `mark_granted`, LOCK_GRANTED_SETTING is set right after the grant."""
+    compiled = _instance_lock_sql(instance, timeout_ms=timeout_ms)
+    if compiled is None:
         return None
-    alias = router.db_for_write(type(instance), instance=instance)
-    if connections[alias].vendor != "postgresql":
-        return None
-    try:
-        _query, sql = _instance_lock_sql(instance, alias=alias, timeout_ms=timeout_ms)
-    except NotCompilable:
-        _instance_locks_refused.add(type(instance))
-        return None
+    alias, _query, sql = compiled
     if mark_granted:
         sql += f"; {_GRANTED_MARK}"
     return _locked_fetch(alias, f"{sql}; {statement}")

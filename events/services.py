@@ -418,13 +418,13 @@ def _registration_insert_statement(
 
     With the `version` of the event's row read before the lock (`event_for_signup`'s `row_version`), the statement
     is sent with the lock itself (`lock_one_then`): it writes nothing, and returns no row, unless the row it finds
-    under the lock is that version, and it returns when the lock was granted as a fourth column."""
+    under the lock is that version, and it returns when the lock was granted as a last column."""
     event = registration.event
     left_params = [] if event.capacity is None else [event.capacity]
     held = event.capacity is not None and not registration.is_member and event.member_seats_held(now=now)
     if held:
         left_params.append(event.member_reserved_seats)
-    value_params, written = [], []  # the values that are parameters; the columns whose value is written in the text
+    value_params, literals = [], []  # the values that are parameters; the columns whose value is in the text
     for field, _cast, plain in _registration_columns():
         if field.column in _DECIDED_COLUMNS:
             if field.column != "status":
@@ -432,7 +432,7 @@ def _registration_insert_statement(
             continue
         value = field.pre_save(registration, True)
         if value is None or value == "" or type(value) is bool:
-            written.append((field.column, _LITERALS[value]))
+            literals.append((field.column, _LITERALS[value]))
         elif plain and isinstance(value, str):  # what get_db_prep_save would give (a choice as its plain value)
             value_params.append(str(value))
         elif plain and isinstance(value, int):
@@ -453,7 +453,7 @@ def _registration_insert_statement(
         held=held,
         mail_sql=mail_sql,
         guarded=version is not None,
-        written=tuple(written),
+        literals=tuple(literals),
     )
     guard = [] if version is None else [event.pk, version]
     params = [*seat_count.params, *left_params, *guard, *value_params, *mail_params]
@@ -477,14 +477,14 @@ _LITERALS = {None: "NULL", "": "''", True: "true", False: "false"}
 
 @functools.lru_cache(maxsize=64)
 def _registration_insert_sql(
-    *, seat_sql: str, limited: bool, held: bool, mail_sql: str, guarded: bool, written: tuple[tuple[str, str], ...]
+    *, seat_sql: str, limited: bool, held: bool, mail_sql: str, guarded: bool, literals: tuple[tuple[str, str], ...]
 ) -> str:
     """The text of `_registration_insert_statement`'s statement, built once per process for each of its shapes: a
     limited event or not, seats held for members from this person or not, guarded by the event's row version or
-    not, and the registration's columns whose value is `written` into the text (column, literal: the empty, null
-    and yes/no ones, which few shapes share). Its placeholders take the seat count's parameters, then the seats
-    (and those held), the event's id and row version when guarded, the registration's other values (the moment of
-    the decision for each of its two times) and the mail's."""
+    not, and the registration's columns whose value is written into the text as one of `literals` (column,
+    literal: the empty, null and yes/no ones, which few shapes share). Its placeholders take the seat count's
+    parameters, then the seats (and those held), the event's id and row version when guarded, the registration's
+    other values (the moment of the decision for each of its two times) and the mail's."""
     quote = connection.ops.quote_name
     guard, granted = "", ""
     if guarded:
@@ -499,7 +499,7 @@ def _registration_insert_sql(
         left = "%s - COALESCE(counts.confirmed, 0)"
         if held:
             left += " - GREATEST(0, %s - COALESCE(counts.confirmed_members, 0))"
-    literals = dict(written)
+    in_text = dict(literals)
     values = []
     for field, cast, _plain in _registration_columns():
         if field.column == "status":
@@ -508,7 +508,7 @@ def _registration_insert_sql(
             when = Status.WAITLISTED if field.column == "waitlisted_at" else Status.CONFIRMED
             values.append(f"CASE WHEN decision.status = '{when}' THEN CAST(%s AS {cast}) END")
         else:
-            values.append(f"CAST({literals.get(field.column, '%s')} AS {cast})")
+            values.append(f"CAST({in_text.get(field.column, '%s')} AS {cast})")
     table = quote(Registration._meta.db_table)
     columns = ", ".join(quote(field.column) for field in _REGISTRATION_FIELDS)
     # The unique index events_registration_one_per_email, as ON CONFLICT names it: a second live sign-up with the

@@ -251,6 +251,9 @@ def _insert_columns() -> tuple[tuple, ...]:
     return tuple((model_field, model_field.db_type(connection)) for model_field in _INSERT_FIELDS)
 
 
+_GIVEN = ("to", "language", "from_email")
+
+
 def _per_mail(model_field) -> bool:
     """A column whose value differs from mail to mail: the address and language given, the sender (a setting), and
     those whose default is computed for each row (the Message-ID, the times). The others are the same for every
@@ -258,9 +261,6 @@ def _per_mail(model_field) -> bool:
     default = model_field.default
     computed = model_field.has_default() and callable(default) and default not in (dict, list)
     return model_field.name in _GIVEN or (computed and model_field.column not in ("template", "render"))
-
-
-_GIVEN = ("to", "language", "from_email")
 
 
 def mail_later_insert_sql(
@@ -281,13 +281,9 @@ def mail_later_insert_sql(
         renderer=renderer, arguments=tuple(arguments.items()), templates=tuple(templates.items()), choose=choose
     )
     given = {"to": to, "language": language, "from_email": settings.DEFAULT_FROM_EMAIL}
-    values = (
-        given[model_field.name] if model_field.name in given else model_field.get_default()
-        for model_field in _per_mail_fields()
-    )
     return sql, [
-        model_field.get_db_prep_save(value, connection)
-        for model_field, value in zip(_per_mail_fields(), values, strict=True)
+        field.get_db_prep_save(given[field.name] if field.name in given else field.get_default(), connection)
+        for field in _per_mail_fields()
     ]
 
 
