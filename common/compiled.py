@@ -7,7 +7,7 @@ the query's parameters as given raises an error when the query is built, never a
 
 from collections.abc import Callable
 
-from django.db import connections, router
+from django.db import connections, router, transaction
 from django.db.models import Model, QuerySet
 from django.db.models.expressions import Col
 
@@ -49,7 +49,10 @@ class Compiled:
     def _compile(self, alias: str) -> tuple:
         queryset = self._build(**self._stand_ins)
         compiler = queryset.query.get_compiler(alias)
-        sql, params = compiler.as_sql()
+        # In a transaction, which sends nothing to the database here: a locking query is refused outside one, and
+        # may be compiled before a caller runs it as a transaction of its own (`lock_one_then(commit=True)`).
+        with transaction.atomic(using=alias):
+            sql, params = compiler.as_sql()
         places = stand_in_places(params, self._stand_ins, what=queryset.model.__name__)
         columns = [column for column, _sql, _alias in compiler.select]
         if not all(isinstance(column, Col) and column.target.model is queryset.model for column in columns):

@@ -19,6 +19,10 @@ class LockOutsideTransaction(RuntimeError):
     """A row lock was asked for with no transaction open: a programming error, never a user's."""
 
 
+class CommitInsideTransaction(RuntimeError):
+    """A text that commits itself was sent inside a transaction, which it would not end: a programming error."""
+
+
 class LockBusy(DomainError):
     message = _("The site is busy with this right now. Please try again in a moment.")
 
@@ -98,17 +102,23 @@ def _instance_lock_query(model) -> Compiled:
     return _instance_locks[model]
 
 
-def _instance_lock_sql(instance: Model, *, timeout_ms: int | None) -> tuple[str, Compiled, str] | None:
+def _instance_lock_sql(
+    instance: Model, *, timeout_ms: int | None, commit: bool = False
+) -> tuple[str, Compiled, str] | None:
     """For an instance's lock on PostgreSQL: its database, its compiled query (the same query as the generic path)
     and the text that sets the lock timeout and runs that query, prepared on the session, in one round trip. None
     where the generic path is taken: another database, a key that is not an integer, or a model whose manager reads
-    more than its fields (its query cannot be compiled; remembered)."""
+    more than its fields (its query cannot be compiled; remembered). The text is for a transaction open already, or
+    with `commit`, for one that it is itself."""
     if not isinstance(instance.pk, int) or type(instance) in _instance_locks_refused:
         return None
     alias = router.db_for_write(type(instance), instance=instance)
-    if connections[alias].vendor != "postgresql":
+    connection = connections[alias]
+    if connection.vendor != "postgresql":
         return None
-    if not connections[alias].in_atomic_block:
+    if commit and not connection.get_autocommit():
+        raise CommitInsideTransaction(f"a lock on {type(instance).__name__} that commits needs no transaction open")
+    if not commit and not connection.in_atomic_block:
         raise LockOutsideTransaction(f"a row lock on {type(instance).__name__} needs transaction.atomic()")
     query = _instance_lock_query(type(instance))
     try:
@@ -139,17 +149,24 @@ LOCK_GRANTED_SETTING = "dlsc.lock_granted"
 _GRANTED_MARK = "SELECT set_config('dlsc.lock_granted', CAST(extract(epoch FROM clock_timestamp()) AS text), true)"
 
 
-def lock_one_then(instance: Model, statement: str, *, timeout_ms: int | None = None, mark_granted: bool = False):
+def lock_one_then(
+    instance: Model, statement: str, *, timeout_ms: int | None = None, mark_granted: bool = False, commit: bool = False
+):
     """Lock an instance's row as `lock_one` does and run `statement` as soon as the lock is granted, in the same
     round trip; return the statement's rows. None where that cannot be done (not PostgreSQL, a model whose lock is
     not compiled): the caller takes `lock_one`'s path.
+
+    With `commit`, called with no transaction open (autocommit, outside `transaction.atomic()`), the lock and the
+    statement are a transaction of their own that ends in the same round trip: PostgreSQL runs the statements of
+    one text as one transaction, commits it after the last (which releases the lock) and rolls all of it back if one
+    fails. For a caller with nothing else to write in that transaction; its on-commit hooks run at once.
 
     `statement` is complete SQL (quoted, or an EXECUTE of a statement prepared on the session). It runs with a
     snapshot taken after the grant (PostgreSQL's READ COMMITTED takes one for each statement of the text), so it
     sees what the lock's previous holders committed; it must itself check that the row is still as the caller read
     it before the lock (its version: `xmin` and `ctid`), since nothing in Python looks at the locked row in between.
     The row's absence is such a change. With `mark_granted`, LOCK_GRANTED_SETTING is set right after the grant."""
-    compiled = _instance_lock_sql(instance, timeout_ms=timeout_ms)
+    compiled = _instance_lock_sql(instance, timeout_ms=timeout_ms, commit=commit)
     if compiled is None:
         return None
     alias, _query, sql = compiled

@@ -555,13 +555,16 @@ def _registration_insert_deciding(*, registration: Registration, statement: str,
     return mail_id, ahead
 
 
-def _registration_insert_with_lock(*, registration: Registration, statement: str, now) -> tuple[int, int] | None:
+def _registration_insert_with_lock(
+    *, registration: Registration, statement: str, now, commit: bool = False
+) -> tuple[int, int] | None:
     """Take the event's lock and run `_registration_insert_statement`'s statement, guarded by the event's row
-    version, in one round trip. Returns what `_registration_insert_deciding` returns, or None when the event's row
-    changed after it was read (or where the lock cannot be sent with a statement): the lock may be held then, and
-    the caller decides the usual way."""
+    version, in one round trip (with `commit`, as a transaction of its own, committed in that trip). Returns what
+    `_registration_insert_deciding` returns, or None when the event's row changed after it was read (or where the
+    lock cannot be sent with a statement): the lock may be held then (released, with `commit`), and the caller
+    decides the usual way."""
     timed = lock_hold_log.isEnabledFor(logging.DEBUG)
-    rows = lock_one_then(registration.event, statement, mark_granted=timed)
+    rows = lock_one_then(registration.event, statement, mark_granted=timed, commit=commit)
     if not rows:
         return None
     status, ahead, mail_id, written, granted = rows[0]
@@ -678,6 +681,12 @@ def registration_create(
             _registration_insert_statement(registration=registration, seat_count=seat_count, now=now, version=version),
             _seat_rule(event),
         )
+    # Nothing else to write (no answers, no newsletter request) and no transaction open around the call: the lock,
+    # the statement and the commit in one round trip, a transaction of their own.
+    one_trip = version is not None and not (newsletter_opt_in or cleaned_answers or connection.in_atomic_block)
+    decided = None
+    if one_trip:
+        decided = _registration_insert_with_lock(registration=registration, statement=statement, now=now, commit=True)
     with transaction.atomic():
         if newsletter_opt_in:
             # Double opt-in: the newsletter sends its own confirmation mail; nothing is sent before it is confirmed.
@@ -692,8 +701,7 @@ def registration_create(
             # Foreign keys are checked at commit, so the answers go in before the row they belong to, and before
             # the lock.
             _answers_write(registration=registration, cleaned=cleaned_answers)
-        decided = None
-        if version is not None:
+        if version is not None and not one_trip:
             decided = _registration_insert_with_lock(registration=registration, statement=statement, now=now)
         if decided is None:  # the lock first, then the checks and the statement, as the event is under it
             event = _event_lock(event, action="registration_create")

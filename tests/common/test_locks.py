@@ -202,3 +202,78 @@ def test_a_statement_sent_with_a_lock_not_granted_in_time_raises_busy_and_marks_
     assert before - 1 < float(granted) < time.time() + 1
     with pytest.raises(LockOutsideTransaction):
         lock_one_then(event, "SELECT 1")
+
+
+def _locked_elsewhere_at_once(event) -> int:
+    """From another connection: lock the event's row without waiting (NOWAIT) and read its capacity; raises when
+    the row is still locked."""
+    found = []
+
+    def run():
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SELECT capacity FROM events_event WHERE id = %s FOR UPDATE NOWAIT", [event.pk])
+                found.append(cursor.fetchone()[0])
+        except Exception as error:
+            found.append(error)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(10)
+    if isinstance(found[0], Exception):
+        raise found[0]
+    return found[0]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_lock_sent_with_its_statement_as_a_transaction_of_its_own_commits_in_the_same_trip():
+    """With `commit`, outside any transaction, the lock and the statement are one transaction that PostgreSQL
+    commits at the end of the text: in one round trip, sent in autocommit (so no BEGIN goes before it), the
+    statement's write is there for everyone and the lock is released when it returns. The lock's query compiles
+    outside a transaction too (a locking query is otherwise refused there)."""
+    from common import locks
+
+    require_postgres()
+    event = EventFactory(capacity=3)
+    locks._instance_locks.pop(Event, None)
+    sent = []
+
+    def record(execute, sql, params, many, context):
+        sent.append((sql, connection.connection.autocommit))
+        return execute(sql, params, many, context)
+
+    update = f"UPDATE events_event SET capacity = 7 WHERE id = {int(event.pk)} RETURNING capacity"  # noqa: S608
+    with connection.execute_wrapper(record):
+        rows = locks.lock_one_then(event, update, commit=True)
+    assert rows == [(7,)]
+    texts = [(sql, autocommit) for sql, autocommit in sent if not sql.startswith("PREPARE")]
+    assert len(texts) == 1
+    assert texts[0][0].startswith("SELECT set_config('lock_timeout'") and texts[0][0].endswith(update)
+    assert texts[0][1] is True
+    assert (connection.in_atomic_block, connection.get_autocommit()) == (False, True)
+    assert _locked_elsewhere_at_once(event) == 7
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_lock_sent_as_a_transaction_of_its_own_rolls_all_of_it_back_when_it_fails_or_is_busy():
+    from django.db import DataError
+
+    from common.locks import CommitInsideTransaction, lock_one_then
+
+    require_postgres()
+    event = EventFactory(capacity=3)
+    failing = f"UPDATE events_event SET capacity = 8 WHERE id = {int(event.pk)}; SELECT 1 / 0"  # noqa: S608
+    with pytest.raises(DataError):
+        lock_one_then(event, failing, commit=True)
+    assert _locked_elsewhere_at_once(event) == 3
+    with RowHolder(Event, event.pk), pytest.raises(LockBusy):
+        busy = f"UPDATE events_event SET capacity = 9 WHERE id = {int(event.pk)}"  # noqa: S608
+        lock_one_then(event, busy, commit=True, timeout_ms=50)
+    assert lock_one_then(event, "SELECT 2", commit=True) == [(2,)]  # the connection goes on
+    assert Event.objects.get(pk=event.pk).capacity == 3
+    with pytest.raises(CommitInsideTransaction), transaction.atomic():
+        lock_one_then(event, "SELECT 1", commit=True)
