@@ -194,15 +194,27 @@ def event_register(request, slug):
         return _event_page_again(request, event, status=403, form=form, error=str(exc.message))
     except services.RegistrationError as exc:
         return _event_page_again(request, event, status=400, form=form, error=str(exc.message))
+    # The registration's page tells the outcome when it is opened with JUST_REGISTERED (as pretix's order page
+    # thanks), so that the sign-up's answer carries no message cookie to encode, sign and send back.
+    url = reverse("events:registration", kwargs={"token": services.registration_token(registration)})
+    return redirect(f"{url}?{urlencode({JUST_REGISTERED: '1'})}")
+
+
+# The query parameter the sign-up redirects to its registration's page with.
+JUST_REGISTERED = "new"
+
+
+def _signup_outcome_tell(request, registration: Registration, position: int | None) -> None:
+    """The outcome of a sign-up just made, as a message on the page that shows it: its seat, or its place on the
+    waitlist as it is now. Nothing for a registration cancelled since."""
     if registration.status == Registration.Status.CONFIRMED:
         messages.success(request, _("You are registered. We have sent a confirmation by email."))
-    else:
+    elif registration.status == Registration.Status.WAITLISTED:
         messages.info(
             request,
             _("The event is full: you are number %(position)s on the waitlist. We write to you if a seat frees up.")
-            % {"position": registration.signup_position},
+            % {"position": position},
         )
-    return redirect("events:registration", token=services.registration_token(registration))
 
 
 def _registration_or_400(request, token):
@@ -218,6 +230,9 @@ def registration_detail(request, token):
     registration, error = _registration_or_400(request, token)
     if error:
         return error
+    position = selectors.waitlist_position(registration=registration)
+    if request.GET.get(JUST_REGISTERED) == "1":
+        _signup_outcome_tell(request, registration, position)  # shown on this page: no cookie is set
     return render(
         request,
         "events/registration_detail.html",
@@ -225,7 +240,7 @@ def registration_detail(request, token):
             "registration": registration,
             "event": registration.event,
             "token": token,
-            "position": selectors.waitlist_position(registration=registration),
+            "position": position,
             "show_online_link": registration.status == Registration.Status.CONFIRMED,
         },
     )

@@ -60,8 +60,10 @@ def test_directory_sign_up_cancel_and_newsletter(page, assert_accessible, langua
     page.fill("#id_email", "gry@example.com")
     page.check("#id_consent")
     page.locator("form[action*='/register/'] button[type=submit]").click()
-    # The browser keeps the form action's fragment across the redirect.
-    page.wait_for_url(re.compile(r"/events/registration/[^/#]+/(#signup-errors)?$"))
+    # The browser keeps the form action's fragment across the redirect, to the page marked as just registered.
+    page.wait_for_url(re.compile(r"/events/registration/[^/#?]+/\?new=1(#signup-errors)?$"))
+    told = {"da": "Du er tilmeldt. Vi har sendt en bekræftelse på e-mail.", "en": "You are registered."}
+    assert page.locator(".messages").inner_text().startswith(told[language])
     check(page, assert_accessible, width)
 
     # Cancelling asks first; only the confirmation cancels.

@@ -142,6 +142,64 @@ def test_guest_signs_up(client):
     assert OutboxMessage.objects.get().to == "gitte@example.com"
 
 
+@pytest.mark.parametrize(
+    ("language", "capacity", "told"),
+    [
+        ("da", 5, '<p class="message message-success">Du er tilmeldt. Vi har sendt en bekræftelse på e-mail.</p>'),
+        ("en", 5, '<p class="message message-success">You are registered. We have sent a confirmation by email.</p>'),
+        (
+            "da",
+            1,
+            '<p class="message message-info">Arrangementet er fuldt: du er nummer 2 på ventelisten. '
+            "Vi skriver til dig, hvis en plads bliver ledig.</p>",
+        ),
+        (
+            "en",
+            1,
+            '<p class="message message-info">The event is full: you are number 2 on the waitlist. '
+            "We write to you if a seat frees up.</p>",
+        ),
+    ],
+)
+def test_the_registration_page_a_sign_up_leads_to_tells_its_outcome_once_without_a_cookie(
+    client, language, capacity, told
+):
+    """The sign-up redirects to its registration's page marked as just made (`?new=1`), which tells the outcome; the
+    answer sets no message cookie, and the page opened from the mail's link (unmarked) does not tell it again."""
+    event = EventFactory(capacity=capacity)
+    EventRegistrationFactory(event=event, status=Status.CONFIRMED)
+    EventRegistrationFactory(event=event, status=Status.WAITLISTED, confirmed_at=None, waitlisted_at=timezone.now())
+    response = client.post(f"/{language}/events/{event.slug}/register/", guest())
+    registration = Registration.objects.get(email="gitte@example.com")
+    page = f"/{language}/events/registration/{services.registration_token(registration)}/"
+    assert (response.status_code, response["Location"]) == (302, f"{page}?new=1")
+    assert "messages" not in response.cookies
+    shown = client.get(response["Location"])
+    assert shown.content.decode().count(told) == 1
+    assert "messages" not in shown.cookies
+    assert 'class="messages"' not in client.get(page).content.decode()
+
+
+def test_a_registration_cancelled_since_its_sign_up_is_not_told_as_made(client):
+    registration = services.registration_create(event=EventFactory(), full_name="A", email="a@x.dk", language="en")
+    services.registration_cancel(registration=registration)
+    token = services.registration_token(registration)
+    html = client.get(f"/en/events/registration/{token}/?new=1").content.decode()
+    assert 'class="messages"' not in html
+    assert "You are registered" not in html
+
+
+def test_a_registration_link_is_the_same_as_when_it_was_signed_with_compression(client):
+    """Links were signed with compression, which is kept only when it shortens the token and never did for an id:
+    the links already mailed are the very ones made now."""
+    from django.core import signing
+
+    registration = services.registration_create(event=EventFactory(), full_name="A", email="a@x.dk", language="en")
+    old = signing.dumps({"r": registration.pk}, salt=services.LINK_SIGNING_SALT, compress=True)
+    assert services.registration_token(registration) == old
+    assert client.get(f"/en/events/registration/{old}/").context["registration"].pk == registration.pk
+
+
 def test_guest_newsletter_opt_in_is_stored_with_the_time(client):
     event = EventFactory()
     client.post(register_url(event), guest(newsletter_opt_in="on"))
