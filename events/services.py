@@ -689,6 +689,8 @@ def registration_create(
     decided = None
     if one_trip:
         decided = _registration_insert_with_lock(registration=registration, statement=statement, now=now, commit=True)
+        if decided is not None:  # committed: what follows the commit runs at once
+            return _signup_decided(registration=registration, event=event, decided=decided)
     with transaction.atomic():
         if newsletter_opt_in:
             # Double opt-in: the newsletter sends its own confirmation mail; nothing is sent before it is confirmed.
@@ -716,19 +718,28 @@ def registration_create(
                         registration=registration, seat_count=seat_count, now=now
                     )
                 decided = _registration_insert_deciding(registration=registration, statement=statement, now=now)
-            mail_id, ahead = decided
-            mails_publish_after_commit(ids=[mail_id])
-        else:
-            ahead = _registration_insert(registration=registration, seat_count=seat_count, now=now)
-            _answers_write(registration=registration, cleaned=cleaned_answers)
+            return _signup_decided(registration=registration, event=event, decided=decided)
+        ahead = _registration_insert(registration=registration, seat_count=seat_count, now=now)
+        _answers_write(registration=registration, cleaned=cleaned_answers)
         # The waitlist position the page shows and the mail carries, from the seat count where it counted it.
         registration.signup_position = None
         if registration.status == Status.WAITLISTED:
             registration.signup_position = waitlist_position(registration=registration) if ahead is None else ahead + 1
-        if not at_once:
-            _outcome_mail_later(registration=registration, position=registration.signup_position)
+        _outcome_mail_later(registration=registration, position=registration.signup_position)
         if registration.status == Status.CONFIRMED and event.is_paid:
             registration_billing_later([registration.pk])
+    return registration
+
+
+def _signup_decided(*, registration: Registration, event: Event, decided: tuple[int, int]) -> Registration:
+    """After the statement that decided a sign-up and wrote its mail (`decided`: the mail's id, how many wait
+    ahead): the mail handed to the workers and a paid seat to billing once the transaction commits (at once where it
+    has), and the waitlist position the page shows."""
+    mail_id, ahead = decided
+    mails_publish_after_commit(ids=[mail_id])
+    registration.signup_position = ahead + 1 if registration.status == Status.WAITLISTED else None
+    if registration.status == Status.CONFIRMED and event.is_paid:
+        registration_billing_later([registration.pk])
     return registration
 
 

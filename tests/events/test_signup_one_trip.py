@@ -184,3 +184,21 @@ def test_a_guest_sign_up_through_the_form_goes_in_one_round_trip(client):
     assert list(OutboxMessage.objects.values_list("to", "template")) == [
         ("ada@example.com", "events/email/registration_confirmed")
     ]
+
+
+def test_a_paid_seat_and_its_mail_are_handed_on_once_the_sign_up_has_committed(monkeypatch):
+    """What follows the commit (the mail to the workers, a paid seat to billing) is handed on when the one round trip
+    has committed: the registration and its mail are there for every other connection by then."""
+    handed = []
+
+    def seen_elsewhere(what, ids):
+        table = "events_registration" if what == "billing" else "outbox_outboxmessage"
+        found = elsewhere(f"SELECT count(*) FROM {table} WHERE id = ANY(%s)", [list(ids)])  # noqa: S608
+        handed.append((what, list(ids), found))
+
+    monkeypatch.setattr(services, "registration_billing_later", lambda ids: seen_elsewhere("billing", ids))
+    monkeypatch.setattr(services, "mails_publish_after_commit", lambda *, ids: seen_elsewhere("mail", ids))
+    event = EventFactory(capacity=5, price_dkk=450)
+    registration = register(read_as_the_form(event), 1)
+    mail = OutboxMessage.objects.get(to="p1@example.com")
+    assert handed == [("mail", [mail.pk], [(1,)]), ("billing", [registration.pk], [(1,)])]
