@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -197,7 +197,8 @@ def event_register(request, slug):
     # The registration's page tells the outcome when it is opened with JUST_REGISTERED (as pretix's order page
     # thanks), so that the sign-up's answer carries no message cookie to encode, sign and send back.
     url = reverse("events:registration", kwargs={"token": services.registration_token(registration)})
-    return redirect(f"{url}?{urlencode({JUST_REGISTERED: '1'})}")
+    # A URL, not a view's name: `redirect` would first try it as one.
+    return HttpResponseRedirect(f"{url}?{urlencode({JUST_REGISTERED: '1'})}")
 
 
 # The query parameter the sign-up redirects to its registration's page with.
