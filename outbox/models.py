@@ -54,7 +54,7 @@ class OutboxMessage(models.Model):
     # Makes an enqueue idempotent: a second row with the same key is never written.
     dedupe_key = models.CharField(_("deduplication key"), max_length=200, null=True, blank=True, unique=True)
     # The sender's name for a set of mails held, released and counted together (a campaign's copies).
-    group_key = models.CharField(_("group"), max_length=100, blank=True, db_index=True)
+    group_key = models.CharField(_("group"), max_length=100, blank=True)
 
     class Failure(models.TextChoices):
         # The relay deferred (4xx), or could not be reached: retried with backoff, never a bounce.
@@ -77,7 +77,12 @@ class OutboxMessage(models.Model):
         verbose_name = _("outgoing mail")
         verbose_name_plural = _("outgoing mails")
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["status", "next_attempt_at"], name="outbox_status_due_idx")]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="outbox_status_due_idx"),
+            # Only mails in a group: a group is looked up by its name, and most mail (a sign-up's) has none, so it
+            # writes no entry here.
+            models.Index(fields=["group_key"], condition=~models.Q(group_key=""), name="outbox_group_idx"),
+        ]
 
     def __str__(self):
         return f"{self.to}: {self.subject or self.template}"  # a mail the worker renders has no subject before it
