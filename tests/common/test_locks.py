@@ -11,7 +11,7 @@ from common.errors import DomainError, InvalidTransition
 from common.locks import LockBusy, LockOutsideTransaction, lock_one, locked
 from events.models import Event, Registration
 from tests.factories import EventFactory
-from tests.support.locks import RowHolder
+from tests.support.locks import RowHolder, elsewhere
 from tests.support.services import require_postgres
 
 
@@ -205,26 +205,10 @@ def test_a_statement_sent_with_a_lock_not_granted_in_time_raises_busy_and_marks_
 
 
 def _locked_elsewhere_at_once(event) -> int:
-    """From another connection: lock the event's row without waiting (NOWAIT) and read its capacity; raises when
-    the row is still locked."""
-    found = []
-
-    def run():
-        try:
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute("SELECT capacity FROM events_event WHERE id = %s FOR UPDATE NOWAIT", [event.pk])
-                found.append(cursor.fetchone()[0])
-        except Exception as error:
-            found.append(error)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join(10)
-    if isinstance(found[0], Exception):
-        raise found[0]
-    return found[0]
+    """From another connection: lock the event's row without waiting and read its capacity; raises when the row is
+    still locked."""
+    ((capacity,),) = elsewhere("SELECT capacity FROM events_event WHERE id = %s FOR UPDATE NOWAIT", [event.pk])
+    return capacity
 
 
 @pytest.mark.postgres

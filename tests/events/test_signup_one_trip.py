@@ -4,7 +4,6 @@ round trip, as a transaction of their own. These tests run without the test case
 request does."""
 
 import logging
-import threading
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
@@ -16,7 +15,7 @@ from events.models import Answer, Event, Registration
 from events.selectors import event_for_signup
 from outbox.models import OutboxMessage
 from tests.factories import EventFactory, EventQuestionFactory
-from tests.support.locks import RowHolder
+from tests.support.locks import RowHolder, elsewhere
 from tests.support.mail import rendered
 from tests.support.services import require_postgres
 
@@ -55,26 +54,6 @@ class LockingTexts:
         if sql.startswith("SELECT set_config('lock_timeout'"):
             self.sent.append(connection.connection.autocommit)
         return execute(sql, params, many, context)
-
-
-def elsewhere(sql, params):
-    """Run `sql` on another connection (a thread of its own) and return its rows, or the error it raised."""
-    found = []
-
-    def run():
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(sql, params)
-                found.append(cursor.fetchall())
-        except Exception as error:
-            found.append(error)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join(10)
-    return found[0]
 
 
 @pytest.mark.parametrize(("seats", "status"), [(5, Status.CONFIRMED), (1, Status.WAITLISTED)])
