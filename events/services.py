@@ -721,7 +721,7 @@ def registration_create(
             return _signup_decided(registration=registration, event=event, decided=decided)
         ahead = _registration_insert(registration=registration, seat_count=seat_count, now=now)
         _answers_write(registration=registration, cleaned=cleaned_answers)
-        # The waitlist position the page shows and the mail carries, from the seat count where it counted it.
+        # The waitlist position the sign-up was given (the mail carries it), from the seat count where it counted it.
         registration.signup_position = None
         if registration.status == Status.WAITLISTED:
             registration.signup_position = waitlist_position(registration=registration) if ahead is None else ahead + 1
@@ -734,7 +734,7 @@ def registration_create(
 def _signup_decided(*, registration: Registration, event: Event, decided: tuple[int, int]) -> Registration:
     """After the statement that decided a sign-up and wrote its mail (`decided`: the mail's id, how many wait
     ahead): the mail handed to the workers and a paid seat to billing once the transaction commits (at once where it
-    has), and the waitlist position the page shows."""
+    has), and the waitlist position the sign-up was given (`signup_position`, as its mail carries it)."""
     mail_id, ahead = decided
     mails_publish_after_commit(ids=[mail_id])
     registration.signup_position = ahead + 1 if registration.status == Status.WAITLISTED else None

@@ -27,6 +27,8 @@ from members.models import Benefit
 from members.selectors import user_benefits, user_member_organisations, user_organisations
 
 PAGE_SIZE = 12
+# The query parameter the sign-up redirects to its registration's page with, which then tells the outcome.
+JUST_REGISTERED = "new"
 
 
 def _listing(request, *, upcoming: bool, template: str):
@@ -199,10 +201,6 @@ def event_register(request, slug):
     url = reverse("events:registration", kwargs={"token": services.registration_token(registration)})
     # A URL, not a view's name: `redirect` would first try it as one.
     return HttpResponseRedirect(f"{url}?{urlencode({JUST_REGISTERED: '1'})}")
-
-
-# The query parameter the sign-up redirects to its registration's page with.
-JUST_REGISTERED = "new"
 
 
 def _signup_outcome_tell(request, registration: Registration, position: int | None) -> None:
