@@ -52,6 +52,8 @@ def elsewhere(sql: str, params: list) -> list[tuple]:
     thread = threading.Thread(target=run)
     thread.start()
     thread.join(10)
+    if not found:
+        raise AssertionError(f"the other connection did not answer within 10 s: {sql}")
     if isinstance(found[0], Exception):
         raise found[0]
     return found[0]
