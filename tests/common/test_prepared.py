@@ -1,5 +1,8 @@
 """Statements prepared once per database session, and sent as text where sessions may be shared."""
 
+import datetime
+import decimal
+
 import pytest
 from django.db import connection
 
@@ -65,3 +68,48 @@ def test_placeholders_and_values_must_agree_in_number():
     require_postgres()
     with pytest.raises(ValueError, match="differ in number"):
         statement_quoted(SQL, [1])
+
+
+# Values of every kind the statements carry, with the characters that quoting is about, and their columns' types.
+_TRICKY = [
+    ("", "text"),
+    ("it's", "text"),
+    ("''", "text"),
+    ("back\\slash\\'", "text"),
+    ("æøå Æblegrød ☕ 𝄞", "text"),
+    ("--comment", "text"),
+    ("$1 $$ dollar", "text"),
+    ("%s %% percent", "text"),
+    ("line\nbreak\ttab", "text"),
+    (0, "integer"),
+    (41, "integer"),
+    (-5, "integer"),
+    (2**62, "bigint"),
+    (True, "boolean"),
+    (False, "boolean"),
+    (None, "text"),
+    (datetime.datetime(2026, 12, 6, 3, 4, 5, 678901, tzinfo=datetime.UTC), "timestamptz"),
+    (datetime.datetime(2026, 12, 6, 3, 4, 5, tzinfo=datetime.timezone(datetime.timedelta(hours=1))), "timestamptz"),
+    (datetime.datetime(2026, 12, 6, 3, 4, 5), "timestamp"),
+]
+
+
+def test_values_are_quoted_as_the_driver_quotes_them_and_arrive_as_given():
+    require_postgres()
+    values = [value for value, _cast in _TRICKY]
+    sql = "SELECT " + ", ".join(f"CAST(%s AS {cast})" for _value, cast in _TRICKY)
+    statement = statement_quoted(sql, values)
+    with connection.cursor() as cursor:
+        driver = cursor.mogrify(f"EXECUTE {_name(statement)}({', '.join(['%s'] * len(values))})", values)
+    assert statement == driver.decode()
+    assert _run(statement) == tuple(values)
+
+
+def test_values_of_other_kinds_and_text_with_a_nul_are_left_to_the_driver():
+    require_postgres()
+    amount = decimal.Decimal("12.50")
+    statement = statement_quoted("SELECT CAST(%s AS numeric), CAST(%s AS text)", [amount, "a"])
+    assert statement.endswith("(12.50, 'a')")
+    assert _run(statement) == (amount, "a")
+    with pytest.raises(ValueError, match="NUL"):
+        statement_quoted("SELECT CAST(%s AS text)", ["nul\x00here"])
