@@ -305,7 +305,7 @@ def main() -> int:
 
     errors = [status for figures in rounds for status in figures["errors"]]
     baseline_errors = [status for figures in rounds for status in figures["baseline_errors"]]
-    total = {key: sum(counted[key] for counted in found) for key in found[0] if key != "baseline_rows"}
+    total = {key: sum(counted[key] for counted in found) for key in ("confirmed", "waitlisted", "duplicates")}
     expected_confirmed = min(args.capacity, args.signups)
     problems = []
     if any(
