@@ -138,8 +138,7 @@ def event_create(*, capacity: int, slug: str = "bench-signup-race"):
 
 
 def counts(event) -> dict:
-    """What the database holds after the rush: registrations by status, emails registered twice, mails owed."""
-    from django.db import connection
+    """What the database holds for an event after its rush: registrations by status, emails registered twice."""
     from django.db.models import Count
 
     from events.models import Registration
@@ -153,15 +152,23 @@ def counts(event) -> dict:
         .filter(n__gt=1)
         .count()
     )
+    return {
+        "confirmed": statuses[Registration.Status.CONFIRMED],
+        "waitlisted": statuses[Registration.Status.WAITLISTED],
+        "duplicates": duplicates,
+    }
+
+
+def shared_counts() -> dict:
+    """What the rounds wrote together: the mails owed in the outbox, the baseline's rows."""
+    from django.db import connection
+
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT template, count(*) FROM {OUTBOX_TABLE} GROUP BY template")  # noqa: S608
         mails = dict(cursor.fetchall())
         cursor.execute(f"SELECT count(*) FROM {BASELINE_TABLE}")  # noqa: S608
         baseline_rows = cursor.fetchone()[0]
     return {
-        "confirmed": statuses[Registration.Status.CONFIRMED],
-        "waitlisted": statuses[Registration.Status.WAITLISTED],
-        "duplicates": duplicates,
         "mails_confirmed": mails.get("events/email/registration_confirmed", 0),
         "mails_waitlisted": mails.get("events/email/registration_waitlisted", 0),
         "baseline_rows": baseline_rows,
@@ -249,7 +256,7 @@ def main() -> int:
         "BENCH_LOCK_HOLD_LOG": str(hold_log),
     }
     os.environ.update(env)
-    rounds, found = [], []
+    rounds = []
     try:
         with scratch_database(url):
             import django
@@ -299,12 +306,13 @@ def main() -> int:
                 os.killpg(server.pid, signal.SIGTERM)
                 server.wait(timeout=30)
             found = [counts(event) for event in events]
+            shared = shared_counts()
     finally:
         holds = holds_read(hold_log)
         hold_log.unlink()
 
     errors = [status for figures in rounds for status in figures["errors"]]
-    baseline_errors = [status for figures in rounds for status in figures["baseline_errors"]]
+    baseline_errors = [*warm_errors, *(status for figures in rounds for status in figures["baseline_errors"])]
     total = {key: sum(counted[key] for counted in found) for key in ("confirmed", "waitlisted", "duplicates")}
     expected_confirmed = min(args.capacity, args.signups)
     problems = []
@@ -315,12 +323,9 @@ def main() -> int:
         problems.append("seats")
     if total["duplicates"]:
         problems.append("duplicates")
-    # The outbox and the baseline's table are shared by the rounds: counted once, after the last.
-    baseline_errors += warm_errors
-    if errors or baseline_errors or alone_errors or found[-1]["baseline_rows"] != (2 * args.rounds + 1) * args.signups:
+    if errors or baseline_errors or alone_errors or shared["baseline_rows"] != (2 * args.rounds + 1) * args.signups:
         problems.append("errors")
-    mails = (found[-1]["mails_confirmed"], found[-1]["mails_waitlisted"])
-    if mails != (total["confirmed"], total["waitlisted"]):
+    if (shared["mails_confirmed"], shared["mails_waitlisted"]) != (total["confirmed"], total["waitlisted"]):
         problems.append("mails")
     if len(holds) != args.signups * args.rounds or len(holds_alone) != alone:
         problems.append("lock_hold_samples")
@@ -345,8 +350,8 @@ def main() -> int:
         "confirmed": found[0]["confirmed"],
         "waitlisted": found[0]["waitlisted"],
         "duplicates": total["duplicates"],
-        "mails_confirmed": mails[0],
-        "mails_waitlisted": mails[1],
+        "mails_confirmed": shared["mails_confirmed"],
+        "mails_waitlisted": shared["mails_waitlisted"],
         "errors": len(errors) + len(baseline_errors) + len(alone_errors),
         "error_statuses": sorted({str(status) for status in errors + baseline_errors + alone_errors}),
         "seconds": round(median("seconds"), 2),
