@@ -1,7 +1,11 @@
 """Reads of events and registrations for pages, feeds, exports and the seat arithmetic."""
 
+import collections
+import copy
 import datetime
 import functools
+import os
+import time
 
 from django.db import connection
 from django.db.models import Count, F, Prefetch, Q, QuerySet, prefetch_related_objects
@@ -136,21 +140,98 @@ def _signup_extra() -> dict[str, tuple[str, list]]:
     return extra
 
 
-def event_for_signup(*, slug: str, user) -> Event:
+class _SignupEvents:
+    """The events sign-ups were posted to, as last read, kept by this process for `SECONDS` (at most `KEPT` of them),
+    with ids drawn ahead for the registrations of sign-ups that take their event from here (`IDS` per round trip).
+
+    A copy is safe to decide on: the statement under the lock writes nothing unless the event's row is still the
+    version the copy was read at, and (for a copy read without questions) the event still asks none; the view starts
+    over from a fresh read when it does not, or when a copy led to a refusal. Only PostgreSQL reads give a version,
+    so only they are kept. A forked process keeps nothing of its parent's (the ids above all)."""
+
+    SECONDS = 60
+    KEPT = 256
+    IDS = 20
+
+    def __init__(self):
+        self.clear()
+
+    def clear(self) -> None:
+        self.pid = os.getpid()
+        self.events: dict[tuple[str, bool], tuple[float, Event]] = {}
+        self.ids: collections.deque[int] = collections.deque()
+
+    def _own(self) -> None:
+        if self.pid != os.getpid():
+            self.clear()
+
+    def get(self, key: tuple[str, bool]) -> Event | None:
+        self._own()
+        kept = self.events.get(key)
+        if kept is None or time.monotonic() - kept[0] > self.SECONDS:
+            return None
+        return copy.copy(kept[1])
+
+    def keep(self, key: tuple[str, bool], event: Event) -> None:
+        self._own()
+        now = time.monotonic()
+        if len(self.events) >= self.KEPT:
+            self.events = {k: kept for k, kept in self.events.items() if now - kept[0] <= self.SECONDS}
+            if len(self.events) >= self.KEPT:
+                self.events.clear()
+        kept = copy.copy(event)
+        kept.registration_id_drawn = None
+        self.events[key] = (now, kept)
+
+    def registration_id(self) -> int:
+        """An id for a registration, from those this process drew ahead (in one round trip when none is left)."""
+        self._own()
+        if not self.ids:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                    [Registration._meta.db_table, Registration._meta.pk.column, self.IDS],
+                )
+                self.ids.extend(sorted(row[0] for row in cursor.fetchall()))
+        return self.ids.popleft()
+
+
+_signup_events = _SignupEvents()
+
+
+def signup_events_forget() -> None:
+    """Forget the events and ids this process keeps for sign-ups (tests start from nothing)."""
+    _signup_events.clear()
+
+
+def event_for_signup(*, slug: str, user, kept: bool = False) -> Event:
     """The event a sign-up form is posted to, by the same rule as its page, without the page's counts and partners
     (the seat count that matters is taken under the lock). Raises Event.DoesNotExist.
 
     The same round trip sets `has_questions` on the event (so that a sign-up for an event without questions reads
     none) and, on PostgreSQL, `registration_id_drawn`: the id the registration will have, and `row_version`: the
     version of the event's row that was read (both None elsewhere). An id drawn and not used leaves a gap in the
-    sequence, as a failed insert does."""
+    sequence, as a failed insert does.
+
+    With `kept`, a copy of the event as this process last read it for a sign-up, when it did so less than a minute
+    ago (`_SignupEvents`), with an id drawn ahead: `from_kept` is then True on it, and a caller must start over
+    with a fresh read where the copy turns out to be out of date (`services.EventChangedSinceRead`) or led to a
+    refusal. Every read on PostgreSQL renews the copy."""
+    staff = bool(user.is_authenticated and user.is_staff)
+    if kept and (event := _signup_events.get((slug, staff))) is not None:
+        event.registration_id_drawn = _signup_events.registration_id()
+        event.from_kept = True
+        return event
     extra = _signup_extra()
-    events = _signup_event[bool(user.is_authenticated and user.is_staff)](model=Event, extra=extra, slug=slug)
+    events = _signup_event[staff](model=Event, extra=extra, slug=slug)
     if len(events) != 1:  # the slug is unique: none or one
         raise Event.DoesNotExist(f"no event {slug!r} to sign up for")
     event = events[0]
+    event.from_kept = False
     if "registration_id_drawn" not in extra:
         event.registration_id_drawn = event.row_version = None
+    else:
+        _signup_events.keep((slug, staff), event)
     return event
 
 

@@ -91,6 +91,12 @@ class AnswersInvalid(RegistrationError):
     message = _("Please answer the required questions.")
 
 
+class EventChangedSinceRead(Exception):
+    """A sign-up decided on a kept copy of its event (`event_for_signup(kept=True)`) found, under the lock, that the
+    event changed since the copy was read (or now asks questions): nothing was written, and the caller starts over
+    from a fresh read."""
+
+
 # --- Tokens -------------------------------------------------------------------------------------------------------
 
 
@@ -410,7 +416,7 @@ def _seat_rule(event: Event) -> tuple:
 
 
 def _registration_insert_statement(
-    *, registration: Registration, seat_count: _SeatCount, now, version: str | None = None
+    *, registration: Registration, seat_count: _SeatCount, now, version: str | None = None, asks: bool = True
 ) -> str:
     """On PostgreSQL, with the registration's id drawn: the one statement that, under the event's lock, counts the
     seats, decides, and writes the registration and its mail, so that the lock is held for that round trip and the
@@ -420,7 +426,8 @@ def _registration_insert_statement(
 
     With the `version` of the event's row read before the lock (`event_for_signup`'s `row_version`), the statement
     is sent with the lock itself (`lock_one_then`): it writes nothing, and returns no row, unless the row it finds
-    under the lock is that version, and it returns when the lock was granted as a last column."""
+    under the lock is that version (and, for an event read without questions, `asks` False, unless the event still
+    asks none: its form had no place for an answer), and it returns when the lock was granted as a last column."""
     event = registration.event
     left_params = [] if event.capacity is None else [event.capacity]
     held = event.capacity is not None and not registration.is_member and event.member_seats_held(now=now)
@@ -455,6 +462,7 @@ def _registration_insert_statement(
         held=held,
         mail_sql=mail_sql,
         guarded=version is not None,
+        guarded_without_questions=version is not None and not asks,
         literals=tuple(literals),
     )
     guard = [] if version is None else [event.pk, version]
@@ -479,22 +487,35 @@ _LITERALS = {None: "NULL", "": "''", True: "true", False: "false"}
 
 @functools.lru_cache(maxsize=64)
 def _registration_insert_sql(
-    *, seat_sql: str, limited: bool, held: bool, mail_sql: str, guarded: bool, literals: tuple[tuple[str, str], ...]
+    *,
+    seat_sql: str,
+    limited: bool,
+    held: bool,
+    mail_sql: str,
+    guarded: bool,
+    guarded_without_questions: bool = False,
+    literals: tuple[tuple[str, str], ...],
 ) -> str:
     """The text of `_registration_insert_statement`'s statement, built once per process for each of its shapes: a
     limited event or not, seats held for members from this person or not, guarded by the event's row version or
-    not, and the registration's columns whose value is written into the text as one of `literals` (column,
-    literal: the empty, null and yes/no ones, which few shapes share). Its placeholders take the seat count's
-    parameters, then the seats (and those held), the event's id and row version when guarded, the registration's
-    other values (the moment of the decision for each of its two times) and the mail's."""
+    not (and by its asking no question, or not), and the registration's columns whose value is written into the
+    text as one of `literals` (column, literal: the empty, null and yes/no ones, which few shapes share). Its
+    placeholders take the seat count's parameters, then the seats (and those held), the event's id and row version
+    when guarded, the registration's other values (the moment of the decision for each of its two times) and the
+    mail's."""
     quote = connection.ops.quote_name
     guard, granted = "", ""
     if guarded:
         events, pk = quote(Event._meta.db_table), quote(Event._meta.pk.column)
         guard = (
             f" WHERE EXISTS (SELECT 1 FROM {events} AS locked WHERE locked.{pk} = %s"  # noqa: S608 (model names)
-            f" AND {ROW_VERSION_SQL.format(row='locked')} = %s)"
+            f" AND {ROW_VERSION_SQL.format(row='locked')} = %s"
         )
+        if guarded_without_questions:
+            questions = quote(Question._meta.db_table)
+            asked_by = quote(Question._meta.get_field("event").column)
+            guard += f" AND NOT EXISTS (SELECT 1 FROM {questions} WHERE {questions}.{asked_by} = locked.{pk})"  # noqa: S608
+        guard += ")"
         granted = f", current_setting('{LOCK_GRANTED_SETTING}', true)"
     left = "1"
     if limited:
@@ -647,7 +668,11 @@ def registration_create(
     events"; the same as `is_member` when not given); `invoice_address`: a paid seat's invoice address by
     INVOICE_ADDRESS_FIELDS name, for a seat no member organisation pays; `questions`: the event's questions with
     their options, as the sign-up form read them (read here when not given); `registration_id`: the id drawn for
-    the registration beforehand (`event_for_signup`'s `registration_id_drawn`; drawn here when not given)."""
+    the registration beforehand (`event_for_signup`'s `registration_id_drawn`; drawn here when not given).
+
+    An `event` that is a kept copy (`event_for_signup(kept=True)`, `from_kept`) is trusted only as far as the
+    statement under the lock finds its row unchanged: where it does not, nothing is written and
+    EventChangedSinceRead is raised, for the caller to start over from a fresh read."""
     now = now or timezone.now()
     if members_only_allowed is None:
         members_only_allowed = is_member
@@ -678,9 +703,13 @@ def registration_create(
     # with the lock itself when the event was read with its row version (`event_for_signup`).
     at_once = registration.pk is not None
     version = getattr(event, "row_version", None) if at_once else None
+    # Read without questions (`has_questions` False): the statement also makes sure the event still asks none.
+    asks = bool(questions) or getattr(event, "has_questions", True) is not False
     if at_once:
         statement, rule = (
-            _registration_insert_statement(registration=registration, seat_count=seat_count, now=now, version=version),
+            _registration_insert_statement(
+                registration=registration, seat_count=seat_count, now=now, version=version, asks=asks
+            ),
             _seat_rule(event),
         )
     # Nothing else to write (no answers, no newsletter request) and no transaction open around the call: the lock,
@@ -691,6 +720,8 @@ def registration_create(
         decided = _registration_insert_with_lock(registration=registration, statement=statement, now=now, commit=True)
         if decided is not None:  # committed: what follows the commit runs at once
             return _signup_decided(registration=registration, event=event, decided=decided)
+        if getattr(event, "from_kept", False):  # nothing written, the form was built from a copy out of date
+            raise EventChangedSinceRead()
     with transaction.atomic():
         if newsletter_opt_in:
             # Double opt-in: the newsletter sends its own confirmation mail; nothing is sent before it is confirmed.
@@ -707,6 +738,8 @@ def registration_create(
             _answers_write(registration=registration, cleaned=cleaned_answers)
         if version is not None and not one_trip:
             decided = _registration_insert_with_lock(registration=registration, statement=statement, now=now)
+            if decided is None and getattr(event, "from_kept", False):  # rolls back the answers and the request
+                raise EventChangedSinceRead()
         if decided is None:  # the lock first, then the checks and the statement, as the event is under it
             event = _event_lock(event, action="registration_create")
             _signup_refusal_check(event=event, members_only_allowed=members_only_allowed, now=now)

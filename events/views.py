@@ -140,17 +140,37 @@ def _event_page_again(request, event: Event, *, status: int, form=None, error: s
     return render(request, "events/event_detail.html", context, status=status)
 
 
-@require_POST
-def event_register(request, slug):
+# `_register`'s answer when it decided nothing on a kept copy of the event: the sign-up starts over from a fresh read.
+_READ_AGAIN = object()
+
+
+def _signup_event_or_404(request, slug: str, *, kept: bool) -> Event:
     try:
-        event = selectors.event_for_signup(slug=slug, user=request.user)
+        return selectors.event_for_signup(slug=slug, user=request.user, kept=kept)
     except Event.DoesNotExist as exc:
         raise Http404(_("No such event.")) from exc
+
+
+@require_POST
+def event_register(request, slug):
+    # The event as this process last read it for a sign-up, where it did so less than a minute ago: the statement
+    # under the lock checks that it is still so, and a sign-up that finds it is not, or that the copy refuses, starts
+    # over once from a fresh read, so that nobody is answered from an out-of-date copy.
+    event = _signup_event_or_404(request, slug, kept=True)
     if not ratelimit_consume(
         request=request, action="event-signup", limit=settings.EVENTS_SIGNUP_RATE_PER_MINUTE, period=60
     ):
         error = _("Too many sign-ups from your network. Please try again in a minute.")
         return _event_page_again(request, event, status=429, error=error)
+    response = _register(request, event)
+    if response is _READ_AGAIN:
+        response = _register(request, _signup_event_or_404(request, slug, kept=False))
+    return response
+
+
+def _register(request, event: Event):
+    """The sign-up for `event`: the redirect to the registration's page, the form again with what went wrong, or
+    `_READ_AGAIN` where a kept copy of the event decided nothing."""
     viewer = _viewer(request)  # once: the invoice address and the seat both depend on it
     form = RegistrationForm(
         request.POST,
@@ -159,7 +179,7 @@ def event_register(request, slug):
         invoice_address_needed=_invoice_address_needed(request, event, viewer),
     )
     if not form.is_valid():
-        return _event_page_again(request, event, status=400, form=form)
+        return _READ_AGAIN if event.from_kept else _event_page_again(request, event, status=400, form=form)
     user = request.user
     if user.is_authenticated:
         member_organisation = user_member_organisations(user=user).first()
@@ -192,10 +212,15 @@ def event_register(request, slug):
             registration_id=event.registration_id_drawn,
             **person,
         )
-    except services.MembersOnly as exc:
-        return _event_page_again(request, event, status=403, form=form, error=str(exc.message))
+    except services.EventChangedSinceRead:
+        return _READ_AGAIN
     except services.RegistrationError as exc:
-        return _event_page_again(request, event, status=400, form=form, error=str(exc.message))
+        # A refusal made before the lock may come from the copy; one the statement made under it (the email is
+        # registered already) found the copy current.
+        if event.from_kept and not isinstance(exc, services.AlreadyRegistered):
+            return _READ_AGAIN
+        status = 403 if isinstance(exc, services.MembersOnly) else 400
+        return _event_page_again(request, event, status=status, form=form, error=str(exc.message))
     # The registration's page tells the outcome when it is opened with JUST_REGISTERED (as pretix's order page
     # thanks), so that the sign-up's answer carries no message cookie to encode, sign and send back.
     url = reverse("events:registration", kwargs={"token": services.registration_token(registration)})

@@ -42,6 +42,9 @@ def _clean_state(settings):
     test starts a worker for it."""
     settings.OUTBOX_DELIVER = False
     cache.clear()
+    from events.selectors import signup_events_forget
+
+    signup_events_forget()  # the events and ids a process keeps for sign-ups
     # A test that activates a language (a request does, through LocaleMiddleware) must not hand it to the next.
     translation.activate(settings.LANGUAGE_CODE)
     yield
