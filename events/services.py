@@ -715,6 +715,7 @@ def registration_create(
     version = getattr(event, "row_version", None) if at_once else None
     # Read without questions (`has_questions` False): the statement also makes sure the event still asks none.
     asks = bool(questions) or getattr(event, "has_questions", True) is not False
+    kept_copy = getattr(event, "from_kept", False)  # where the statement finds it out of date, the caller reads again
     if at_once:
         statement, rule = (
             _registration_insert_statement(
@@ -730,7 +731,7 @@ def registration_create(
         decided = _registration_insert_with_lock(registration=registration, statement=statement, now=now, commit=True)
         if decided is not None:  # committed: what follows the commit runs at once
             return _signup_decided(registration=registration, event=event, decided=decided)
-        if getattr(event, "from_kept", False):  # nothing written, the form was built from a copy out of date
+        if kept_copy:  # nothing written, the form was built from a copy out of date
             raise EventChangedSinceRead()
     with transaction.atomic():
         if newsletter_opt_in:
@@ -748,7 +749,7 @@ def registration_create(
             _answers_write(registration=registration, cleaned=cleaned_answers)
         if version is not None and not one_trip:
             decided = _registration_insert_with_lock(registration=registration, statement=statement, now=now)
-            if decided is None and getattr(event, "from_kept", False):  # rolls back the answers and the request
+            if decided is None and kept_copy:  # rolls back the answers and the request
                 raise EventChangedSinceRead()
         if decided is None:  # the lock first, then the checks and the statement, as the event is under it
             event = _event_lock(event, action="registration_create")
